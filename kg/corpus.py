@@ -1,0 +1,152 @@
+"""The loaded corpus: papers, systems and stored edges, with name resolution.
+
+Names resolve the same way everywhere (CLI, app, mention extraction): an arXiv id with or without
+version, a record id, an alias or short name ("LDM", "SD v1.5", "stablediffusion"), a title, and
+finally a fuzzy title match. An ambiguous name is reported, never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from kg.errors import AmbiguousError, InvalidIdError, NotFoundError
+from kg.ids import looks_like_arxiv_id, parse_arxiv_id
+from kg.model import Edge, Paper, System
+from kg.store import Store
+from kg.text import compact_key, match_key
+
+Record = Paper | System
+
+FUZZY_THRESHOLD = 90.0  # rapidfuzz score (0-100) a title must reach to count as a match
+FUZZY_MARGIN = 3.0  # a runner-up this close to the best makes the match ambiguous
+
+
+@dataclass
+class NameIndex:
+    """Exact keys (ids, aliases, titles) and a fuzzy fallback over titles and aliases."""
+
+    exact: dict[str, set[str]] = field(default_factory=dict)
+    choices: dict[str, str] = field(default_factory=dict)  # match key of a name -> a display name
+    owners: dict[str, set[str]] = field(default_factory=dict)  # match key -> record ids
+
+    def add(self, record_id: str, name: str, *, alias: bool) -> None:
+        if not name or not name.strip():
+            return
+        keys = {compact_key(name)} if alias else {compact_key(name), match_key(name)}
+        for key in keys:
+            if key:
+                self.exact.setdefault(key, set()).add(record_id)
+        mk = match_key(name)
+        if mk:
+            self.choices.setdefault(mk, name)
+            self.owners.setdefault(mk, set()).add(record_id)
+
+    def lookup_exact(self, name: str) -> set[str]:
+        return set(self.exact.get(compact_key(name), set()))
+
+    def fuzzy(self, name: str, limit: int = 5, cutoff: float = 0.0) -> list[tuple[str, float, str]]:
+        """(record id, score, matched name), best first, one row per record."""
+        key = match_key(name)
+        if not key or not self.choices:
+            return []
+        rows = process.extract(key, list(self.choices), scorer=fuzz.WRatio, limit=limit * 3,
+                               score_cutoff=cutoff)
+        seen: dict[str, tuple[str, float, str]] = {}
+        for choice, score, _ in rows:
+            for rid in sorted(self.owners[choice]):
+                if rid not in seen or seen[rid][1] < score:
+                    seen[rid] = (rid, float(score), self.choices[choice])
+        return sorted(seen.values(), key=lambda r: (-r[1], r[0]))[:limit]
+
+
+def build_name_index(records: Iterable[Record]) -> NameIndex:
+    index = NameIndex()
+    for r in records:
+        index.add(r.id, r.id, alias=True)
+        if isinstance(r, Paper) and r.arxiv_id:
+            index.add(r.id, r.arxiv_id, alias=True)
+        index.add(r.id, r.title, alias=False)
+        for alias in r.aliases:
+            index.add(r.id, alias, alias=True)
+    return index
+
+
+class Corpus:
+    """Papers and systems by id, stored edges, and name resolution over both."""
+
+    def __init__(self, papers: Iterable[Paper], systems: Iterable[System] = (), edges: Iterable[Edge] = ()):
+        self.papers: dict[str, Paper] = {p.id: p for p in papers}
+        self.systems: dict[str, System] = {s.id: s for s in systems}
+        self.edges: list[Edge] = list(edges)
+        self._names: NameIndex | None = None
+
+    @classmethod
+    def load(cls, store: Store | None = None) -> Corpus:
+        store = store or Store.at()
+        return cls(store.load_papers(), store.load_systems(), store.load_edges())
+
+    # ---- access ------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.papers) + len(self.systems)
+
+    def __contains__(self, record_id: object) -> bool:
+        return record_id in self.papers or record_id in self.systems
+
+    def get(self, record_id: str) -> Record:
+        record = self.papers.get(record_id) or self.systems.get(record_id)
+        if record is None:
+            raise NotFoundError(record_id, self.suggest(record_id))
+        return record
+
+    def records(self) -> Iterator[Record]:
+        yield from self.papers.values()
+        yield from self.systems.values()
+
+    def listed_papers(self) -> list[Paper]:
+        """Papers the reading lists list or mention (not ones kept only from an earlier list)."""
+        return [p for p in self.papers.values() if p.status != "unlisted"]
+
+    # ---- names -------------------------------------------------------------------------
+    @property
+    def names(self) -> NameIndex:
+        if self._names is None:
+            self._names = build_name_index(self.records())
+        return self._names
+
+    def resolve(self, name: str) -> str:
+        """The id of the one record `name` denotes; NotFoundError or AmbiguousError otherwise."""
+        name = name.strip()
+        if not name:
+            raise NotFoundError(name)
+        if looks_like_arxiv_id(name):
+            try:
+                aid = parse_arxiv_id(name)
+            except InvalidIdError:
+                raise
+            if aid.id in self:
+                return aid.id
+            raise NotFoundError(name, self.suggest(name))
+        if name in self:
+            return name
+        ids = self.names.lookup_exact(name)
+        if len(ids) == 1:
+            return ids.pop()
+        if len(ids) > 1:
+            raise AmbiguousError(name, sorted(ids))
+        return self._resolve_fuzzy(name)
+
+    def _resolve_fuzzy(self, name: str) -> str:
+        rows = self.names.fuzzy(name, limit=5)
+        if rows and rows[0][1] >= FUZZY_THRESHOLD and len(match_key(name)) >= 8:
+            close = [r for r in rows if rows[0][1] - r[1] < FUZZY_MARGIN]
+            if len(close) == 1:
+                return rows[0][0]
+            raise AmbiguousError(name, [f"{r[0]} ({r[2]})" for r in close])
+        raise NotFoundError(name, self.suggest(name))
+
+    def suggest(self, name: str, limit: int = 3) -> list[str]:
+        """Display strings of the closest records, for "did you mean" messages."""
+        return [f"{rid} ({shown})" for rid, _, shown in self.names.fuzzy(name, limit=limit, cutoff=50)]

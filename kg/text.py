@@ -1,0 +1,60 @@
+"""Text normalisation: repair of mis-encoded characters and ligatures, match keys and slugs."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import ftfy
+from anyascii import anyascii
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_SPACES = re.compile(r"\s+")
+
+
+def _repair_mac_roman(run: str) -> str:
+    """Undo UTF-8 text that was decoded as Mac Roman ("512√ó512" -> "512×512").
+
+    Four-byte characters (emoji) lose their lead byte 0xF0 on that path, so it is restored.
+    A run that does not decode cleanly is left as it was.
+    """
+    try:
+        raw = run.encode("mac_roman")
+    except UnicodeEncodeError:
+        return run
+    for candidate in (raw, b"\xf0" + raw):
+        try:
+            return candidate.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    return run
+
+
+def clean_text(text: str) -> str:
+    """Readable text: mojibake repaired, PDF ligatures expanded ("Diﬀusion" -> "Diffusion"), NFC."""
+    text = _NON_ASCII_RUN.sub(lambda m: _repair_mac_roman(m.group(0)), text)
+    text = ftfy.fix_text(text, normalization="NFC")
+    return text
+
+
+def match_key(text: str) -> str:
+    """A key for comparing names and titles: case, punctuation, accents and ligatures ignored."""
+    text = unicodedata.normalize("NFKC", clean_text(text))
+    text = anyascii(text).lower()
+    return _NON_ALNUM.sub(" ", text).strip()
+
+
+def compact_key(text: str) -> str:
+    """`match_key` without spaces, so "SD v1.5" == "SDv1.5" and "Stable Diffusion" == "StableDiffusion"."""
+    return match_key(text).replace(" ", "")
+
+
+def slugify(text: str, max_len: int = 60) -> str:
+    """An ASCII, lower-case, hyphenated slug ("FLUX.1" -> "flux-1")."""
+    slug = match_key(text).replace(" ", "-")
+    return slug[:max_len].strip("-") or "untitled"
+
+
+def squash_spaces(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
