@@ -15,15 +15,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 import Stemmer
+from anyascii import anyascii
 from bm25s.stopwords import STOPWORDS_EN
 
-from kg.corpus import Corpus
+from kg.corpus import Corpus, parse_year_range
 from kg.errors import BadInputError
 from kg.model import Paper
 from kg.text import clean_text, match_key, squash_spaces
@@ -132,7 +134,8 @@ def plain_text(text: str | None) -> str:
     line breaks stay (a list item is a sentence of its own), blank lines and runs of spaces go."""
     if not text:
         return ""
-    text = clean_text(text)
+    if not text.isascii():  # mojibake and ligatures need non-ASCII characters: skip the costly repair
+        text = clean_text(text)
     text = _LINK.sub(r"\1", text)
     text = _URL.sub(" ", text)
     text = _MARKUP.sub(" ", text)
@@ -182,7 +185,10 @@ def tokenize(text: str) -> list[str]:
     tokens: list[str] = []
     for run in _CJK.findall(text):
         tokens.extend(run if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
-    words = [w for w in match_key(_CJK.sub(" ", text)).split() if len(w) > 1 and w not in STOPWORDS]
+    rest = _CJK.sub(" ", text)
+    if not rest.isascii():
+        rest = anyascii(unicodedata.normalize("NFKC", rest))
+    words = [w for w in _WORD.findall(rest.lower()) if len(w) > 1 and w not in STOPWORDS]
     tokens.extend(_STEMMER.stemWords(words))
     return tokens
 
@@ -203,24 +209,12 @@ class Filters:
     def from_options(cls, year: str | None = None, topics: Iterable[str] = (),
                      categories: Iterable[str] = ()) -> Filters:
         """Filters from CLI-style options: year "2021:2024", "2021:", ":2020" or "2022"."""
-        lo, hi = parse_year_range(year) if year else (None, None)
+        lo, hi = parse_year_range(year)
         return cls(lo, hi, tuple(t for t in topics if t.strip()), tuple(c for c in categories if c.strip()))
 
     @property
     def is_empty(self) -> bool:
         return self.year_from is None and self.year_to is None and not self.topics and not self.categories
-
-
-def parse_year_range(text: str) -> tuple[int | None, int | None]:
-    """(from, to) of "2021:2024", "2021:", ":2020" or "2022"; BadInputError otherwise."""
-    m = re.fullmatch(r"\s*(\d{4})?\s*(?:([:\-–])\s*(\d{4})?)?\s*", text)
-    if not m or not (m[1] or m[3]):
-        raise BadInputError(f"bad year range {text!r}: use 2021:2024, 2021:, :2020 or 2022")
-    lo = int(m[1]) if m[1] else None
-    hi = int(m[3]) if m[3] else (lo if not m[2] else None)
-    if lo is not None and hi is not None and lo > hi:
-        raise BadInputError(f"bad year range {text!r}: {lo} is after {hi}")
-    return lo, hi
 
 
 class FilterIndex:

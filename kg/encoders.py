@@ -84,8 +84,10 @@ class SentenceTransformerEncoder:
 
     def _load(self) -> Any:
         import torch
+        import transformers
         from sentence_transformers import SentenceTransformer
 
+        transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bar on every command
         torch.set_num_threads(self.threads or min(torch.get_num_threads(), MAX_THREADS))
         bundled = bundled_model_path() if self.name == DEFAULT_MODEL else None
         source = str(bundled) if bundled else self.name
@@ -102,7 +104,9 @@ class SentenceTransformerEncoder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        model = self.model
+        get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(get())
 
     @property
     def max_tokens(self) -> int:

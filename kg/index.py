@@ -41,6 +41,7 @@ from kg.errors import BadInputError, DimensionMismatchError, StaleIndexError
 from kg.store import Store, atomic_open, read_json, write_json
 
 log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logger to DEBUG on import
 
 INDEX_FORMAT = 1
 HNSW_THRESHOLD = 20_000  # documents; below it exact inner-product search is fast enough (see docs/search.md)

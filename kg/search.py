@@ -54,7 +54,7 @@ class SearchSettings:
     """Tunable constants of ranking, with the values docs/search.md reports results for."""
 
     rrf_k: int = 60  # reciprocal-rank fusion constant (Cormack et al. use 60)
-    dense_weight: float = 0.5  # share of the dense ranking in fusion; BM25 gets the rest
+    dense_weight: float = 0.3  # share of the dense ranking in fusion; BM25 gets the rest (docs/search.md)
     sentence_weight: float = 0.5  # share of the best sentence in a document's dense score
     candidates: int = 100  # documents each component brings to fusion
 
