@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kg.errors import BadInputError
 from kg.ids import ArxivId, parse_arxiv_id
-from kg.known import Known, bibliographic_copy, load_known
+from kg.known import FETCHED_PREFIXES, Known, bibliographic_copy, load_known
 from kg.markdown import parse_list_date
 from kg.mentions import MentionMatcher, sentence_around
 from kg.model import Listing, Mention, Note, Paper, System
@@ -178,8 +178,8 @@ def _build_records(known: Known, acc: _Accumulator, report: IngestReport) -> tup
         base = known.papers.get(pid) or Paper(id=pid, arxiv_id=pid)
         papers[pid] = _with_list_data(bibliographic_copy(base), pid, acc, known)
         _check_dates(papers[pid], acc.listings[pid], report)
-    for pid, paper in known.papers.items():  # kept from an earlier list or fetch: never dropped
-        if pid not in papers and (paper.fetched_at or pid in _snapshot_ids(known)):
+    for pid, paper in known.papers.items():  # fetched data of a paper no list names any more: kept
+        if pid not in papers and _has_fetched_data(paper):
             papers[pid] = replace(bibliographic_copy(paper), status="unlisted")
     report.facts_unmatched = sorted(
         p.id for p in known.papers.values() if p.provenance.get("title", "").startswith("facts:")
@@ -188,9 +188,8 @@ def _build_records(known: Known, acc: _Accumulator, report: IngestReport) -> tup
     return list(papers.values()), systems
 
 
-def _snapshot_ids(known: Known) -> set[str]:
-    return {pid for pid, p in known.papers.items() if not p.provenance.get("title", "").startswith("facts:")
-            and not p.provenance.get("title", "").startswith("list:")}
+def _has_fetched_data(paper: Paper) -> bool:
+    return bool(paper.fetched_at) or any(v.startswith(FETCHED_PREFIXES) for v in paper.provenance.values())
 
 
 def _with_list_data(paper: Paper, pid: str, acc: _Accumulator, known: Known) -> Paper:
