@@ -28,7 +28,9 @@ from typing import IO, Any
 from kg.errors import BadInputError
 from kg.model import Edge, Paper, System
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+_REPO_DATA = Path(__file__).resolve().parent.parent / "data"
+# A checkout (or an editable install) uses the repository's data/; an installed package uses ./data.
+DEFAULT_DATA_DIR = _REPO_DATA if _REPO_DATA.is_dir() else Path.cwd() / "data"
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
