@@ -138,7 +138,7 @@ def plain_text(text: str | None) -> str:
         text = clean_text(text)
     text = _LINK.sub(r"\1", text)
     text = _URL.sub(" ", text)
-    text = _MARKUP.sub(" ", text)
+    text = _MARKUP.sub("", text)
     return "\n".join(line for line in map(squash_spaces, text.splitlines()) if line)
 
 

@@ -272,13 +272,19 @@ def load_searcher(store: Store, encoder: Encoder | None = None, *, corpus: Corpu
 def build_search_index(store: Store, encoder: Encoder | None = None, *, corpus: Corpus | None = None,
                        model: str | None = None, force: bool = False, progress: bool = False,
                        use_cache: bool = True) -> tuple[Manifest, bool]:
-    """(manifest, rebuilt): rebuild the index unless it already fits the corpus and model.
+    """(manifest, rebuilt): rebuild the index unless it already fits the corpus and model. The model is
+    `encoder`, else `model`, else the current index's model, else the bundled all-MiniLM-L6-v2.
 
     With `use_cache`, sentence vectors are kept in store.build_dir/embeddings, so a rebuild after a
     change embeds only sentences never seen before."""
     documents = build_documents(corpus or Corpus.load(store))
+    try:
+        current = read_manifest(store)
+    except StaleIndexError as exc:  # an unreadable manifest is what `kg build` is there to repair
+        log.warning("%s", exc)
+        current = None
+    model = model or (current.model if current else None)  # keep the index's model unless told otherwise
     name = encoder.name if encoder is not None else SentenceTransformerEncoder(model).name
-    current = read_manifest(store)
     if not force and current is not None and _fits(current, documents, name, encoder):
         return current, False
     encoder = encoder or load_encoder(model)
