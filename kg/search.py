@@ -91,6 +91,20 @@ class _Ranked:
     dense_rank: np.ndarray | None = None
     bm25_score: np.ndarray | None = None
     bm25_rank: np.ndarray | None = None
+    best_sentence: np.ndarray | None = None  # per document: its best sentence's number within it
+    best_sentence_score: np.ndarray | None = None
+
+
+@dataclass
+class _Dense:
+    """Dense scores of some documents, with the best sentence of each (number within the document)."""
+
+    score: np.ndarray
+    best_sentence: np.ndarray
+    best_sentence_score: np.ndarray
+
+    def take(self, order: np.ndarray) -> _Dense:
+        return _Dense(self.score[order], self.best_sentence[order], self.best_sentence_score[order])
 
 
 class Searcher:
@@ -135,9 +149,11 @@ class Searcher:
         """Every candidate document, best first, with its component scores and ranks."""
         if mode == "dense":
             docs = self._dense_candidates(qvec, allowed)
-            scores = self._dense_scores(qvec, docs)
-            order = np.lexsort((docs, -scores))
-            return _Ranked(docs[order], scores[order], scores[order], np.arange(1, len(docs) + 1))
+            dense = self._dense_scores(qvec, docs)
+            order = np.lexsort((docs, -dense.score))
+            d = dense.take(order)
+            return _Ranked(docs[order], d.score, d.score, np.arange(1, len(docs) + 1),
+                           best_sentence=d.best_sentence, best_sentence_score=d.best_sentence_score)
         bm25_all = self._bm25_all(qtokens, allowed)
         bm25_docs = _top_positive(bm25_all, self.settings.candidates)
         if mode == "bm25":
@@ -150,13 +166,14 @@ class Searcher:
         docs = np.union1d(self._dense_candidates(qvec, allowed), bm25_docs)
         dense = self._dense_scores(qvec, docs)
         bm25 = bm25_all[docs]
-        dense_rank = _ranks(dense)
+        dense_rank = _ranks(dense.score)
         bm25_rank = np.where(bm25 > 0, _ranks(bm25), 0)
         w, c = self.settings.dense_weight, self.settings.rrf_k
         fused = w / (c + dense_rank) + np.where(bm25_rank > 0, (1 - w) / (c + bm25_rank), 0.0)
-        order = np.lexsort((docs, -dense, -fused))
-        return _Ranked(docs[order], fused[order], dense[order], dense_rank[order], bm25[order],
-                       bm25_rank[order])
+        order = np.lexsort((docs, -dense.score, -fused))
+        d = dense.take(order)
+        return _Ranked(docs[order], fused[order], d.score, dense_rank[order], bm25[order], bm25_rank[order],
+                       d.best_sentence, d.best_sentence_score)
 
     def _dense_candidates(self, qvec: np.ndarray | None, allowed: np.ndarray | None) -> np.ndarray:
         """Document numbers to score densely: all (allowed) ones when few, else faiss's nearest."""
@@ -172,15 +189,18 @@ class Searcher:
         _, ids = self.index.dense.search(qvec[None, :], self.settings.candidates, params=params)
         return np.sort(ids[0][ids[0] >= 0])
 
-    def _dense_scores(self, qvec: np.ndarray | None, docs: np.ndarray) -> np.ndarray:
+    def _dense_scores(self, qvec: np.ndarray | None, docs: np.ndarray) -> _Dense:
+        """(1 - s) * cos(query, document) + s * the best cos(query, sentence), for each of `docs`."""
         if len(docs) == 0 or qvec is None:
-            return np.zeros(len(docs), dtype=np.float32)
-        doc_sim = np.asarray(self.index.doc_vectors[docs], dtype=np.float32) @ qvec
-        rows, starts = _sentence_rows(self.index.sentence_offsets, docs)
-        sent_sim = np.asarray(self.index.sentence_vectors[rows], dtype=np.float32) @ qvec
+            zeros = np.zeros(len(docs), dtype=np.float32)
+            return _Dense(zeros, np.zeros(len(docs), dtype=np.int64), zeros)
+        doc_sim = self.index.doc_vectors[docs].astype(np.float32, copy=False) @ qvec
+        rows, starts, lengths = _sentence_rows(self.index.sentence_offsets, docs)
+        sent_sim = self.index.sentence_vectors[rows].astype(np.float32) @ qvec
         best = np.maximum.reduceat(sent_sim, starts)
+        first_best = _first_per_segment(np.flatnonzero(sent_sim >= np.repeat(best, lengths)), starts)
         s = self.settings.sentence_weight
-        return ((1 - s) * doc_sim + s * best).astype(np.float32)
+        return _Dense(((1 - s) * doc_sim + s * best).astype(np.float32), first_best - starts, best)
 
     def _bm25_all(self, qtokens: Sequence[str], allowed: np.ndarray | None) -> np.ndarray:
         scores = self.index.bm25.score(qtokens)
@@ -197,21 +217,29 @@ class Searcher:
             hit.dense_score, hit.dense_rank = _num(ranked.dense_score[j]), int(ranked.dense_rank[j])
         if ranked.bm25_score is not None and ranked.bm25_score[j] > 0:
             hit.bm25_score, hit.bm25_rank = _num(ranked.bm25_score[j]), int(ranked.bm25_rank[j])
-        if evidence:
+        if evidence and ranked.best_sentence is not None:  # already found while scoring
+            sentence = self._sentences_of(i)[int(ranked.best_sentence[j])]
+            hit.sentence, hit.field = sentence.text, sentence.field
+            hit.sentence_score = _num(ranked.best_sentence_score[j])
+        elif evidence:
             sentence, score = self.best_sentence(i, qvec, qtokens)
             hit.sentence, hit.field, hit.sentence_score = sentence.text, sentence.field, _num(score)
         return hit
 
+    def _sentences_of(self, i: int) -> list[Sentence]:
+        sentences = self.documents[i].sentences
+        if len(sentences) != int(self.index.sentence_offsets[i + 1] - self.index.sentence_offsets[i]):
+            raise StaleIndexError(f"the search index does not match the sentences of {self.documents[i].id}; "
+                                  f"run `kg build`")
+        return sentences
+
     def best_sentence(self, i: int, qvec: np.ndarray | None, qtokens: Sequence[str] = ()
                       ) -> tuple[Sentence, float]:
         """Document i's sentence closest to the query vector, else the one with most query words."""
-        sentences = self.documents[i].sentences
+        sentences = self._sentences_of(i)
         lo, hi = int(self.index.sentence_offsets[i]), int(self.index.sentence_offsets[i + 1])
-        if hi - lo != len(sentences):
-            raise StaleIndexError(f"the search index does not match the sentences of {self.documents[i].id}; "
-                                  f"run `kg build`")
         if qvec is not None:
-            scores = np.asarray(self.index.sentence_vectors[lo:hi], dtype=np.float32) @ qvec
+            scores = self.index.sentence_vectors[lo:hi].astype(np.float32) @ qvec
         else:
             wanted = {t: self.index.bm25.idf(t) for t in qtokens}
             scores = np.array([sum(wanted.get(t, 0.0) for t in set(tokenize(s.text))) for s in sentences])
@@ -316,14 +344,23 @@ def similar_edges(searcher: Searcher, k: int = 5, min_score: float = 0.0) -> lis
     return edges
 
 
-def _sentence_rows(offsets: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(sentence rows of `docs` in order, where each document's rows start in that list)."""
+def _sentence_rows(offsets: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sentence rows of `docs` in order, where each document's rows start in that list, their counts)."""
     starts, ends = offsets[docs], offsets[docs + 1]
     lengths = ends - starts
     seg = np.zeros(len(docs), dtype=np.int64)
     seg[1:] = np.cumsum(lengths)[:-1]
     rows = np.repeat(starts - seg, lengths) + np.arange(int(lengths.sum()))
-    return rows, seg
+    return rows, seg, lengths
+
+
+def _first_per_segment(positions: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """For sorted `positions` and segment `starts`, the first position in each segment (every segment
+    has one: its maximum)."""
+    segment = np.searchsorted(starts, positions, side="right") - 1
+    keep = np.ones(len(positions), dtype=bool)
+    keep[1:] = segment[1:] != segment[:-1]
+    return positions[keep]
 
 
 def _top_positive(scores: np.ndarray, n: int) -> np.ndarray:

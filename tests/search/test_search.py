@@ -109,3 +109,12 @@ def test_similar_to_edges_for_the_graph(searcher):
     assert all(isinstance(e.score, float) and -1.0 <= e.score <= 1.0 for e in edges)
     strong = similar_edges(searcher, k=2, min_score=0.99)
     assert len(strong) < len(edges)
+
+
+@pytest.mark.parametrize("mode", ["dense", "hybrid"])
+def test_evidence_found_while_scoring_is_the_closest_sentence(searcher, mode):
+    qvec = searcher.encode_query("latent space of images autoencoder")
+    for hit in searcher.search("latent space of images autoencoder", k=8, mode=mode):
+        sentence, score = searcher.best_sentence(searcher.position[hit.id], qvec)
+        assert (hit.sentence, hit.field) == (sentence.text, sentence.field)
+        assert hit.sentence_score == pytest.approx(score, abs=1e-5)
