@@ -42,144 +42,52 @@ REPO = Path(__file__).resolve().parent.parent
 SIZES = (1_000, 10_000, 100_000)
 N_SENTENCES, N_TITLES = 2_000, 1_000
 
-SUBJECTS = [
-    "The proposed sampler",
-    "A distilled student model",
-    "Our latent diffusion model",
-    "The consistency model",
-    "A cascaded pipeline",
-    "The transformer backbone",
-    "An adversarial objective",
-    "The autoencoder",
-    "A flow matching model",
-    "The autoregressive decoder",
-    "A lightweight adapter",
-    "The guidance scheme",
-    "A retrieval module",
-    "The score network",
-    "A frozen text encoder",
-    "The video model",
-]
-VERBS = [
-    "reduces",
-    "improves",
-    "accelerates",
-    "stabilises",
-    "controls",
-    "scales",
-    "compresses",
-    "preserves",
-    "generates",
-    "refines",
-    "predicts",
-    "edits",
-    "aligns",
-    "distils",
-    "conditions",
-    "evaluates",
-]
-OBJECTS = [
-    "the number of denoising steps",
-    "sample quality",
-    "identity features",
-    "high-resolution images",
-    "video frames",
-    "the latent space",
-    "text-image alignment",
-    "training compute",
-    "inference latency",
-    "spatial layouts",
-    "fine-grained details",
-    "3D shapes",
-    "masked regions",
-    "the noise schedule",
-    "segmentation maps",
-    "artistic styles",
-]
-QUALIFIERS = [
-    "on ImageNet",
-    "without retraining",
-    "in under a second",
-    "at 1024px resolution",
-    "with a frozen text encoder",
-    "on consumer GPUs",
-    "across many benchmarks",
-    "using only four steps",
-    "under a fixed budget",
-    "with human preference data",
-    "for personalised generation",
-    "in the wavelet domain",
-    "with classifier-free guidance",
-    "from a single image",
-]
-ADJECTIVES = [
-    "Scalable",
-    "Efficient",
-    "Progressive",
-    "Adversarial",
-    "Latent",
-    "Hierarchical",
-    "Controllable",
-    "Consistent",
-    "Fast",
-    "Masked",
-    "Conditional",
-    "Cascaded",
-    "Rectified",
-    "Personalised",
-    "Unified",
-]
-CORES = [
-    "Diffusion Models",
-    "Consistency Distillation",
-    "Flow Matching",
-    "Vision Transformers",
-    "Score Networks",
-    "Autoregressive Priors",
-    "Autoencoders",
-    "Guidance",
-    "Adapters",
-    "Video Generators",
-    "Image Editors",
-    "Samplers",
-    "Token Predictors",
-    "Noise Schedules",
-    "Reward Models",
-]
-TASKS = [
-    "Text-to-Image Synthesis",
-    "Few-Step Generation",
-    "Image Inpainting",
-    "Video Generation",
-    "Super-Resolution",
-    "Identity Preservation",
-    "3D Object Generation",
-    "Image Editing",
-    "Layout Control",
-    "Semantic Segmentation",
-    "Style Transfer",
-    "High-Resolution Synthesis",
-]
-TOPICS = [
-    "Diffusion model",
-    "Distillation",
-    "Autoregressive generation model",
-    "Image Generation > Editing",
-    "Survey",
-    "Video",
-]
-SYNTHETIC_QUERIES = [
-    "reducing the number of denoising steps without retraining",
-    "fast few-step image generation",
-    "identity preserving personalised generation",
-    "video generation at high resolution",
-    "controlling spatial layouts of generated images",
-    "masked region inpainting",
-    "distilling a sampler into a student model",
-    "aligning text and images with guidance",
-    "autoencoder latent space compression",
-    "3D shape generation from a single image",
-]
+SUBJECTS = (
+    "The proposed sampler|A distilled student model|Our latent diffusion model|The consistency "
+    "model|A cascaded pipeline|The transformer backbone|An adversarial objective|The autoencoder|A "
+    "flow matching model|The autoregressive decoder|A lightweight adapter|The guidance scheme|A "
+    "retrieval module|The score network|A frozen text encoder|The video model"
+).split("|")
+VERBS = (
+    "reduces|improves|accelerates|stabilises|controls|scales|compresses|preserves|generates|"
+    "refines|predicts|edits|aligns|distils|conditions|evaluates"
+).split("|")
+OBJECTS = (
+    "the number of denoising steps|sample quality|identity features|high-resolution images|video "
+    "frames|the latent space|text-image alignment|training compute|inference latency|spatial "
+    "layouts|fine-grained details|3D shapes|masked regions|the noise schedule|segmentation "
+    "maps|artistic styles"
+).split("|")
+QUALIFIERS = (
+    "on ImageNet|without retraining|in under a second|at 1024px resolution|with a frozen text "
+    "encoder|on consumer GPUs|across many benchmarks|using only four steps|under a fixed budget|with "
+    "human preference data|for personalised generation|in the wavelet domain|with classifier-free "
+    "guidance|from a single image"
+).split("|")
+ADJECTIVES = (
+    "Scalable|Efficient|Progressive|Adversarial|Latent|Hierarchical|Controllable|Consistent|"
+    "Fast|Masked|Conditional|Cascaded|Rectified|Personalised|Unified"
+).split("|")
+CORES = (
+    "Diffusion Models|Consistency Distillation|Flow Matching|Vision Transformers|Score "
+    "Networks|Autoregressive Priors|Autoencoders|Guidance|Adapters|Video Generators|Image "
+    "Editors|Samplers|Token Predictors|Noise Schedules|Reward Models"
+).split("|")
+TASKS = (
+    "Text-to-Image Synthesis|Few-Step Generation|Image Inpainting|Video "
+    "Generation|Super-Resolution|Identity Preservation|3D Object Generation|Image Editing|Layout "
+    "Control|Semantic Segmentation|Style Transfer|High-Resolution Synthesis"
+).split("|")
+TOPICS = (
+    "Diffusion model|Distillation|Autoregressive generation model|Image Generation > Editing|Survey|Video"
+).split("|")
+SYNTHETIC_QUERIES = (
+    "reducing the number of denoising steps without retraining|fast few-step image "
+    "generation|identity preserving personalised generation|video generation at high "
+    "resolution|controlling spatial layouts of generated images|masked region inpainting|distilling a"
+    " sampler into a student model|aligning text and images with guidance|autoencoder latent space "
+    "compression|3D shape generation from a single image"
+).split("|")
 
 
 # ---- synthetic data ----------------------------------------------------------------------------

@@ -82,8 +82,8 @@ class Hit:
 
 
 @dataclass
-class _Ranked:
-    """Fused ranking before hits are made: document numbers and per-component arrays."""
+class Ranking:
+    """A ranking before hits are made: document numbers, best first, and per-component arrays."""
 
     docs: np.ndarray
     score: np.ndarray
@@ -145,24 +145,24 @@ class Searcher:
         return vector
 
     def rank(self, mode: str, qvec: np.ndarray | None, qtokens: Sequence[str],
-             allowed: np.ndarray | None = None) -> _Ranked:
+             allowed: np.ndarray | None = None) -> Ranking:
         """Every candidate document, best first, with its component scores and ranks."""
         if mode == "dense":
             docs = self._dense_candidates(qvec, allowed)
             dense = self._dense_scores(qvec, docs)
             order = np.lexsort((docs, -dense.score))
             d = dense.take(order)
-            return _Ranked(docs[order], d.score, d.score, np.arange(1, len(docs) + 1),
+            return Ranking(docs[order], d.score, d.score, np.arange(1, len(docs) + 1),
                            best_sentence=d.best_sentence, best_sentence_score=d.best_sentence_score)
         bm25_all = self._bm25_all(qtokens, allowed)
         bm25_docs = _top_positive(bm25_all, self.settings.candidates)
         if mode == "bm25":
             scores = bm25_all[bm25_docs]
-            return _Ranked(bm25_docs, scores, bm25_score=scores, bm25_rank=np.arange(1, len(bm25_docs) + 1))
+            return Ranking(bm25_docs, scores, bm25_score=scores, bm25_rank=np.arange(1, len(bm25_docs) + 1))
         return self._fuse(qvec, bm25_all, bm25_docs, allowed)
 
     def _fuse(self, qvec: np.ndarray | None, bm25_all: np.ndarray, bm25_docs: np.ndarray,
-              allowed: np.ndarray | None) -> _Ranked:
+              allowed: np.ndarray | None) -> Ranking:
         docs = np.union1d(self._dense_candidates(qvec, allowed), bm25_docs)
         dense = self._dense_scores(qvec, docs)
         bm25 = bm25_all[docs]
@@ -172,7 +172,7 @@ class Searcher:
         fused = w / (c + dense_rank) + np.where(bm25_rank > 0, (1 - w) / (c + bm25_rank), 0.0)
         order = np.lexsort((docs, -dense.score, -fused))
         d = dense.take(order)
-        return _Ranked(docs[order], fused[order], d.score, dense_rank[order], bm25[order], bm25_rank[order],
+        return Ranking(docs[order], fused[order], d.score, dense_rank[order], bm25[order], bm25_rank[order],
                        d.best_sentence, d.best_sentence_score)
 
     def _dense_candidates(self, qvec: np.ndarray | None, allowed: np.ndarray | None) -> np.ndarray:
@@ -207,7 +207,7 @@ class Searcher:
         return scores if allowed is None else np.where(allowed, scores, 0.0).astype(np.float32)
 
     # ---- hits and evidence ---------------------------------------------------------------
-    def _hit(self, ranked: _Ranked, j: int, mode: str, qvec: np.ndarray | None, qtokens: Sequence[str],
+    def _hit(self, ranked: Ranking, j: int, mode: str, qvec: np.ndarray | None, qtokens: Sequence[str],
              evidence: bool) -> Hit:
         i = int(ranked.docs[j])
         doc = self.documents[i]
