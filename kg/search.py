@@ -364,11 +364,10 @@ def _first_per_segment(positions: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 
 def _top_positive(scores: np.ndarray, n: int) -> np.ndarray:
-    """Numbers of the (at most) n best documents with a positive score."""
-    positive = np.flatnonzero(scores > 0)
-    if len(positive) > n:
-        positive = positive[np.argpartition(-scores[positive], n - 1)[:n]]
-    return positive[np.lexsort((positive, -scores[positive]))]
+    """Numbers of the (at most) n best documents with a positive score, best first."""
+    top = np.argpartition(-scores, n - 1)[:n] if len(scores) > n else np.arange(len(scores))
+    top = top[scores[top] > 0]
+    return top[np.lexsort((top, -scores[top]))]
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:
