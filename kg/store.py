@@ -10,6 +10,7 @@ Layout under the data directory (see data/README.md):
     corpus/papers.jsonl        the snapshot: one record per paper   (committed)
     corpus/systems.jsonl       model releases that are not papers    (committed)
     corpus/edges.jsonl         fetched edges (cites)                 (committed)
+    corpus/bibkeys.json        citation keys given out by `kg export` (committed: keys never change)
     build/                     derived: graph, vectors, index, manifest (ignored by git)
     cache/                     raw responses of arXiv and Semantic Scholar (ignored by git)
 """
@@ -65,6 +66,11 @@ class Store:
     @property
     def edges_path(self) -> Path:
         return self.corpus_dir / "edges.jsonl"
+
+    @property
+    def keys_path(self) -> Path:
+        """The citation-key registry: record id -> BibTeX key, so a key once given never changes."""
+        return self.corpus_dir / "bibkeys.json"
 
     @property
     def lineage_path(self) -> Path:
