@@ -30,6 +30,8 @@ from kg.errors import BadInputError
 from kg.model import Edge, Paper, System
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ def atomic_open(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
     """Open a temporary file beside `path`; on success it replaces `path` in one step."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual permissions
     try:
         encoding = None if "b" in mode else "utf-8"
         newline = None if "b" in mode else "\n"
