@@ -36,6 +36,22 @@ class Export:
     fmt: str
     keys: dict[str, str] = field(default_factory=dict)
     new_keys: list[str] = field(default_factory=list)
+    left_out: dict[str, str] = field(default_factory=dict)  # record id -> why it has no entry
+
+
+def why_not_citable(record: Record) -> str | None:
+    """Why a record gets no entry, or None when it gets one.
+
+    A model release needs a year and an organisation or a link: "FLUX.1" alone, with neither
+    date nor source, would be an entry that points nowhere. Papers are always exported.
+    """
+    if not isinstance(record, System):
+        return None
+    if not record.year:
+        return "a model release with no date to cite"
+    if not (record.organisation or record.urls):
+        return "a model release with neither organisation nor link to cite"
+    return None
 
 
 def assign_keys(records: Iterable[Record], store: Store | None = None) -> tuple[KeyRegistry, list[str]]:
@@ -67,10 +83,13 @@ def build_export(records: Iterable[Record], fmt: str, *, style: str | None = Non
     if style and fmt != "markdown":
         raise BadInputError("a citation style applies to the markdown format only")
     records = list(records)
+    left_out = {r.id: why for r in records if (why := why_not_citable(r))}
+    records = [r for r in records if r.id not in left_out]
     registry, new = assign_keys(records, store)
     citables = build_citables(records, registry)
     text = render_citables(citables, fmt, style=style)
-    return Export(text=text, fmt=fmt, keys={c.record_id: c.key for c in citables}, new_keys=new)
+    return Export(text=text, fmt=fmt, keys={c.record_id: c.key for c in citables}, new_keys=new,
+                  left_out=left_out)
 
 
 def render_citables(citables: list[Citable], fmt: str, *, style: str | None = None) -> str:
@@ -90,4 +109,5 @@ def export_records(records: Iterable[Record], fmt: str, style: str | None = None
     return build_export(records, fmt, style=style, store=store).text
 
 
-__all__ = ["EXTENSIONS", "FORMATS", "Export", "assign_keys", "build_export", "export_records"]
+__all__ = ["EXTENSIONS", "FORMATS", "Export", "assign_keys", "build_export", "export_records",
+           "why_not_citable"]

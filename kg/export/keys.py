@@ -1,7 +1,8 @@
 """Citation keys that never change: built once from the record, then kept in a registry.
 
-A key is the first author's surname + the year of first submission + the first significant title
-word, in ASCII and lower case (`rombach2021high`). A key someone else already holds gets the first
+A paper's key is the first author's surname + the year of first submission + the first significant
+title word, in ASCII and lower case (`rombach2021high`); a model release's is its organisation +
+year + short name (`runwayml2022sdv15`). A key someone else already holds gets the first
 free suffix `a`, `b`, … `z`, `aa`, … Records that need a key in the same run are served in a fixed
 order (date, then id), so the same corpus always gives the same keys. Every key given out is stored
 in `store.keys_path` (record id -> key); a stored key is reused as it is, even when the record's
@@ -25,7 +26,7 @@ from kg.errors import BadInputError
 from kg.export.names import split_name
 from kg.model import Paper, System
 from kg.store import Store, read_json, write_json
-from kg.text import match_key
+from kg.text import compact_key, match_key
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +45,20 @@ def _ascii_word(text: str) -> str:
 
 
 def build_base_key(record: Record) -> str:
-    """The key a record gets when nobody holds it yet: surname + year + first significant word."""
-    if isinstance(record, Paper):
-        who = _ascii_word(split_name(record.authors[0]).sort_name) if record.authors else "anon"
-    else:  # a system: its organisation, else its name alone ("flux" for FLUX.1)
-        who = _ascii_word(match_key(record.organisation or "").split(" ")[0])
+    """The key a record gets when nobody holds it yet.
+
+    A paper: first author's surname + year + first significant title word (`rombach2021high`).
+    A model release: organisation + year + its short name, which carries the version that tells
+    releases apart (`runwayml2022sdv15`, `stabilityai2022sd21`; `flux1` with neither).
+    """
     year = str(record.year) if record.year else ""
+    if isinstance(record, System):
+        who = _ascii_word(match_key(record.organisation or "").split(" ")[0])
+        return f"{who}{year}{compact_key(record.label)[:24]}" or "anon"
+    who = _ascii_word(split_name(record.authors[0]).sort_name) if record.authors else "anon"
     words = match_key(record.title or "").split()
     word = next((w for w in words if w not in STOP_WORDS), words[0] if words else "")
-    return f"{who}{year}{_ascii_word(word)}" or "anon"
+    return f"{who}{year}{_ascii_word(word)}"
 
 
 def _suffixes() -> Iterable[str]:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from kg.corpus import Corpus, Record
+from kg.corpus import Corpus, Record, filter_records
 from kg.errors import BadInputError
-from kg.text import match_key
 
 
 def select_records(
@@ -26,8 +25,8 @@ def select_records(
     """The union of the selectors, sorted by id; BadInputError when nothing was asked for.
 
     names:      ids, arXiv ids, aliases, short names or titles (resolved by `corpus.resolve`)
-    topics:     reading-list sections ("Diffusion model", or one part of "A > B")
-    everything: every paper and system the reading lists list or mention
+    topics:     reading-list sections whose name contains the text (as `kg list --topic`)
+    everything: every paper and system the reading lists list or mention (as `kg list`)
     ids:        record ids chosen elsewhere (search hits, a lineage family): the hook for --query/--lineage
     """
     names, topics, ids = list(names), list(topics), list(ids)
@@ -35,7 +34,7 @@ def select_records(
         raise BadInputError("nothing selected: name papers or systems, or use --topic or --all")
     chosen: set[str] = set()
     if everything:
-        chosen |= {r.id for r in corpus.records() if r.status != "unlisted"}
+        chosen |= {r.id for r in filter_records(corpus)}
     chosen |= {corpus.resolve(name) for name in names}
     for topic in topics:
         chosen |= select_topic(corpus, topic)
@@ -46,20 +45,12 @@ def select_records(
 
 
 def select_topic(corpus: Corpus, topic: str) -> set[str]:
-    """Ids of records listed under `topic`: a whole section path or one part of it, else a substring."""
-    want = match_key(topic)
-    if not want:
+    """Ids of records under a section whose name contains `topic` (as `kg list --topic` reads it)."""
+    if not topic.strip():
         raise BadInputError("empty topic")
-    exact, partial = set(), set()
-    for record in corpus.records():
-        for path in record.topics:
-            parts = [match_key(p) for p in path.split(">")] + [match_key(path)]
-            if want in parts:
-                exact.add(record.id)
-            elif any(want in p for p in parts):
-                partial.add(record.id)
-    if exact or partial:
-        return exact or partial
+    found = {r.id for r in filter_records(corpus, topic=topic)}
+    if found:
+        return found
     known = sorted({t for r in corpus.records() for t in r.topics})
     shown = "; ".join(known[:12]) + (" …" if len(known) > 12 else "")
     raise BadInputError(f"no paper or system is listed under topic {topic!r}; topics: {shown or 'none'}")

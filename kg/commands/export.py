@@ -1,0 +1,59 @@
+"""`kg export`: a bibliography of a selection in BibTeX, BibLaTeX, RIS, CSL-JSON or Markdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kg.commands.corpus import load_corpus
+from kg.export import FORMATS, build_export
+from kg.export.select import select_records
+from kg.store import Store, write_text
+
+# HOOK for selections other modules make, to wire when they exist: add the option to the command
+# and pass its ids on through `select_records(..., ids=...)`:
+#   --query TEXT     the ids of kg.search's hits for TEXT
+#   --lineage NAME   the ids of NAME's lineage family from kg.graph
+# select_records checks every id against the corpus and unions them with the other selectors.
+
+
+@click.command("export")
+@click.argument("names", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="bibtex", show_default=True,
+              help="bibtex (ASCII, for bibtex), biblatex (UTF-8, for biber), ris, csl-json or markdown.")
+@click.option("--style", default=None,
+              help="CSL style for markdown: apa (default), ieee, chicago-author-date, nature, … "
+                   "or a .csl file.")
+@click.option("--topic", "topics", multiple=True,
+              help="Every record under a reading-list section whose name contains this text (repeatable).")
+@click.option("--all", "everything", is_flag=True, help="Every paper and model release the lists name.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (atomically) instead of standard output.")
+@click.pass_obj
+def export_command(store: Store, names: tuple[str, ...], fmt: str, style: str | None,
+                   topics: tuple[str, ...], everything: bool, out: Path | None) -> None:
+    """Export a bibliography of the named papers (ids, short names, titles), topics, or everything.
+
+    Citation keys are stable: once given, a key is kept in data/corpus/bibkeys.json and never
+    changes when papers are added. Model releases with no date or source to cite are left out
+    (listed on standard error).
+
+    Example: kg export --format bibtex --out refs.bib LDM SDXL 2006.11239
+    """
+    corpus = load_corpus(store)
+    ids_from_elsewhere: list[str] = []  # HOOK: --query / --lineage ids go here (see above)
+    records = select_records(corpus, names=names, topics=topics, everything=everything,
+                             ids=ids_from_elsewhere)
+    result = build_export(records, fmt, style=style, store=store)
+    for record_id, why in sorted(result.left_out.items()):
+        click.echo(f"left out {record_id} ({corpus.get(record_id).label}): {why}", err=True)
+    if out is None:
+        click.echo(result.text, nl=False)
+        return
+    write_text(out, result.text)
+    new = f"; {len(result.new_keys)} new keys recorded in {store.keys_path}" if result.new_keys else ""
+    click.echo(f"wrote {len(result.keys)} entries ({fmt}) to {out}{new}", err=True)
+
+
+commands = [export_command]
