@@ -1,6 +1,6 @@
 """Bibliography export: BibTeX, BibLaTeX, RIS, CSL-JSON and Markdown, with keys that never change.
 
-    >>> text = export_records(corpus.records(), "bibtex", store=store)
+    text = export_records(corpus.records(), "bibtex", store=store)
 
 Every format is built from the same citable view of a record (`kg.export.citable`), so they agree
 on what kind of work each record is. Keys come from the registry in `store.keys_path`; new keys

@@ -7,8 +7,9 @@ Two modes, one per bibliography backend:
   brace-wrapped accent commands (`Björn` -> `Bj{\\"o}rn`, `Trzciński` -> `Trzci{\\'n}ski`) using
   pylatexenc's table; Greek letters in titles become math (`PixArt-Σ` -> `PixArt-{$\\Sigma$}`);
   letters pylatexenc has no LaTeX for (CJK, Cyrillic …) are transliterated with anyascii and logged.
-* ``ascii=False`` (BibLaTeX + biber): UTF-8 is kept; only the LaTeX specials are escaped and Greek
-  letters in titles still become math, since pdfLaTeX has no Greek text font by default.
+* ``ascii=False`` (BibLaTeX + biber): UTF-8 letters and punctuation are kept; the LaTeX specials are
+  escaped, Greek letters in titles still become math (pdfLaTeX has no Greek text font by default)
+  and symbols such as × → ≤ become commands (pdfLaTeX's inputenc knows few of them).
 
 The ten specials `& % $ # _ { } ~ ^ \\` become `\\&`, `\\%`, `\\$`, `\\#`, `\\_`, `\\textbraceleft`,
 `\\textbraceright`, `\\textasciitilde`, `\\textasciicircum`, `\\textbackslash`: a literal brace is
@@ -127,8 +128,13 @@ def transliterate_unknown(text: str) -> str:
 
 
 def _keep(text: str, pos: int) -> tuple[int, str] | None:
-    """The last rule of BibLaTeX mode: UTF-8 stays as it is."""
-    return (1, text[pos]) if not text[pos].isascii() else None
+    """BibLaTeX mode: letters, marks, punctuation and spaces stay UTF-8; a symbol plain LaTeX has a
+    command for (×, →, ≤, €) goes on to pylatexenc's table, since inputenc knows few of them."""
+    char = text[pos]
+    if char.isascii():
+        return None
+    symbol = unicodedata.category(char).startswith("S") and char in _PLAIN_LATEX_CHARS
+    return None if symbol else (1, char)
 
 
 @cache
@@ -143,7 +149,8 @@ def _encoder(ascii_only: bool, greek_math: bool) -> UnicodeToLatexEncoder:
                                                replacement_latex_protection="none")
         rules += [accents, "defaults"]
     else:
-        rules.append(UnicodeToLatexConversionRule(RULE_CALLABLE, _keep, replacement_latex_protection="none"))
+        keep = UnicodeToLatexConversionRule(RULE_CALLABLE, _keep, replacement_latex_protection="none")
+        rules += [keep, "defaults"]
     return UnicodeToLatexEncoder(conversion_rules=rules, non_ascii_only=False,
                                  replacement_latex_protection="braces-all")
 
