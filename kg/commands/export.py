@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -30,9 +31,11 @@ from kg.store import Store, write_text
 @click.option("--all", "everything", is_flag=True, help="Every paper and model release the lists name.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file (atomically) instead of standard output.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print a JSON summary (keys by id, left out, new keys; the text itself without --out).")
 @click.pass_obj
 def export_command(store: Store, names: tuple[str, ...], fmt: str, style: str | None,
-                   topics: tuple[str, ...], everything: bool, out: Path | None) -> None:
+                   topics: tuple[str, ...], everything: bool, out: Path | None, as_json: bool) -> None:
     """Export a bibliography of the named papers (ids, short names, titles), topics, or everything.
 
     Citation keys are stable: once given, a key is kept in data/corpus/bibkeys.json and never
@@ -46,12 +49,18 @@ def export_command(store: Store, names: tuple[str, ...], fmt: str, style: str | 
     records = select_records(corpus, names=names, topics=topics, everything=everything,
                              ids=ids_from_elsewhere)
     result = build_export(records, fmt, style=style, store=store)
+    if out is not None:
+        write_text(out, result.text)
+    if as_json:
+        summary = {"format": fmt, "style": style, "out": str(out) if out else None, "keys": result.keys,
+                   "left_out": result.left_out, "new_keys": result.new_keys}
+        click.echo(json.dumps(summary | ({} if out else {"text": result.text}), ensure_ascii=False, indent=2))
+        return
     for record_id, why in sorted(result.left_out.items()):
         click.echo(f"left out {record_id} ({corpus.get(record_id).label}): {why}", err=True)
     if out is None:
         click.echo(result.text, nl=False)
         return
-    write_text(out, result.text)
     new = f"; {len(result.new_keys)} new keys recorded in {store.keys_path}" if result.new_keys else ""
     click.echo(f"wrote {len(result.keys)} entries ({fmt}) to {out}{new}", err=True)
 

@@ -27,7 +27,8 @@ def build_ris_entry(c: Citable) -> dict[str, Any]:
         entry["authors"] = [n.inverted for n in c.authors]
     if c.year:
         entry["year"] = str(c.year)
-    if c.date:
+    venue_year = c.venue.year if c.venue and c.kind in ("conference", "journal") else None
+    if c.date and not venue_year:  # a venue's year is the date to cite, not the arXiv submission's
         entry["date"] = c.date.replace("-", "/")
     entry.update(_venue_fields(c))
     if c.eprint:

@@ -81,6 +81,18 @@ def test_cli_prints_to_stdout_by_default(corpus_store: Store) -> None:
     assert "eprint = {2112.10752}" in result.stdout
 
 
+def test_cli_json_summary(corpus_store: Store, tmp_path) -> None:
+    result = run(corpus_store, "--format", "csl-json", "--json", "LDM", "FLUX.1")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["keys"] == {"2112.10752": "rombach2021high"}
+    assert list(summary["left_out"]) == ["system:flux-1"]
+    assert json.loads(summary["text"])[0]["id"] == "rombach2021high"
+    out = tmp_path / "x.json"
+    summary = json.loads(run(corpus_store, "--format", "csl-json", "--json", "--out", str(out), "LDM").stdout)
+    assert "text" not in summary and summary["out"] == str(out) and out.exists()
+
+
 def test_cli_markdown_with_style(corpus_store: Store) -> None:
     result = run(corpus_store, "--format", "markdown", "--style", "ieee", "LDM")
     assert result.exit_code == 0, result.stderr
