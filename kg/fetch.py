@@ -188,6 +188,7 @@ def merge_titles(papers: dict[str, Paper], matches: dict[str, TitleMatch], repor
         else:
             paper = papers[pid]
             changed = merge_arxiv_record(paper, record_from_result(m.result), m.fetched_at, report)
+            known[m.arxiv_id] = pid  # a second title matching the same paper is a duplicate
             report.resolved.append({"paper": pid, "title": m.title, "arxiv_id": paper.arxiv_id})
             _classify(paper, False, changed, report)
 

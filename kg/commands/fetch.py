@@ -14,6 +14,12 @@ from kg.sources.semantic_scholar import S2Settings
 from kg.store import Store
 
 S2_KEY_ENV = "S2_API_KEY"
+SOURCE_NAMES = {"arxiv": "arXiv", "semantic_scholar": "Semantic Scholar"}
+
+
+def _n(count: int, noun: str) -> str:
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{count} {noun if count == 1 else plural}"
 
 
 def _kb(n: int) -> str:
@@ -35,8 +41,8 @@ def _lines_for_titles(report: FetchReport) -> list[str]:
 
 def format_summary(report: FetchReport) -> str:
     """The closing summary: requests, cache hits, new/updated papers, titles, failures."""
-    lines = [f"{name}: {s.requests} requests ({s.retries} retries), {s.cache_hits} cache hits, {_kb(s.bytes)}"
-             for name, s in report.stats.items()]
+    lines = [f"{SOURCE_NAMES.get(name, name)}: {_n(s.requests, 'request')} ({_n(s.retries, 'retry')}), "
+             f"{_n(s.cache_hits, 'cache hit')}, {_kb(s.bytes)}" for name, s in report.stats.items()]
     lines.append(f"papers: {len(report.new)} new, {len(report.updated)} updated, "
                  f"{len(report.unchanged)} unchanged")
     lines += _lines_for_titles(report)

@@ -31,7 +31,7 @@ def test_summary_names_requests_cache_hits_and_papers(tmp_path, fake_arxiv):
     result = invoke(store.root, "--arxiv-url", fake_arxiv.endpoint)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "arxiv: 2 requests (0 retries), 0 cache hits" in out
+    assert "arXiv: 2 requests (0 retries), 0 cache hits" in out
     assert "papers: 1 new, 0 updated, 0 unchanged" in out
     assert "ambiguous title, not resolved: title:te 'TurboEdit': 2408.00735" in out
     assert "not found: 2501.99999 (arXiv does not know it)" in out
@@ -68,7 +68,7 @@ def test_a_failed_run_prints_its_summary_and_the_ids(tmp_path, fake_arxiv):
     fake_arxiv.faults.extend(["503"] * 5)
     result = invoke(store.root, "--arxiv-url", fake_arxiv.endpoint)
     assert result.exit_code == 2
-    assert "arxiv: 5 requests (4 retries)" in result.stdout
+    assert "arXiv: 5 requests (4 retries)" in result.stdout
     assert "error: arXiv: HTTP 503 after 5 tries (not fetched: 2112.10752)" in result.stderr
 
 
@@ -108,7 +108,7 @@ def test_a_sigkilled_fetch_resumes_and_ends_with_every_record_once(tmp_path):
         rerun = _kg_fetch(store.root, server)
         out, err = rerun.communicate(timeout=120)
         assert rerun.returncode == 0, err.decode()
-        assert "arxiv: 3 requests (0 retries), 2 cache hits" in out.decode()  # resumed at batch 3
+        assert "arXiv: 3 requests (0 retries), 2 cache hits" in out.decode()  # resumed at batch 3
         assert server.count == 6
 
     ids = [r["id"] for r in read_jsonl(store.papers_path)]
@@ -123,3 +123,8 @@ def test_a_sigkilled_fetch_resumes_and_ends_with_every_record_once(tmp_path):
             etree.fromstring(f.read_bytes())  # strict parse: raises on a partial file
         else:
             json.loads(f.read_text(encoding="utf-8"))
+
+
+def test_without_a_snapshot_it_says_to_ingest_first(tmp_path):
+    result = invoke(tmp_path / "data")
+    assert result.exit_code == 2 and "run `kg ingest` first" in result.stderr

@@ -99,3 +99,9 @@ def test_match_title_scores_against_the_title_and_its_parts():
 def test_queries_carry_no_quotes_or_operators_from_titles():
     assert build_title_query(['Say "Hi": A Study', "AND OR: x-y"]) == 'ti:"say hi a study" OR ti:"and or x y"'
     assert build_words_query("The Art of the Fix: a study") == "ti:art OR ti:fix OR ti:study"
+
+
+def test_two_list_titles_of_one_paper_link_only_the_first(tmp_path, fake_arxiv):
+    _, report, papers = resolve(tmp_path, fake_arxiv, {"a-ldm": LDM, "b-ldm": LDM.upper()})
+    assert papers["title:a-ldm"].arxiv_id == "2112.10752" and papers["title:b-ldm"].arxiv_id is None
+    assert [n["reason"] for n in report.not_found] == ["matches title:a-ldm, already in the corpus"]
