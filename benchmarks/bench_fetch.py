@@ -26,7 +26,12 @@ from kg.model import Paper  # noqa: E402
 from kg.sources.arxiv import ArxivSettings  # noqa: E402
 from kg.sources.semantic_scholar import S2Settings  # noqa: E402
 from kg.store import Store  # noqa: E402
-from tests.sources.fake_servers import FakeArxiv, FakeSemanticScholar, synthetic_arxiv_table  # noqa: E402
+from tests.sources.fake_servers import (  # noqa: E402
+    FakeArxiv,
+    FakeSemanticScholar,
+    synthetic_arxiv_table,
+    table_for_papers,
+)
 
 
 def load_default_corpus() -> list[Paper]:
@@ -37,17 +42,6 @@ def load_default_corpus() -> list[Paper]:
         return papers
     return [Paper(id=f["arxiv_id"], arxiv_id=f["arxiv_id"], title=f["title"])
             for f in store.load_facts("papers.jsonl") if f.get("arxiv_id")]
-
-
-def arxiv_table(papers: list[Paper]) -> list[dict[str, Any]]:
-    """Made-up arXiv answers for the corpus (its own titles and authors, synthetic everything else)."""
-    return [{"id": p.arxiv_id, "version": 1, "title": p.title or f"Untitled {p.arxiv_id}",
-             "authors": [{"name": a, "affiliations": []} for a in p.authors] or
-                        [{"name": "Unknown Author", "affiliations": []}],
-             "published": "2020-01-01T00:00:00Z", "updated": "2020-01-02T00:00:00Z",
-             "summary": f"Synthetic benchmark summary for {p.arxiv_id}.", "comment": None,
-             "journal_ref": None, "doi": None, "primary_category": "cs.CV", "categories": ["cs.CV"]}
-            for p in papers if p.arxiv_id]
 
 
 def s2_table(papers: list[Paper], seed: int = 0) -> dict[str, dict[str, Any]]:
@@ -112,7 +106,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 def main() -> dict[str, Any]:
     default = load_default_corpus()
     synthetic, table = synthetic_corpus()
-    rows = [bench_corpus("default", default, arxiv_table(default)),
+    rows = [bench_corpus("default", default, table_for_papers(default)),
             bench_corpus("synthetic-1000+20", synthetic, table)]
     print_table(rows)
     results = {"runs": rows}

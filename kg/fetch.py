@@ -279,18 +279,14 @@ def fetch_arxiv(store: Store, papers: list[Paper], report: FetchReport, *, clien
 
 def fetch_citations(store: Store, papers: list[Paper], report: FetchReport, *, client: S2Client,
                     chosen: set[str] | None, progress: bool) -> None:
-    """Phase 4: Semantic Scholar counts and `cites` edges, saved with the papers."""
+    """Phase 4: Semantic Scholar counts and `cites` edges, saved with the papers.
+
+    `FetchError` after a batch failed; the answers of the batches before it are saved first.
+    """
     wanted = {s2_id_for(p): p.id for p in papers if s2_id_for(p) and (chosen is None or p.id in chosen)}
     total = -(-len(wanted) // client.settings.batch_size)
     with _progress(total, "Semantic Scholar", progress) as bar:
-        try:
-            found = client.fetch_papers(wanted, bar.update)
-        except OfflineError:
-            raise
-        except SourceError as exc:
-            ids = [wanted[i] for i in exc.ids if i in wanted]
-            report.failures.append({"ids": ids, "error": str(exc)})
-            raise FetchError(exc.reason, ids, report, exc.url) from exc
+        found, failure = client.fetch_papers(wanted, bar.update)
     answers = {wanted[s2_id]: answer for s2_id, answer in found.items()}
     before, stored = _snapshot(papers), store.load_edges()
     edges = merge_citations({p.id: p for p in papers}, answers, stored, report)
@@ -298,6 +294,10 @@ def fetch_citations(store: Store, papers: list[Paper], report: FetchReport, *, c
         store.save_papers(papers)
     if _edge_set(edges) != _edge_set(stored):
         store.save_edges(edges)
+    if failure is not None:
+        ids = [wanted[i] for i in failure.ids if i in wanted]
+        report.failures.append({"ids": ids, "error": str(failure)})
+        raise FetchError(failure.reason, ids, report, failure.url)
 
 
 def fetch_corpus(store: Store, *, arxiv_settings: ArxivSettings | None = None,

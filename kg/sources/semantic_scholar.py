@@ -140,11 +140,12 @@ class S2Client:
             self.cache.put(key, resp.content, request=request, url=self.batch_url, fetched_at=fetched_at)
         return json.loads(resp.content), fetched_at
 
-    def fetch_papers(self, ids: Iterable[str],
-                     progress: Callable[[int], None] | None = None) -> dict[str, S2Paper]:
+    def fetch_papers(self, ids: Iterable[str], progress: Callable[[int], None] | None = None
+                     ) -> tuple[dict[str, S2Paper], SourceError | None]:
         """Every id looked up, `batch_size` at a time (sorted, so batches and cache keys are stable).
 
-        `SourceError` naming every id not fetched yet when a batch fails after its last retry.
+        Returns the answers and, when a batch failed after its last retry, a `SourceError` naming every
+        id not fetched (the answers are then those of the batches before it). `OfflineError` is raised.
         """
         todo = sorted(set(ids))
         out: dict[str, S2Paper] = {}
@@ -154,11 +155,11 @@ class S2Client:
             try:
                 entries, fetched_at = self._fetch_batch(batch)
             except RequestFailed as exc:
-                raise SourceError(exc.problem, ids=todo[start:], url=exc.url) from exc
+                return out, SourceError(exc.problem, ids=todo[start:], url=exc.url)
             out.update({i: S2Paper(i, e, fetched_at) for i, e in zip(batch, entries, strict=True)})
             if progress:
                 progress(1)
-        return out
+        return out, None
 
 
 def _corpus_keys(papers: Iterable[Paper]) -> dict[str, str]:

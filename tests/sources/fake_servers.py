@@ -175,6 +175,18 @@ def synthetic_arxiv_table(n: int, start: int = 1) -> list[dict[str, Any]]:
     return table
 
 
+def table_for_papers(papers: list[Any]) -> list[dict[str, Any]]:
+    """Made-up arXiv records for `kg.model.Paper`s with an arXiv id: their own titles and authors,
+    synthetic everything else (for the default corpus in tests and the benchmark)."""
+    return [{"id": p.arxiv_id, "version": 1, "title": p.title or f"Untitled {p.arxiv_id}",
+             "authors": [{"name": a, "affiliations": []} for a in p.authors]
+             or [{"name": "Unknown Author", "affiliations": []}],
+             "published": "2020-01-01T00:00:00Z", "updated": "2020-01-02T00:00:00Z",
+             "summary": f"Synthetic summary for {p.arxiv_id}, written for the tests.", "comment": None,
+             "journal_ref": None, "doi": None, "primary_category": "cs.CV", "categories": ["cs.CV"]}
+            for p in papers if p.arxiv_id]
+
+
 def _words(text: str) -> str:
     """The fake's own tokenisation: lower case, runs of non-alphanumerics as one space."""
     return " " + re.sub(r"[^0-9a-z]+", " ", text.lower()).strip() + " "

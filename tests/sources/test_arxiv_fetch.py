@@ -12,9 +12,15 @@ from kg.fetch import fetch_corpus
 from kg.model import Paper
 from kg.sources.arxiv import ArxivClient, ArxivSettings, record_from_result
 from kg.sources.cache import ResponseCache
-from kg.store import read_jsonl
-from tests.sources.fake_servers import FakeArxiv, load_arxiv_table, synthetic_arxiv_table
-from tests.sources.helpers import arxiv_settings, by_title, listed, make_store
+from kg.store import Store, read_jsonl
+from tests.sources.fake_servers import (
+    FakeArxiv,
+    FakeSemanticScholar,
+    load_arxiv_table,
+    synthetic_arxiv_table,
+    table_for_papers,
+)
+from tests.sources.helpers import arxiv_settings, by_title, listed, make_store, s2_settings
 
 
 @pytest.fixture
@@ -154,3 +160,24 @@ def test_snapshot_stays_valid_jsonl(tmp_path, fake_arxiv):
     store = make_store(tmp_path, [listed("2112.10752"), listed("2307.01952")])
     fetch_corpus(store, arxiv_settings=arxiv_settings(fake_arxiv))
     assert [r["id"] for r in read_jsonl(store.papers_path)] == ["2112.10752", "2307.01952"]
+
+
+def test_the_default_corpus_takes_one_request_per_100_ids_and_none_the_second_time(data_copy):
+    store = Store.at(data_copy)
+    papers = store.load_papers()
+    ids = sum(1 for p in papers if p.arxiv_id)
+    titles = sum(1 for p in papers if p.id.startswith("title:"))
+    assert ids > 0
+    with FakeArxiv(table_for_papers(papers)) as server, FakeSemanticScholar({}) as s2:
+        run = lambda: fetch_corpus(store, arxiv_settings=arxiv_settings(server),  # noqa: E731
+                                   s2_settings=s2_settings(s2), citations=True)
+        report = run()
+        k = ArxivSettings().titles_per_query
+        assert server.count == math.ceil(ids / 100) + math.ceil(titles / k)
+        assert s2.count == math.ceil(sum(1 for p in papers if p.arxiv_id or p.doi) / 500)
+        assert len(report.new) == ids and report.failures == []
+        assert run().requests == 0
+    fetched = store.load_papers()
+    assert [p.id for p in fetched] == [p.id for p in papers]  # every record once, none added or lost
+    assert all(p.summary for p in fetched if p.arxiv_id)
+    assert all(p.venue == q.venue for p, q in zip(fetched, papers, strict=True))  # the facts' venues stay

@@ -32,12 +32,11 @@ def two_papers(tmp_path):
 
 
 def settings(server, **kw):
-    return arxiv_settings(server, timeout=0.3, **kw)
+    return arxiv_settings(server, **kw)  # timeout 1 s: the "slow" answer takes 3 s
 
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_one_fault_is_retried_with_backoff(two_papers, fake_arxiv, sleeps, fault):
-    fake_arxiv.slow_seconds = 1.0
     fake_arxiv.faults.append(fault)
     report = fetch_corpus(two_papers, arxiv_settings=settings(fake_arxiv))
 
@@ -53,7 +52,6 @@ def test_one_fault_is_retried_with_backoff(two_papers, fake_arxiv, sleeps, fault
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_after_the_last_retry_the_error_names_the_ids(two_papers, fake_arxiv, sleeps, fault):
-    fake_arxiv.slow_seconds = 1.0
     fake_arxiv.faults.extend([fault] * 4)
     before = two_papers.papers_path.read_bytes()
     with pytest.raises(FetchError) as info:

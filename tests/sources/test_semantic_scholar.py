@@ -93,11 +93,10 @@ def test_the_api_key_is_sent_only_when_given(tmp_path, fake_arxiv, fake_s2):
 
 @pytest.mark.parametrize("fault", ["429", "503", "500", "truncated", "reset", "slow", "empty"])
 def test_faults_are_retried(tmp_path, fake_arxiv, fake_s2, sleeps, fault):
-    fake_s2.slow_seconds = 1.0
     store = make_store(tmp_path, small_corpus())
     fake_s2.faults.append(fault)
     report = fetch_corpus(store, arxiv_settings=arxiv_settings(fake_arxiv),
-                          s2_settings=s2_settings(fake_s2, timeout=0.3), citations=True)
+                          s2_settings=s2_settings(fake_s2), citations=True)
     assert fake_s2.count == 2 and report.stats["semantic_scholar"].retries == 1
     assert report.citations["cites_edges"] == 7
     assert len(sleeps) == 1 and sleeps[0] > (6.9 if fault == "503" else 2.4)
@@ -121,3 +120,15 @@ def test_semantic_scholar_unreachable_is_offline_and_changes_nothing(tmp_path, f
     with pytest.raises(OfflineError, match=r"cannot reach Semantic Scholar at 127.0.0.1:\d+"):
         fetch_corpus(store, arxiv_settings=arxiv_settings(fake_arxiv), s2_settings=gone, citations=True)
     assert store.papers_path.read_bytes() == before and not store.edges_path.exists()
+
+
+def test_a_failed_batch_keeps_the_batches_before_it(tmp_path, fake_arxiv, fake_s2):
+    store = make_store(tmp_path, small_corpus())
+    fake_s2.faults.extend(["ok"] + ["503"] * 4)
+    with pytest.raises(FetchError) as info:
+        fetch_corpus(store, arxiv_settings=arxiv_settings(fake_arxiv),
+                     s2_settings=s2_settings(fake_s2, batch_size=2), citations=True)
+    assert sorted(info.value.ids) == ["2112.10752", "2307.01952", "2408.08332", "doi:10.5555/fixture.doi-only"]
+    counts = {p.id: p.citation_count for p in store.load_papers() if p.citation_count is not None}
+    assert counts == {"2006.11239": 2000, "2010.02502": 800}
+    assert [(e.source, e.target) for e in store.load_edges()] == [("2010.02502", "2006.11239")]
