@@ -135,7 +135,14 @@ def test_retry_after_as_an_http_date():
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
 
 
-def test_a_name_that_does_not_resolve_is_offline(two_papers):
+def test_a_name_that_does_not_resolve_is_offline(two_papers, monkeypatch):
+    """The machine's name lookup fails (patched: no DNS query leaves the machine)."""
+    import socket
+
+    def no_dns(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
     dead = ArxivSettings(query_url_format="http://no-such-host.invalid/api/query?{}", timeout=1.0)
     with pytest.raises(OfflineError, match=r"no-such-host.invalid \(name lookup failed\)"):
         fetch_corpus(two_papers, arxiv_settings=dead)
