@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from kg.errors import AmbiguousError, InvalidIdError, NotFoundError
+from kg.errors import AmbiguousError, BadInputError, InvalidIdError, NotFoundError
 from kg.ids import looks_like_arxiv_id, parse_arxiv_id
 from kg.model import Edge, Paper, System
 from kg.store import Store
@@ -150,3 +150,46 @@ class Corpus:
     def suggest(self, name: str, limit: int = 3) -> list[str]:
         """Display strings of the closest records, for "did you mean" messages."""
         return [f"{rid} ({shown})" for rid, _, shown in self.names.fuzzy(name, limit=limit, cutoff=50)]
+
+
+def parse_year_range(text: str | None) -> tuple[int | None, int | None]:
+    """"2022" -> (2022, 2022); "2021:2024" -> (2021, 2024); "2021:" and ":2020" are open-ended."""
+    if not text:
+        return None, None
+    lo, sep, hi = text.strip().partition(":")
+    try:
+        start = int(lo) if lo.strip() else None
+        end = int(hi) if hi.strip() else None if sep else start
+    except ValueError as exc:
+        raise BadInputError(f"invalid year range {text!r}: use 2022, 2021:2024, 2021: or :2020") from exc
+    if start is not None and end is not None and start > end:
+        raise BadInputError(f"invalid year range {text!r}: {start} is after {end}")
+    return start, end
+
+
+def filter_records(corpus: Corpus, *, topic: str | None = None,
+                   years: tuple[int | None, int | None] = (None, None), status: str | None = None,
+                   kind: str = "all") -> list[Record]:
+    """Records matching every given filter, sorted by date then id."""
+    wanted_status = {"listed", "mentioned"} if status is None else None if status == "all" else {status}
+    out = []
+    for record in corpus.records():
+        if kind != "all" and record.kind != kind:
+            continue
+        if wanted_status is not None and record.status not in wanted_status:
+            continue
+        if topic and not any(topic.casefold() in t.casefold() for t in record.topics):
+            continue
+        if not _in_years(record.year, years):
+            continue
+        out.append(record)
+    return sorted(out, key=lambda r: (r.published or "9999", r.id))
+
+
+def _in_years(year: int | None, years: tuple[int | None, int | None]) -> bool:
+    start, end = years
+    if start is None and end is None:
+        return True
+    if year is None:
+        return False
+    return (start is None or year >= start) and (end is None or year <= end)

@@ -29,7 +29,11 @@ from typing import IO, Any
 from kg.errors import BadInputError
 from kg.model import Edge, Paper, System
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+_REPO_DATA = Path(__file__).resolve().parent.parent / "data"
+# A checkout (or an editable install) uses the repository's data/; an installed package uses ./data.
+DEFAULT_DATA_DIR = _REPO_DATA if _REPO_DATA.is_dir() else Path.cwd() / "data"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,7 @@ def atomic_open(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
     """Open a temporary file beside `path`; on success it replaces `path` in one step."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual permissions
     try:
         encoding = None if "b" in mode else "utf-8"
         newline = None if "b" in mode else "\n"

@@ -1,0 +1,90 @@
+"""`kg ingest`, `kg show`, `kg list`: the corpus commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from kg.corpus import Corpus, filter_records, parse_year_range
+from kg.errors import BadInputError
+from kg.ingest import ingest
+from kg.readinglist import MAX_LIST_BYTES
+from kg.render import render_record, render_record_table
+from kg.store import Store
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--dry-run", is_flag=True, help="Parse and report, write nothing.")
+@click.option("--max-size", type=int, default=MAX_LIST_BYTES, show_default=True,
+              help="Largest reading list accepted, in bytes.")
+@click.pass_obj
+def ingest_command(store: Store, paths: tuple[Path, ...], as_json: bool, dry_run: bool,
+                   max_size: int) -> None:
+    """Read reading lists (default: data/reading-lists) into the corpus snapshot and report problems.
+
+    Every listed paper is resolved once (by arXiv id, else title, else short name) against the
+    facts and the snapshot; nothing is written when any list is unreadable.
+
+    Example: kg ingest data/reading-lists --json
+    """
+    result = ingest(store, list(paths) or None, write=not dry_run, max_bytes=max_size)
+    if as_json:
+        click.echo(json.dumps(result.report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(result.report.render())
+        if not dry_run:
+            click.echo(f"\nWrote {store.papers_path} and {store.systems_path}.")
+
+
+@click.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+@click.pass_obj
+def show_command(store: Store, name: str, as_json: bool) -> None:
+    """Show one paper or model release: by arXiv id (any version), short name or title.
+
+    Example: kg show LDM
+    """
+    corpus = load_corpus(store)
+    record = corpus.get(corpus.resolve(name))
+    if as_json:
+        click.echo(json.dumps(record.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_record(record))
+
+
+@click.command("list")
+@click.option("--topic", help="Only records under a section whose name contains this text.")
+@click.option("--year", help="A year (2022) or a range (2021:2024, 2021:, :2020).")
+@click.option("--status", type=click.Choice(["listed", "mentioned", "unlisted", "all"]), default=None,
+              help="listed, only mentioned, or kept from an earlier list (default: listed+mentioned).")
+@click.option("--kind", type=click.Choice(["paper", "system", "all"]), default="all", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the records as JSON lines.")
+@click.pass_obj
+def list_command(store: Store, topic: str | None, year: str | None, status: str | None, kind: str,
+                 as_json: bool) -> None:
+    """List the corpus, filtered by topic, year, status or kind.
+
+    Example: kg list --topic "Stable Diffusion" --year 2022:2024
+    """
+    records = filter_records(load_corpus(store), topic=topic, years=parse_year_range(year),
+                             status=status, kind=kind)
+    if as_json:
+        for record in records:
+            click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
+    else:
+        click.echo(render_record_table(records))
+
+
+def load_corpus(store: Store) -> Corpus:
+    """The snapshot, or a clear error saying how to make one."""
+    if not store.papers_path.exists():
+        raise BadInputError("no corpus snapshot yet: run `kg ingest` first", str(store.papers_path))
+    return Corpus.load(store)
+
+
+commands = [ingest_command, show_command, list_command]

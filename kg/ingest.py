@@ -1,0 +1,268 @@
+"""`kg ingest`: reading lists -> resolved, merged records -> the corpus snapshot, with a report.
+
+Everything is parsed and resolved in memory first; the snapshot is written (atomically) only when
+every list was read without error, so bad input never touches what is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from kg.errors import BadInputError
+from kg.ids import ArxivId, parse_arxiv_id
+from kg.known import FETCHED_PREFIXES, Known, bibliographic_copy, load_known
+from kg.markdown import parse_list_date
+from kg.mentions import MentionMatcher, sentence_around
+from kg.model import Listing, Mention, Note, Paper, System
+from kg.readinglist import MAX_LIST_BYTES, ParsedList, parse_reading_list
+from kg.report import IngestReport
+from kg.resolve import Resolution, resolve_entry
+from kg.store import Store, write_json
+from kg.text import compact_key
+
+log = logging.getLogger(__name__)
+
+LIST_SUFFIXES = (".md", ".markdown")
+MAX_MENTIONS_PER_RECORD = 50
+
+
+@dataclass
+class IngestResult:
+    papers: list[Paper]
+    systems: list[System]
+    report: IngestReport
+
+
+@dataclass
+class _Accumulator:
+    """Per-record list-derived data gathered while walking the entries."""
+
+    listings: dict[str, list[Listing]] = field(default_factory=lambda: defaultdict(list))
+    notes: dict[str, list[Note]] = field(default_factory=lambda: defaultdict(list))
+    mentions: dict[str, list[Mention]] = field(default_factory=lambda: defaultdict(list))
+    aliases: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    urls: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    topics: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    versions: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+
+# ---- finding the lists ----------------------------------------------------------------------
+def find_list_files(paths: list[Path]) -> list[Path]:
+    """Markdown files named or found in the given paths; BadInputError when there are none."""
+    files: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise BadInputError("no such file or directory", str(path))
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in LIST_SUFFIXES and p.is_file())
+            if not found:
+                raise BadInputError("directory has no Markdown reading lists (*.md)", str(path))
+            files.extend(found)
+        else:
+            files.append(path)
+    return list(dict.fromkeys(files))
+
+
+def display_path(path: Path, store: Store) -> str:
+    """A list's path relative to the data directory when it lies inside it (stable across clones)."""
+    try:
+        return Path(os.path.relpath(path.resolve(), store.root.resolve())).as_posix() \
+            if path.resolve().is_relative_to(store.root.resolve()) else str(path)
+    except ValueError:
+        return str(path)
+
+
+# ---- the pipeline ---------------------------------------------------------------------------
+def ingest(store: Store, paths: list[Path] | None = None, *, write: bool = True,
+           max_bytes: int = MAX_LIST_BYTES) -> IngestResult:
+    files = find_list_files(paths or [store.reading_lists])
+    parsed = [parse_reading_list(f, display_path(f, store), max_bytes) for f in files]
+    known = load_known(store)
+    report = IngestReport(files=[p.file for p in parsed])
+    acc = _Accumulator()
+    owners = {plist.file: _ingest_list(known, plist, acc, report) for plist in parsed}
+    _extract_mentions(known, parsed, owners, acc)
+    papers, systems = _build_records(known, acc, report)
+    report.summarise(papers, systems, parsed)
+    if write:
+        store.save_papers(papers)
+        store.save_systems(systems)
+        write_json(store.build_path("ingest-report.json"), report.to_dict())
+    return IngestResult(papers, systems, report)
+
+
+def _ingest_list(known: Known, plist: ParsedList, acc: _Accumulator,
+                 report: IngestReport) -> list[str | None]:
+    """Resolve and record each entry of one list; the record id each entry resolved to."""
+    owners: list[str | None] = []
+    for entry in plist.entries:
+        res = resolve_entry(known, entry)
+        report.add_problems(res.problems)
+        _record_entry(res, acc)
+        owners.append(res.paper_id or res.system_id)
+    for link, owner_index in plist.linked_in_notes:
+        for raw in link.arxiv_raw_ids:
+            owner = owners[owner_index] if owner_index >= 0 else None
+            _record_linked_mention(plist, link.url, raw, owner, acc)
+    return owners
+
+
+def _record_entry(res: Resolution, acc: _Accumulator) -> None:
+    entry = res.entry
+    targets = [t for t in (res.paper_id, res.system_id) if t]
+    for target in targets:
+        acc.listings[target].append(Listing(
+            file=entry.file, line=entry.line, title=entry.title, short_name=entry.short_name,
+            section=entry.section, urls=entry.urls, date=entry.date, authors=entry.authors,
+            venue=entry.venue, how=entry.how))
+        acc.topics[target].append(entry.section)
+        acc.urls[target].extend(entry.urls)
+        acc.notes[target].extend(Note(n.text, entry.file, n.line, entry.section) for n in entry.notes)
+    short = entry.short_name
+    if res.paper_id and short and not (res.system_id and res.paper_id):
+        acc.aliases[res.paper_id].append(short)
+    if res.system_id and short:
+        acc.aliases[res.system_id].append(short)
+    if res.arxiv and res.arxiv.version and res.paper_id == res.arxiv.id:
+        acc.versions[res.paper_id].append(res.arxiv.version)
+
+
+def _record_linked_mention(plist: ParsedList, url: str, raw: str, owner: str | None,
+                           acc: _Accumulator) -> None:
+    """An arXiv link inside a note ("[v-predict](https://arxiv.org/abs/2202.00512)")."""
+    try:
+        aid = parse_arxiv_id(raw)
+    except BadInputError as exc:
+        raise BadInputError(f"{exc.reason} in link {url}", plist.file) from exc
+    line = next((n.line for e in plist.entries for n in e.notes if url in n.text), 0)
+    acc.listings[aid.id].append(Listing(file=plist.file, line=line, urls=[url], how="mentioned"))
+    acc.urls[aid.id].append(url)
+    if aid.version:
+        acc.versions[aid.id].append(aid.version)
+    acc.mentions[aid.id].append(Mention(plist.file, line, url, url, by=owner))
+
+
+def _extract_mentions(known: Known, parsed: list[ParsedList], owners: dict[str, list[str | None]],
+                      acc: _Accumulator) -> None:
+    matcher = MentionMatcher([*known.papers.values(), *known.systems.values()])
+    for plist in parsed:
+        for entry, owner in zip(plist.entries, owners[plist.file], strict=True):
+            for note in entry.notes:
+                _scan(matcher, note.text, plist.file, note.line, owner, acc)
+        for prose in plist.prose:
+            _scan(matcher, prose.text, plist.file, prose.line, None, acc)
+
+
+def _scan(matcher: MentionMatcher, text: str, file: str, line: int, owner: str | None,
+          acc: _Accumulator) -> None:
+    for found in matcher.find(text):
+        if found.record_id == owner:
+            continue
+        bucket = acc.mentions[found.record_id]
+        if any(m.file == file and m.line == line for m in bucket[-3:]):
+            continue  # one mention a line: "Stable Diffusion (LDM, 2022)" names it once
+        if len(bucket) < MAX_MENTIONS_PER_RECORD:
+            bucket.append(Mention(file, line, found.alias, sentence_around(text, found.start, found.end),
+                                  by=owner))
+
+
+# ---- building the records -------------------------------------------------------------------
+def _build_records(known: Known, acc: _Accumulator, report: IngestReport) -> tuple[list[Paper], list[System]]:
+    ids = set(acc.listings) | set(acc.mentions)
+    papers: dict[str, Paper] = {}
+    for pid in sorted(i for i in ids if not i.startswith("system:")):
+        base = known.papers.get(pid) or Paper(id=pid, arxiv_id=pid)
+        papers[pid] = _with_list_data(bibliographic_copy(base), pid, acc, known)
+        _check_dates(papers[pid], acc.listings[pid], report)
+    for pid, paper in known.papers.items():  # fetched data of a paper no list names any more: kept
+        if pid not in papers and _has_fetched_data(paper):
+            papers[pid] = replace(bibliographic_copy(paper), status="unlisted")
+    report.facts_unmatched = sorted(
+        p.id for p in known.papers.values() if p.provenance.get("title", "").startswith("facts:")
+        and p.id not in ids)
+    systems = [_system_with_list_data(s, acc) for s in known.systems.values()]
+    return list(papers.values()), systems
+
+
+def _has_fetched_data(paper: Paper) -> bool:
+    return bool(paper.fetched_at) or any(v.startswith(FETCHED_PREFIXES) for v in paper.provenance.values())
+
+
+def _with_list_data(paper: Paper, pid: str, acc: _Accumulator, known: Known) -> Paper:
+    listings = acc.listings.get(pid, [])
+    paper.listings = listings
+    paper.notes = _unique_notes(acc.notes.get(pid, []))
+    paper.mentions = acc.mentions.get(pid, [])
+    paper.topics = list(dict.fromkeys(t for t in acc.topics.get(pid, []) if t))
+    paper.urls = list(dict.fromkeys(acc.urls.get(pid, [])))
+    claimed = known.system_alias_keys()
+    paper.aliases = _unique_names([*paper.aliases, *(a for a in acc.aliases.get(pid, [])
+                                                      if compact_key(a) not in claimed)])
+    if acc.aliases.get(pid):
+        paper.provenance["aliases"] = paper.provenance.get("aliases") or "list"
+    paper.version = _newest_version([paper.version, *acc.versions.get(pid, [])])
+    paper.status = "listed" if any(x.how in ("listed", "named") for x in listings) else "mentioned"
+    if not paper.title:
+        paper.title = next((x.title for x in listings if x.title), "")
+        if paper.title:
+            paper.provenance["title"] = f"list:{listings[0].file}:{listings[0].line}"
+    return paper
+
+
+def _system_with_list_data(system: System, acc: _Accumulator) -> System:
+    sid = system.id
+    listings = acc.listings.get(sid, [])
+    system.listings = listings
+    system.notes = _unique_notes(acc.notes.get(sid, []))
+    system.mentions = acc.mentions.get(sid, [])
+    system.topics = list(dict.fromkeys(t for t in acc.topics.get(sid, []) if t))
+    system.urls = list(dict.fromkeys(acc.urls.get(sid, [])))
+    system.aliases = _unique_names([*system.aliases, *acc.aliases.get(sid, [])])
+    system.status = ("listed" if any(x.how in ("listed", "named") for x in listings)
+                     else "mentioned" if system.mentions else "unlisted")
+    return system
+
+
+def _unique_notes(notes: list[Note]) -> list[Note]:
+    seen, out = set(), []
+    for note in notes:
+        key = (note.file, note.line, note.text)
+        if key not in seen:
+            seen.add(key)
+            out.append(note)
+    return out
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for name in names:
+        if name and compact_key(name) not in seen:
+            seen[compact_key(name)] = name
+    return list(seen.values())
+
+
+def _newest_version(versions: list[str | None]) -> str | None:
+    nums = [int(v[1:]) for v in versions if v and v[1:].isdigit()]
+    return f"v{max(nums)}" if nums else None
+
+
+def _check_dates(paper: Paper, listings: list[Listing], report: IngestReport) -> None:
+    """A listed date earlier than the month the arXiv id implies cannot be the paper's."""
+    if not paper.arxiv_id or "/" in paper.arxiv_id:
+        return
+    first = ArxivId(paper.arxiv_id).month  # the known first-submission day, when we have it, is finer
+    if paper.published and paper.published_precision == "day":
+        first = paper.published
+    for listing in listings:
+        parsed = parse_list_date(listing.date) if listing.date else None
+        if parsed is None:
+            continue
+        listed, precision = parsed
+        if listed[: len(first)] < first[: len(listed)]:
+            report.add_problems([{"kind": "date_before_id", "where": f"{listing.file}:{listing.line}",
+                                  "id": paper.id, "listed_date": listing.date, "first_submitted": first,
+                                  "precision": precision}])

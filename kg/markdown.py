@@ -1,0 +1,167 @@
+"""Small Markdown helpers for reading lists: links and their kinds, inline markup, tables, dates."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from kg.ids import arxiv_ids_in_url
+from kg.text import squash_spaces
+
+_MD_LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\((<?)(\S+?)(>?)(?:\s+\"[^\"]*\")?\)")
+_BARE = re.compile(r"(?<![(<\[])\bhttps?://[^\s<>()\]]+[^\s<>()\].,;:!?'\"]")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_KEYCAP = re.compile(r"[0-9#*]\ufe0f?\u20e3")
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+_MON = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\b(\d{4})-(\d{1,2}|x{1,2})-(\d{1,2}|x{1,2})\b", re.I), "iso"),
+    (re.compile(r"(?<![\d.])(\d{4})\.(\d{1,2})(?![\d])"), "dotted"),
+    (re.compile(r"\b(\d{1,2})\s+" + _MON + r"\s+(\d{4})\b", re.I), "dmy"),
+    (re.compile(r"\b" + _MON + r",?\s+(\d{4})\b", re.I), "my"),
+    (re.compile(r"\b((?:19|20)\d{2})\b"), "y"),
+]
+_PROCEEDINGS_HOSTS = ("ecva.net", "thecvf.com", "mlr.press", "neurips.cc", "nips.cc", "aclanthology.org",
+                      "dl.acm.org", "ieeexplore.ieee.org", "doi.org", "sciencedirect.com", "springer.com")
+_HF_NOT_MODELS = {"blog", "docs", "papers", "datasets", "spaces", "learn", "models", "posts"}
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link as written in a list: its text, URL and what kind of page it points at."""
+
+    url: str
+    text: str = ""
+
+    @property
+    def kind(self) -> str:
+        return classify_url(self.url)
+
+    @property
+    def is_paper(self) -> bool:
+        """Does the link point at the work itself (a paper page or PDF), not code, a video or a blog?"""
+        return self.kind in ("arxiv", "openreview", "proceedings", "pdf")
+
+    @property
+    def arxiv_raw_ids(self) -> list[str]:
+        return arxiv_ids_in_url(self.url) if self.kind == "arxiv" else []
+
+
+def classify_url(url: str) -> str:  # noqa: C901 - a flat table of hosts
+    """arxiv | openreview | proceedings | pdf | model | code | video | blog | page."""
+    parsed = urlparse(url if "://" in url else "https://" + url)
+    host = (parsed.hostname or "").lower().removeprefix("www.")
+    path = parsed.path.lower()
+    if host.endswith("arxiv.org") and re.match(r"/(abs|pdf|html)/", path):
+        return "arxiv"
+    if host.endswith("openreview.net"):
+        return "openreview"
+    if any(host.endswith(h) for h in _PROCEEDINGS_HOSTS):
+        return "proceedings"
+    if host == "huggingface.co":
+        first = path.strip("/").split("/")[0] if path.strip("/") else ""
+        return "blog" if not first or first in _HF_NOT_MODELS else "model"
+    if host in ("github.com", "git.io", "gitlab.com"):
+        return "code"
+    if host in ("youtube.com", "youtu.be", "m.youtube.com", "vimeo.com"):
+        return "video"
+    if host in ("medium.com", "towardsdatascience.com") or "/blog" in path or "/news" in path:
+        return "blog"
+    if path.endswith(".pdf") or "research-paper" in path:
+        return "pdf"
+    return "page"
+
+
+def find_links(text: str) -> list[Link]:
+    """Markdown links `[text](url)` (images excluded) and bare URLs, in order of appearance."""
+    links: list[Link] = []
+    spans: list[tuple[int, int]] = []
+    for m in _MD_LINK.finditer(text):
+        spans.append(m.span())
+        if m.group(0).startswith("!"):
+            continue
+        inner = _MD_LINK.search(m[1])  # "[[Paper](url)]" nests a link inside brackets
+        label = inner[1] if inner else m[1]
+        links.append(Link(m[3], strip_markdown(label)))
+    for m in _BARE.finditer(text):
+        if not any(a <= m.start() < b for a, b in spans):
+            links.append(Link(m.group(0), ""))
+    return links
+
+
+def strip_markdown(text: str) -> str:
+    """Plain text: links keep their text, markup and HTML tags go, spaces collapse."""
+    text = _MD_LINK.sub(lambda m: "" if m.group(0).startswith("!") else m[1], text)
+    text = re.sub(r"\[([^\[\]]*)\]", r"\1", text)
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = text.replace("**", "").replace("__", "").replace("`", "")
+    text = re.sub(r"(?<!\w)[*_](\S(?:.*?\S)?)[*_](?!\w)", r"\1", text)
+    return squash_spaces(text)
+
+
+def strip_decoration(text: str) -> str:
+    """Drop emoji and keycap numbering ("1️⃣", "📜") that headings carry; keep letters of any script."""
+    text = _KEYCAP.sub("", text)
+    kept = [c for c in text if not (unicodedata.category(c) in ("So", "Cn", "Co") or c == "\ufe0f")]
+    return squash_spaces("".join(kept))
+
+
+def title_from_heading(text: str) -> tuple[str, list[Link]]:
+    """A heading's title (a link's text when the heading is a link) and its links."""
+    links = find_links(text)
+    return strip_decoration(strip_markdown(text)), links
+
+
+def bold_spans(text: str) -> list[str]:
+    return [m[1].strip() for m in _BOLD.finditer(text)]
+
+
+def split_table_row(line: str) -> list[str]:
+    line = line.strip()
+    if line.startswith("|"):
+        line = line[1:]
+    if line.endswith("|"):
+        line = line[:-1]
+    return [cell.strip() for cell in line.split("|")]
+
+
+def is_table_separator(line: str) -> bool:
+    cells = split_table_row(line)
+    return bool(cells) and all(re.fullmatch(r":?-{1,}:?", c.strip()) for c in cells if c.strip())
+
+
+def parse_list_date(text: str) -> tuple[str, str] | None:
+    """The first date written in `text`, as (ISO prefix, precision): ("2021-12", "month") …
+
+    Understands 2020.12, 2024.04., 2017-01-19, 2024-8-14, 2015-xx-xx, Jun 2024, 28 Jul 2024,
+    (Dec 2013), 2006. Returns None when no date is written.
+    """
+    for pattern, kind in _DATE_PATTERNS:
+        m = pattern.search(text)
+        if m:
+            parsed = _date_from_match(m, kind)
+            if parsed is not None:
+                return parsed
+    return None
+
+
+def _date_from_match(m: re.Match[str], kind: str) -> tuple[str, str] | None:
+    if kind == "iso":
+        year, month, day = m[1], m[2], m[3]
+        if "x" in month.lower():
+            return year, "year"
+        if not 1 <= int(month) <= 12:
+            return None
+        if "x" in day.lower():
+            return f"{year}-{int(month):02d}", "month"
+        return f"{year}-{int(month):02d}-{int(day):02d}", "day"
+    if kind == "dotted":
+        return (f"{m[1]}-{int(m[2]):02d}", "month") if 1 <= int(m[2]) <= 12 else None
+    if kind == "dmy":
+        return f"{m[3]}-{_MONTHS[m[2][:3].lower()]:02d}-{int(m[1]):02d}", "day"
+    if kind == "my":
+        return f"{m[2]}-{_MONTHS[m[1][:3].lower()]:02d}", "month"
+    return m[1], "year"

@@ -1,0 +1,80 @@
+"""Plain-text rendering of records for the terminal (the app renders its own way)."""
+
+from __future__ import annotations
+
+from kg.corpus import Record
+from kg.model import Paper, System
+
+MISSING = "—"
+NOT_FETCHED = "(not fetched yet: run `kg fetch` when online)"
+
+
+def _source(record: Record, name: str) -> str:
+    source = record.provenance.get(name)
+    return f"  [{source}]" if source else ""
+
+
+def _line(label: str, value: object, record: Record, name: str) -> str:
+    shown = value if value not in (None, "", []) else MISSING
+    if isinstance(shown, list):
+        shown = ", ".join(map(str, shown))
+    return f"{label:<12} {shown}{_source(record, name) if shown != MISSING else ''}"
+
+
+def render_record(record: Record, extra: dict[str, str] | None = None) -> str:
+    """A record with its fields, where each came from, the lists' notes and mentions."""
+    lines = _render_paper(record) if isinstance(record, Paper) else _render_system(record)
+    for key, value in (extra or {}).items():
+        lines.append(f"{key:<12} {value}")
+    if record.topics:
+        lines.append("Topics:")
+        lines += [f"  - {t}" for t in record.topics]
+    if record.listings:
+        lines.append("Listed in:")
+        lines += [f"  - {x.file}:{x.line} ({x.how})" + (f" as {x.title!r}" if x.title else "")
+                  for x in record.listings]
+    if record.notes:
+        lines.append("Notes from the lists:")
+        lines += [f"  - {n.text}  ({n.file}:{n.line})" for n in record.notes]
+    if record.mentions:
+        lines.append(f"Mentioned ({len(record.mentions)}):")
+        lines += [f"  - {m.sentence}  ({m.file}:{m.line}" + (f", in {m.by}" if m.by else "") + ")"
+                  for m in record.mentions[:10]]
+    return "\n".join(lines)
+
+
+def _render_paper(p: Paper) -> list[str]:
+    version = f" (version seen: {p.version})" if p.version else ""
+    return [
+        f"{p.id}{version} · {p.status}",
+        _line("Title", p.title, p, "title"),
+        _line("Short names", p.aliases, p, "aliases"),
+        _line("Authors", p.authors, p, "authors"),
+        _line("Published", f"{p.published} ({p.published_precision})" if p.published else None, p,
+              "published"),
+        _line("Category", p.categories or p.primary_category, p, "primary_category"),
+        _line("Venue", p.venue, p, "venue"),
+        _line("DOI", p.doi, p, "doi"),
+        _line("Citations", p.citation_count, p, "citation_count"),
+        _line("Abstract", p.summary, p, "summary") if p.summary else f"{'Abstract':<12} {NOT_FETCHED}",
+        _line("Links", p.urls, p, "urls"),
+    ]
+
+
+def _render_system(s: System) -> list[str]:
+    return [
+        f"{s.id} · model release · {s.status}",
+        _line("Name", s.name, s, "name"),
+        _line("Short names", s.aliases, s, "aliases"),
+        _line("Organisation", s.organisation, s, "organisation"),
+        _line("Date", s.date, s, "date"),
+        _line("Paper", s.described_in, s, "described_in"),
+        _line("Links", s.urls, s, "urls"),
+    ]
+
+
+def render_record_table(records: list[Record]) -> str:
+    if not records:
+        return "no records match"
+    rows = [f"{r.id:<24} {r.year or '':<5} {r.label[:24]:<24} {r.title[:70]}" for r in records]
+    return "\n".join(rows + [f"({len(records)} records)"])

@@ -1,0 +1,115 @@
+"""The data-quality report of an ingest: what was merged, what looks wrong, what is unresolved."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from kg.model import Paper, System
+
+# Problem kinds, in the order the report shows them, with a heading for each.
+SECTIONS = {
+    "id_title_mismatch": "Links whose arXiv id belongs to another paper than the entry's title",
+    "title_differs": "Listed titles that differ from the linked paper's title",
+    "date_before_id": "Dates earlier than the month their arXiv id was first submitted",
+    "non_arxiv_link": "Non-arXiv links where an arXiv version exists",
+    "ambiguous": "Ambiguous names (reported, not guessed)",
+    "unresolved": "Names not resolved to any paper or system",
+    "no_arxiv_id": "Entries without an arXiv id (kept by title; `kg fetch` may resolve them)",
+}
+
+
+@dataclass
+class IngestReport:
+    files: list[str]
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
+    merged_across_lists: list[dict[str, Any]] = field(default_factory=list)
+    facts_unmatched: list[str] = field(default_factory=list)
+
+    def add_problems(self, problems: list[dict[str, Any]]) -> None:
+        self.problems.extend(problems)
+
+    def summarise(self, papers: list[Paper], systems: list[System], parsed: list[Any]) -> None:
+        status = Counter(p.status for p in papers)
+        linked = {i for plist in parsed for i in plist.linked_arxiv_ids()}
+        self.counts = {
+            "lists": len(self.files),
+            "entries": sum(len(p.entries) for p in parsed),
+            "papers": len(papers),
+            "papers_listed": status["listed"],
+            "papers_mentioned": status["mentioned"],
+            "papers_unlisted": status["unlisted"],
+            "arxiv_ids_linked": len(linked),
+            "papers_without_arxiv_id": sum(1 for p in papers if not p.arxiv_id and p.status != "unlisted"),
+            "systems": sum(1 for s in systems if s.status != "unlisted"),
+            "missing_abstracts": sum(1 for p in papers if p.status != "unlisted" and not p.summary),
+        }
+        self._find_duplicates([*papers, *systems])
+
+    def _find_duplicates(self, records: list[Paper | System]) -> None:
+        for record in records:
+            per_file: dict[str, list[int]] = defaultdict(list)
+            for listing in record.listings:
+                if listing.how in ("listed", "named"):
+                    per_file[listing.file].append(listing.line)
+            for file, lines in per_file.items():
+                if len(lines) > 1:
+                    self.duplicates.append({"id": record.id, "label": record.label, "file": file,
+                                            "lines": lines})
+            if len(per_file) > 1:
+                self.merged_across_lists.append({"id": record.id, "label": record.label,
+                                                 "lists": sorted(per_file)})
+
+    def by_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [p for p in self.problems if p["kind"] == kind]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"files": self.files, "counts": self.counts, "duplicates": self.duplicates,
+                "merged_across_lists": self.merged_across_lists, "problems": self.problems,
+                "facts_unmatched": self.facts_unmatched}
+
+    def render(self) -> str:
+        """The report as text for a terminal."""
+        c = self.counts
+        lines = [
+            f"{c.get('lists', 0)} lists, {c.get('entries', 0)} entries -> {c.get('papers_listed', 0)} papers "
+            f"listed, {c.get('papers_mentioned', 0)} only mentioned, {c.get('systems', 0)} model releases; "
+            f"{c.get('arxiv_ids_linked', 0)} arXiv ids linked; {c.get('papers_without_arxiv_id', 0)} "
+            f"without an arXiv id; abstracts missing for {c.get('missing_abstracts', 0)} (run `kg fetch`).",
+        ]
+        if self.duplicates:
+            lines.append("\nDuplicates merged (listed twice in one list):")
+            lines += [f"  {d['id']} ({d['label']}): {d['file']} lines {', '.join(map(str, d['lines']))}"
+                      for d in self.duplicates]
+        if self.merged_across_lists:
+            lines.append(f"\nMerged across lists: {len(self.merged_across_lists)} records appear in "
+                         "more than one list.")
+        for kind, heading in SECTIONS.items():
+            rows = self.by_kind(kind)
+            if rows:
+                lines.append(f"\n{heading}:")
+                lines += [f"  {_describe(r)}" for r in rows]
+        return "\n".join(lines)
+
+
+def _describe(problem: dict[str, Any]) -> str:  # noqa: C901 - one line per kind
+    kind, where = problem["kind"], problem["where"]
+    if kind == "id_title_mismatch":
+        return (f"{where}: {problem['listed_title']!r} links {problem['linked_id']} "
+                f"({problem['linked_title']!r}); resolved by title to {problem['resolved_to']}")
+    if kind == "title_differs":
+        return (f"{where}: {problem['id']} listed as {problem['listed_title']!r}, known as "
+                f"{problem['known_title']!r}")
+    if kind == "date_before_id":
+        return (f"{where}: {problem['id']} dated {problem['listed_date']!r}, but it was first "
+                f"submitted to arXiv in {problem['first_submitted']}")
+    if kind == "non_arxiv_link":
+        return f"{where}: {problem['id']} is on arXiv; the list links {', '.join(problem['urls'])}"
+    if kind == "ambiguous":
+        return f"{where}: {problem['name']!r} could be " + "; ".join(problem["candidates"])
+    if kind == "no_arxiv_id":
+        return f"{where}: {problem['title']!r} kept as {problem['id']}"
+    return f"{where}: {problem.get('name', '')!r}"
