@@ -44,6 +44,7 @@ from kg.graph_query import (  # noqa: F401 - re-exported: the graph's public API
     lineage_ids,
     lineage_tree,
     neighbors,
+    record_context,
     resolve_node,
 )
 from kg.lineage import LineageRow, load_lineage, unresolved_rows
@@ -211,9 +212,28 @@ def centrality(graph: nx.MultiDiGraph, kinds: Iterable[str] = CENTRALITY_KINDS) 
     for u, v, kind in graph.edges(data="kind"):
         if kind in kinds and u in flow and v in flow:
             flow.add_edge(u, v)
-    if not records:
+    return pagerank(flow)
+
+
+def pagerank(graph: nx.DiGraph, alpha: float = 0.85, tol: float = 1e-10,
+             max_iter: int = 200) -> dict[str, float]:
+    """PageRank by power iteration, as `networkx.pagerank` computes it (dangling nodes spread their
+    rank evenly), in pure Python: the scipy that networkx would import costs more than the graph."""
+    nodes = list(graph)
+    if not nodes:
         return {}
-    return nx.pagerank(flow, alpha=0.85)
+    n = len(nodes)
+    out_degree = {u: graph.out_degree(u) for u in nodes}
+    rank = dict.fromkeys(nodes, 1.0 / n)
+    for _ in range(max_iter):
+        dangling = alpha * sum(rank[u] for u in nodes if out_degree[u] == 0) / n
+        new = dict.fromkeys(nodes, (1.0 - alpha) / n + dangling)
+        for u, v in graph.edges():
+            new[v] += alpha * rank[u] / out_degree[u]
+        if sum(abs(new[u] - rank[u]) for u in nodes) < n * tol:
+            return new
+        rank = new
+    return rank
 
 
 # ---- persistence ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import networkx as nx
 
 from kg.corpus import Corpus
 from kg.errors import BadInputError, KGError, NotFoundError
+from kg.text import compact_key
 
 EDGE_KINDS = ("lineage", "described_in", "cites", "mentions", "similar_to", "authored_by", "listed_under")
 NODE_KINDS = ("paper", "system", "author", "topic")
@@ -23,6 +24,7 @@ KIND_COST = {"lineage": 1.0, "described_in": 1.0, "cites": 1.5, "similar_to": 2.
              "authored_by": 3.0, "listed_under": 3.0}
 SUPPORT_COST = {"stated": 1.0, "extracted": 1.2, "named": 1.3, "placement": 1.6}
 EDGE_FIELDS = ("relation", "evidence", "evidence_ref", "provenance", "support", "score", "comment")
+HOP_FIELDS = ("relation", "evidence", "evidence_ref", "provenance", "support", "score")
 Direction = Literal["up", "down", "both"]
 
 
@@ -32,9 +34,16 @@ class NoPathError(KGError):
 
 def resolve_node(graph: nx.MultiDiGraph, corpus: Corpus, name: str) -> str:
     """A graph node for `name`: a node id as given (`author:…`, `topic:…`), else the record that
-    `corpus.resolve` finds (NotFoundError with suggestions, AmbiguousError)."""
+    `corpus.resolve` finds (NotFoundError with suggestions, AmbiguousError); the one author or topic
+    of exactly that name comes before a fuzzy match of a record."""
     if name in graph:
         return name
+    if not corpus.names.lookup_exact(name):
+        key = compact_key(name)
+        named = [n for n, a in graph.nodes(data=True)
+                 if a.get("kind") in ("author", "topic") and compact_key(str(a.get("label", ""))) == key]
+        if len(named) == 1:
+            return named[0]
     node = corpus.resolve(name)
     if node not in graph:
         raise NotFoundError(name, [f"{node} is in the corpus but not in the graph: run `kg graph build`"])
@@ -139,7 +148,8 @@ def lineage_tree(graph: nx.MultiDiGraph, node: str, direction: Literal["up", "do
         for other in sorted(nexts, key=lambda n: _order(graph, n)):
             attrs = view[parent.id][other] if up else view[other][parent.id]
             o = node_info(graph, other)
-            child = TreeNode(other, o["label"], o["kind"], o["year"], attrs.get("relation"), edge_fields(attrs))
+            child = TreeNode(other, o["label"], o["kind"], o["year"], attrs.get("relation"),
+                             edge_fields(attrs))
             parent.children.append(child)
             child.repeated = other in seen
             if not child.repeated:
@@ -233,8 +243,7 @@ def _graph_path(graph: nx.MultiDiGraph, view: nx.DiGraph, order: list[str], via:
     for a, b in zip(order, order[1:], strict=False):
         source, target = (a, b) if view.has_edge(a, b) else (b, a)
         attrs = view[source][target]["attrs"]
-        hops.append(Hop(a, b, source, target, attrs["kind"], **{
-            k: attrs.get(k) for k in ("relation", "evidence", "evidence_ref", "provenance", "support", "score")}))
+        hops.append(Hop(a, b, source, target, attrs["kind"], **{k: attrs.get(k) for k in HOP_FIELDS}))
     return GraphPath(order[0], order[-1], via, direction, hops, {n: node_info(graph, n) for n in order})
 
 
@@ -264,16 +273,33 @@ def neighbors(graph: nx.MultiDiGraph, node: str, kinds: tuple[str, ...] | None =
     unknown = [k for k in kinds if k not in EDGE_KINDS]
     if unknown:
         raise BadInputError(f"unknown edge kind(s): {', '.join(unknown)} (one of: {', '.join(EDGE_KINDS)})")
+    rank = {k: i for i, k in enumerate(EDGE_KINDS)}
     rows = []
-    for direction, edges in (("out", graph.out_edges(node, data=True)), ("in", graph.in_edges(node, data=True))):
+    both = (("out", graph.out_edges(node, data=True)), ("in", graph.in_edges(node, data=True)))
+    for direction, edges in both:
         for u, v, attrs in edges:
             if attrs.get("kind") not in kinds:
                 continue
             other = v if direction == "out" else u
             info = node_info(graph, other)
-            rows.append(Neighbor(other, info["label"], info["kind"], info["year"], attrs["kind"], direction,
-                                 **{k: attrs.get(k) for k in ("relation", "evidence", "evidence_ref",
-                                                             "provenance", "support", "score")}))
-    rank = {k: i for i, k in enumerate(EDGE_KINDS)}
-    rows.sort(key=lambda r: (rank[r.kind], r.direction != "out", *_order(graph, r.id)))
-    return rows
+            row = Neighbor(other, info["label"], info["kind"], info["year"], attrs["kind"], direction,
+                           **{k: attrs.get(k) for k in HOP_FIELDS})
+            # authors in their order on the paper; anything else oldest first
+            key = (rank[row.kind], direction != "out", attrs.get("position", 0), *_order(graph, other))
+            rows.append((key, row))
+    return [row for _, row in sorted(rows, key=lambda kr: kr[0])]
+
+
+# ---- a record's place ------------------------------------------------------------------------------
+def record_context(graph: nx.MultiDiGraph, node: str) -> dict[str, Any]:
+    """What `kg show` and the app's paper page show from the graph: PageRank with its rank among the
+    records, and the direct lineage (parents and children, each with relation and evidence)."""
+    scores = {n: a["pagerank"] for n, a in graph.nodes(data=True) if "pagerank" in a}
+    order = sorted(scores, key=lambda n: (-scores[n], n))
+    rows = neighbors(graph, node, ("lineage",))
+    brief = [{"id": r.id, "label": r.label, "year": r.year, "relation": r.relation, "support": r.support,
+              "evidence": r.evidence, "evidence_ref": r.evidence_ref} for r in rows]
+    side = [r.direction for r in rows]
+    return {"pagerank": scores.get(node), "rank": order.index(node) + 1 if node in scores else None,
+            "records": len(order), "parents": [b for b, d in zip(brief, side, strict=True) if d == "out"],
+            "children": [b for b, d in zip(brief, side, strict=True) if d == "in"]}

@@ -94,7 +94,8 @@ def parse_lineage(text: str, name: str = SOURCE_NAME) -> list[LineageRow]:
     header = tuple(reader.fieldnames or ())
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise BadInputError(f"missing column(s): {', '.join(missing)} (expected {','.join(COLUMNS)})", name, 1)
+        raise BadInputError(f"missing column(s): {', '.join(missing)} (expected {','.join(COLUMNS)})",
+                            name, 1)
     rows: list[LineageRow] = []
     for record in reader:
         line = reader.line_num

@@ -31,7 +31,8 @@ Record = Paper | System
 GENERIC_NAMES = {"gan", "gans", "vae", "vaes", "aes", "sde", "sdes", "cfg", "diffusionmodels",
                  "autoencodersaes", "diffusionmodels2015"}
 _BOUNDARY_L = r"(?<![A-Za-z0-9_\-])"
-_BOUNDARY_R = r"(?![A-Za-z0-9_\-])"
+# not followed by a version ("DALL-E" is not "DALL-E 2", "SD 2" not "SD 2.5"); a year may follow
+_BOUNDARY_R = r"(?![A-Za-z0-9_\-])(?!\s?\d{1,2}(?!\d))(?!\.\d)"
 _WORD_START = re.compile(r"(?<![A-Za-z0-9_\-])\S")
 _PLAIN_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+")
 _MD_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^)\s]*\)")
@@ -65,6 +66,7 @@ _STOP = re.compile(
     r"|\b(?:by|with|while|which|that|to|for|using|but|whereas|than|instead|rather|unlike|compared"
     r"|over|versus|vs)\b", re.IGNORECASE)
 MAX_SPAN = 90
+MAX_HEAD_WORDS, MAX_HEAD_CHARS = 3, 30  # a title's part before ":" is a name when this short
 
 
 @dataclass(frozen=True)
@@ -78,10 +80,11 @@ class Hit:
 
 
 def name_pattern(name: str) -> str:
-    """The regex for one name: whole word, spaces optional ("SD v1.5" = "SDv1.5"), plural "s" for
+    """The regex for one name: whole word, not followed by a version number, spaces optional
+    ("SD v1.5" = "SDv1.5"), a middle dot or a hyphen ("DALL·E 2" = "DALL-E 2"), plural "s" for
     acronyms ("LDMs"); case-insensitive only for coined tokens ("PIXART-α" = "PixArt-α",
     "controlNet" = "ControlNet"), never for plain words or acronyms ("GLIDE" is not "glide")."""
-    body = r"\s?".join(re.escape(part) for part in name.split())
+    body = r"\s?".join(re.escape(part) for part in name.split()).replace("·", "[·-]")  # DALL·E = DALL-E
     if name[-1].isupper():
         body += "s?"
     coined = " " not in name and len(name) >= 4 and not _PLAIN_WORD.fullmatch(name)
@@ -130,9 +133,13 @@ class NameMatcher:
 
 
 def _names_of(record: Record) -> list[str]:
+    """Aliases, the title, a system's name, and a title's short head ("LLaMA" of "LLaMA: Open and …")."""
     names = [*record.aliases, record.title]
     if isinstance(record, System):
         names.append(record.name)
+    head = record.title.split(":", 1)[0].strip() if ":" in record.title else ""
+    if head and len(head) <= MAX_HEAD_CHARS and len(head.split()) <= MAX_HEAD_WORDS:
+        names.append(head)
     return [clean_text(n).strip() for n in names if n and n.strip()]
 
 
@@ -220,7 +227,8 @@ def extract_relations(records: Iterable[Record], matcher: NameMatcher | None = N
     return out
 
 
-def merge_extracted(curated: Iterable[Edge], extracted: Iterable[Edge]) -> tuple[list[Edge], list[tuple[Edge, str]]]:
+def merge_extracted(curated: Iterable[Edge],
+                    extracted: Iterable[Edge]) -> tuple[list[Edge], list[tuple[Edge, str]]]:
     """The extracted lineage edges that neither duplicate, contradict nor close a cycle with the
     curated ones (or with those kept before them), and the dropped ones with the reason."""
     tree = nx.DiGraph()

@@ -64,7 +64,8 @@ def render_tree(root: TreeNode, up: bool, evidence: bool) -> list[str]:
             last = i == len(node.children) - 1
             who = render_node(asdict(child)) + (" (shown above)" if child.repeated else "")
             rel = f"{child.relation}{_support(child.edge)}"
-            lines.append(prefix + ("└── " if last else "├── ") + (f"{rel} → {who}" if up else f"{who} — {rel}"))
+            branch = "└── " if last else "├── "
+            lines.append(prefix + branch + (f"{rel} → {who}" if up else f"{who} — {rel}"))
             inner = prefix + ("    " if last else "│   ")
             if evidence and child.edge.get("evidence"):
                 lines.append(f"{inner}  “{child.edge['evidence']}” ({child.edge.get('evidence_ref', '')})")
@@ -78,7 +79,8 @@ def render_tree(root: TreeNode, up: bool, evidence: bool) -> list[str]:
 @click.argument("name")
 @click.option("--up", "direction", flag_value="up", help="Only ancestors (what it derives from).")
 @click.option("--down", "direction", flag_value="down", help="Only descendants (what derives from it).")
-@click.option("--depth", type=click.IntRange(min=1), default=None, help="Generations to follow (default: all).")
+@click.option("--depth", type=click.IntRange(min=1), default=None,
+              help="Generations to follow (default: all).")
 @click.option("--evidence", is_flag=True, help="Print each link's evidence and where it stands.")
 @click.option("--json", "as_json", is_flag=True, help="Output the trees as JSON.")
 @click.pass_obj
@@ -109,9 +111,10 @@ def lineage_command(store: Store, name: str, direction: str | None, depth: int |
 def render_path(path: GraphPath) -> list[str]:
     """Each hop with the relation in its true direction, its evidence, where that stands, and the source."""
     nodes = path.nodes
-    how = {"descends": "a line of descent", "ascends": "a line of ancestry", "mixed": "not one line of descent"}
-    lines = [f"{render_node(nodes[path.start])} → {render_node(nodes[path.end])}: {len(path.hops)} hop(s) over "
-             f"{', '.join(path.via)} ({how[path.direction]})"]
+    how = {"descends": "a line of descent", "ascends": "a line of ancestry",
+           "mixed": "not one line of descent"}
+    lines = [f"{render_node(nodes[path.start])} → {render_node(nodes[path.end])}: "
+             f"{len(path.hops)} hop(s) over {', '.join(path.via)} ({how[path.direction]})"]
     for n, hop in enumerate(path.hops, 1):
         what = hop.relation or hop.kind
         lines.append(f"{n}. {render_node(nodes[hop.source])} {what} {render_node(nodes[hop.target])}")
@@ -217,10 +220,12 @@ def build_command(store: Store, as_json: bool) -> None:
                f"{graph.number_of_edges()} edges")
     click.echo("  nodes: " + ", ".join(f"{k} {v}" for k, v in sorted(report.nodes.items())))
     click.echo("  edges: " + ", ".join(f"{k} {v}" for k, v in sorted(report.edges.items())))
-    click.echo(f"  extracted lineage dropped as duplicate or contradicting lineage.csv: {len(report.dropped)}")
+    dup = sum(why == "duplicates" for _, why in report.dropped)
+    click.echo(f"  extracted lineage dropped: {dup} confirm lineage.csv, {len(report.dropped) - dup} "
+               "contradict it or close a cycle")
     for row in report.unresolved:
-        click.echo(f"  warning: lineage.csv:{row.row}: {row.child} -> {row.parent} names a record the corpus lacks",
-                   err=True)
+        click.echo(f"  warning: lineage.csv:{row.row}: {row.child} -> {row.parent} names a record "
+                   "the corpus lacks", err=True)
 
 
 @graph_group.command("export")
@@ -229,7 +234,8 @@ def build_command(store: Store, as_json: bool) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write (default: standard output).")
 @click.option("--lineage", "family", default=None, help="Only this record's lineage family.")
-@click.option("--depth", type=click.IntRange(min=1), default=None, help="Generations for --lineage (default: all).")
+@click.option("--depth", type=click.IntRange(min=1), default=None,
+              help="Generations for --lineage (default: all).")
 @click.pass_obj
 def export_command(store: Store, fmt: str, out: Path | None, family: str | None, depth: int | None) -> None:
     """Export the graph, or one record's lineage family, as GraphML or node-link JSON.
@@ -244,7 +250,8 @@ def export_command(store: Store, fmt: str, out: Path | None, family: str | None,
         click.echo(text, nl=False)
         return
     write_text(out, text)
-    click.echo(f"wrote {graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges to {out}", err=True)
+    click.echo(f"wrote {graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges to {out}",
+               err=True)
 
 
 commands = [lineage_command, path_command, neighbors_command, graph_group]
