@@ -58,6 +58,7 @@ def node_info(graph: nx.MultiDiGraph, node: str) -> dict[str, Any]:
 
 
 def edge_fields(attrs: dict[str, Any]) -> dict[str, Any]:
+    """The attributes of an edge that explain it (relation, evidence, where, source …)."""
     return {k: attrs[k] for k in EDGE_FIELDS if attrs.get(k) is not None}
 
 
@@ -105,7 +106,7 @@ def lineage_family(graph: nx.MultiDiGraph, node: str, depth: int | None = None) 
         info = {k: v for k, v in node_info(graph, n).items() if k != "id" and v is not None}
         family.add_node(n, generation=gen, **info)
     for u, v, attrs in view.edges(data=True):
-        if u in family and v in family and generation[u] != generation[v]:
+        if u in family and v in family:
             family.add_edge(u, v, **edge_fields(attrs))
     return family
 

@@ -116,6 +116,7 @@ class NameMatcher:
         self.patterns = {first: re.compile("|".join(rx)) for first, rx in groups.items()}
 
     def find(self, text: str) -> list[Hit]:
+        """The records `text` names, left to right, never two overlapping."""
         hits: list[Hit] = []
         pos = 0
         for start in _WORD_START.finditer(text):

@@ -136,7 +136,8 @@ def test_the_family_subgraph_has_dates_relations_and_evidence_for_drawing(fixtur
     assert family.nodes[TURBO]["date"] == "2023-11" and family.nodes[DDPM]["year"] == 2020
     edge = family.edges[TURBO, SDXL]
     assert edge["relation"] == "distilled_from" and edge["support"] == "named" and edge["evidence"]
-    assert not family.has_edge("2010.02502", DDPM)  # both two generations up: not a line of this family
+    assert family.edges["2010.02502", DDPM]["relation"] == "extends"  # every lineage edge among members
+    assert family.number_of_edges() == 7
 
 
 def test_path_from_ddpm_to_sdxl_turbo_has_evidence_and_a_source_at_every_hop(default_build):

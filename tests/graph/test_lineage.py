@@ -107,3 +107,9 @@ def test_a_quoted_field_may_hold_commas(tmp_path):
     evidence = "Finetuned version of SD2.1, modified to accept (noisy) CLIP image embedding"
     store = make_store(tmp_path, [row(evidence=f'"{evidence}"', ref=f"{FAMILY}:29")])
     assert load_lineage(store)[0].evidence == evidence
+
+
+def test_a_lineage_file_that_is_not_utf8_is_refused(tmp_path):
+    (tmp_path / "lineage.csv").write_bytes(HEADER.encode() + b"\n\xff\xfe,b\n")
+    with pytest.raises(BadInputError, match=r"lineage.csv: not UTF-8 text"):
+        load_lineage(Store.at(tmp_path))
