@@ -17,6 +17,7 @@ from kg.store import Store
 COMMAND_MODULES = [
     "kg.commands.corpus",
     "kg.commands.fetch",
+    "kg.commands.graph",
 ]
 
 
