@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kg.errors import BadInputError
 from kg.ids import ArxivId, parse_arxiv_id
-from kg.known import Known, bibliographic_copy, load_known
+from kg.known import FETCHED_PREFIXES, Known, bibliographic_copy, load_known
 from kg.markdown import parse_list_date
 from kg.mentions import MentionMatcher, sentence_around
 from kg.model import Listing, Mention, Note, Paper, System
@@ -178,8 +178,8 @@ def _build_records(known: Known, acc: _Accumulator, report: IngestReport) -> tup
         base = known.papers.get(pid) or Paper(id=pid, arxiv_id=pid)
         papers[pid] = _with_list_data(bibliographic_copy(base), pid, acc, known)
         _check_dates(papers[pid], acc.listings[pid], report)
-    for pid, paper in known.papers.items():  # kept from an earlier list or fetch: never dropped
-        if pid not in papers and (paper.fetched_at or pid in _snapshot_ids(known)):
+    for pid, paper in known.papers.items():  # fetched data of a paper no list names any more: kept
+        if pid not in papers and _has_fetched_data(paper):
             papers[pid] = replace(bibliographic_copy(paper), status="unlisted")
     report.facts_unmatched = sorted(
         p.id for p in known.papers.values() if p.provenance.get("title", "").startswith("facts:")
@@ -188,43 +188,39 @@ def _build_records(known: Known, acc: _Accumulator, report: IngestReport) -> tup
     return list(papers.values()), systems
 
 
-def _snapshot_ids(known: Known) -> set[str]:
-    return {pid for pid, p in known.papers.items() if not p.provenance.get("title", "").startswith("facts:")
-            and not p.provenance.get("title", "").startswith("list:")}
+def _has_fetched_data(paper: Paper) -> bool:
+    return bool(paper.fetched_at) or any(v.startswith(FETCHED_PREFIXES) for v in paper.provenance.values())
+
+
+def _apply_list_data(record: Paper | System, acc: _Accumulator, aliases: list[str]) -> None:
+    """What the lists say about a record: where it is listed, notes, mentions, topics, links, names."""
+    rid = record.id
+    record.listings = acc.listings.get(rid, [])
+    record.notes = _unique_notes(acc.notes.get(rid, []))
+    record.mentions = acc.mentions.get(rid, [])
+    record.topics = list(dict.fromkeys(t for t in acc.topics.get(rid, []) if t))
+    record.urls = list(dict.fromkeys(acc.urls.get(rid, [])))
+    record.aliases = _unique_names([*record.aliases, *aliases])
+    named = next((x for x in record.listings if x.short_name), None)
+    if named and "aliases" not in record.provenance:
+        record.provenance["aliases"] = f"list:{named.file}:{named.line}"
+    listed = any(x.how in ("listed", "named") for x in record.listings)
+    record.status = "listed" if listed else "mentioned" if record.listings or record.mentions else "unlisted"
 
 
 def _with_list_data(paper: Paper, pid: str, acc: _Accumulator, known: Known) -> Paper:
-    listings = acc.listings.get(pid, [])
-    paper.listings = listings
-    paper.notes = _unique_notes(acc.notes.get(pid, []))
-    paper.mentions = acc.mentions.get(pid, [])
-    paper.topics = list(dict.fromkeys(t for t in acc.topics.get(pid, []) if t))
-    paper.urls = list(dict.fromkeys(acc.urls.get(pid, [])))
     claimed = known.system_alias_keys()
-    paper.aliases = _unique_names([*paper.aliases, *(a for a in acc.aliases.get(pid, [])
-                                                      if compact_key(a) not in claimed)])
-    if acc.aliases.get(pid):
-        paper.provenance["aliases"] = paper.provenance.get("aliases") or "list"
+    _apply_list_data(paper, acc, [a for a in acc.aliases.get(pid, []) if compact_key(a) not in claimed])
     paper.version = _newest_version([paper.version, *acc.versions.get(pid, [])])
-    paper.status = "listed" if any(x.how in ("listed", "named") for x in listings) else "mentioned"
     if not paper.title:
-        paper.title = next((x.title for x in listings if x.title), "")
+        paper.title = next((x.title for x in paper.listings if x.title), "")
         if paper.title:
-            paper.provenance["title"] = f"list:{listings[0].file}:{listings[0].line}"
+            paper.provenance["title"] = f"list:{paper.listings[0].file}:{paper.listings[0].line}"
     return paper
 
 
 def _system_with_list_data(system: System, acc: _Accumulator) -> System:
-    sid = system.id
-    listings = acc.listings.get(sid, [])
-    system.listings = listings
-    system.notes = _unique_notes(acc.notes.get(sid, []))
-    system.mentions = acc.mentions.get(sid, [])
-    system.topics = list(dict.fromkeys(t for t in acc.topics.get(sid, []) if t))
-    system.urls = list(dict.fromkeys(acc.urls.get(sid, [])))
-    system.aliases = _unique_names([*system.aliases, *acc.aliases.get(sid, [])])
-    system.status = ("listed" if any(x.how in ("listed", "named") for x in listings)
-                     else "mentioned" if system.mentions else "unlisted")
+    _apply_list_data(system, acc, acc.aliases.get(system.id, []))
     return system
 
 

@@ -17,6 +17,7 @@ Layout under the data directory (see data/README.md):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -29,7 +30,9 @@ from typing import IO, Any
 from kg.errors import BadInputError
 from kg.model import Edge, Paper, System
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+_REPO_DATA = Path(__file__).resolve().parent.parent / "data"
+# A checkout (or an editable install) uses the repository's data/; an installed package uses ./data.
+DEFAULT_DATA_DIR = _REPO_DATA if _REPO_DATA.is_dir() else Path.cwd() / "data"
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -184,3 +187,25 @@ def write_text(path: Path, text: str) -> None:
 def write_bytes(path: Path, data: bytes) -> None:
     with atomic_open(path, "wb") as fh:
         fh.write(data)
+
+
+def read_text(path: Path) -> str:
+    """The text of a UTF-8 file; a missing file is a BadInputError naming it."""
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return fh.read()
+    except FileNotFoundError as exc:
+        raise BadInputError("file not found", str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise BadInputError(f"not UTF-8 text ({exc.reason})", str(path)) from exc
+
+
+def digest_files(paths: Iterable[Path]) -> str:
+    """A SHA-256 over the names and bytes of `paths` (a missing file counts as empty)."""
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(path.name.encode("utf-8") + b"\0")
+        if path.exists():
+            h.update(path.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()

@@ -1,0 +1,25 @@
+"""Fixtures shared by every test folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "data"
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    """A private copy of the default inputs (lists, facts, curated files) and snapshot."""
+    root = tmp_path / "data"
+    root.mkdir()
+    for name in ("reading-lists", "facts", "corpus"):
+        if (DATA / name).exists():
+            shutil.copytree(DATA / name, root / name)
+    for name in ("systems.csv", "lineage.csv"):
+        if (DATA / name).exists():
+            shutil.copy(DATA / name, root / name)
+    return root

@@ -1,0 +1,50 @@
+"""Docs that cannot drift: the README's commands, CI's command, and every CLI command's help."""
+
+from __future__ import annotations
+
+import re
+
+import click
+from click.testing import CliRunner
+
+from kg.cli import cli
+from tests.conftest import REPO
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def readme_commands() -> list[str]:
+    blocks = re.findall(r"```bash\n(.*?)```", README, flags=re.S)
+    return [line for block in blocks[:2] for line in block.splitlines() if line and not line.startswith("#")]
+
+
+def test_readme_starts_with_the_install_run_and_test_commands():
+    assert README.startswith("# Paper KG\n\n```bash")
+    run, test = readme_commands()
+    assert "pip install torch==2.13.0" in run and run.rstrip().endswith("kg serve")
+    assert "kg ingest" in run and "kg build" in run
+    assert "pytest" in test and "torch==2.13.0" in test and "install-system-deps" in test
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    _, test = readme_commands()
+    assert test in (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+
+
+def all_commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
+    found = {}
+    for name, command in group.commands.items():
+        found[prefix + name] = command
+        if isinstance(command, click.Group):
+            found.update(all_commands(command, prefix + name + " "))
+    return found
+
+
+def test_every_command_has_help_with_an_example_and_is_in_the_readme():
+    for name, command in all_commands(cli).items():
+        res = CliRunner().invoke(cli, [*name.split(), "--help"])
+        assert res.exit_code == 0, name
+        if not isinstance(command, click.Group):
+            assert "Example:" in res.output, f"`kg {name} --help` has no Example: line"
+        top = name.split()[0]
+        assert f"kg {top}" in README or f"`{top}`" in README, f"`kg {top}` is not in the README"
