@@ -9,13 +9,12 @@ import click
 
 from kg.commands.corpus import load_corpus
 from kg.export import FORMATS, build_export
-from kg.export.select import select_records
+from kg.export.select import lineage_family_ids, select_records
 from kg.store import Store, write_text
 
-# HOOK for selections other modules make, to wire when they exist: add the option to the command
-# and pass its ids on through `select_records(..., ids=...)`:
+# HOOK for selections other modules make: add the option and pass its ids on through
+# `select_records(..., ids=...)`, as --lineage does with kg.graph's family. Still to wire:
 #   --query TEXT     the ids of kg.search's hits for TEXT
-#   --lineage NAME   the ids of NAME's lineage family from kg.graph
 # select_records checks every id against the corpus and unions them with the other selectors.
 
 
@@ -28,6 +27,10 @@ from kg.store import Store, write_text
                    "or a .csl file.")
 @click.option("--topic", "topics", multiple=True,
               help="Every record under a reading-list section whose name contains this text (repeatable).")
+@click.option("--lineage", "families", multiple=True,
+              help="A record's lineage family: it, its ancestors and descendants (repeatable).")
+@click.option("--depth", type=click.IntRange(min=1), default=None,
+              help="Generations for --lineage (default: all).")
 @click.option("--all", "everything", is_flag=True, help="Every paper and model release the lists name.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file (atomically) instead of standard output.")
@@ -35,19 +38,19 @@ from kg.store import Store, write_text
               help="Print a JSON summary (keys by id, left out, new keys; the text itself without --out).")
 @click.pass_obj
 def export_command(store: Store, names: tuple[str, ...], fmt: str, style: str | None,
-                   topics: tuple[str, ...], everything: bool, out: Path | None, as_json: bool) -> None:
-    """Export a bibliography of the named papers (ids, short names, titles), topics, or everything.
+                   topics: tuple[str, ...], families: tuple[str, ...], depth: int | None, everything: bool,
+                   out: Path | None, as_json: bool) -> None:
+    """Export a bibliography of named papers (ids, short names, titles), topics, lineage families or all.
 
     Citation keys are stable: once given, a key is kept in data/corpus/bibkeys.json and never
     changes when papers are added. Model releases with no date or source to cite are left out
     (listed on standard error).
 
-    Example: kg export --format bibtex --out refs.bib LDM SDXL 2006.11239
+    Example: kg export --format bibtex --lineage SDXL --out sdxl.bib
     """
     corpus = load_corpus(store)
-    ids_from_elsewhere: list[str] = []  # HOOK: --query / --lineage ids go here (see above)
-    records = select_records(corpus, names=names, topics=topics, everything=everything,
-                             ids=ids_from_elsewhere)
+    ids = lineage_family_ids(store, corpus, families, depth)  # HOOK: --query ids join here
+    records = select_records(corpus, names=names, topics=topics, everything=everything, ids=ids)
     result = build_export(records, fmt, style=style, store=store)
     if out is not None:
         write_text(out, result.text)

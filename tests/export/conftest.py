@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from export_helpers import build_special_records
 
 from kg.corpus import Corpus
 from kg.model import Paper, System
-from kg.store import DEFAULT_DATA_DIR, Store
+from kg.store import Store
+from tests.export.export_helpers import build_special_records
 
 
 @pytest.fixture
@@ -27,16 +26,11 @@ def special_store(tmp_path: Path, special_records) -> Store:
 
 
 @pytest.fixture
-def corpus_store(tmp_path: Path) -> Store:
-    """A copy of the default corpus snapshot (and its committed key registry) in tmp_path."""
-    source = Store(DEFAULT_DATA_DIR)
-    if not source.papers_path.exists():
-        pytest.fail(f"the default corpus snapshot is missing: {source.papers_path}")
-    store = Store(tmp_path / "data")
-    store.corpus_dir.mkdir(parents=True)
-    for path in (source.papers_path, source.systems_path, source.keys_path):
-        if path.exists():
-            shutil.copy(path, store.corpus_dir / path.name)
+def corpus_store(data_copy: Path) -> Store:
+    """A private copy of the default data: snapshot, committed key registry, lineage, lists."""
+    store = Store(data_copy)
+    if not store.papers_path.exists():
+        pytest.fail(f"the default corpus snapshot is missing from {store.corpus_dir}")
     return store
 
 

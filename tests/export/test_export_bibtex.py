@@ -9,12 +9,12 @@ import bibtexparser
 import pybtex.database
 import pybtex.errors
 import pytest
-from export_helpers import decode_latex
 from pybtex.database import BibliographyData
 
 from kg.export import build_export, export_records
 from kg.export.latex import transliterate_unknown
 from kg.model import Paper
+from tests.export.export_helpers import decode_latex
 
 
 def parse_strictly(text: str) -> tuple[BibliographyData, bibtexparser.Library]:

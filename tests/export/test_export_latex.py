@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-from export_helpers import decode_latex
 
 from kg.export.latex import (
     SPECIALS,
@@ -16,6 +15,7 @@ from kg.export.latex import (
     is_plain_latex,
     needs_case_protection,
 )
+from tests.export.export_helpers import decode_latex
 
 TEN_SPECIALS = "&%$#_{}~^\\"
 

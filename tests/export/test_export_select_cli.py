@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from kg.cli import cli
 from kg.corpus import Corpus
 from kg.errors import AmbiguousError, BadInputError, NotFoundError
-from kg.export.select import select_records
+from kg.export.select import lineage_family_ids, select_records
 from kg.model import Paper
 from kg.store import Store
 
@@ -41,6 +41,16 @@ def test_ids_from_other_modules_are_checked_and_merged(corpus: Corpus) -> None:
         "2006.11239", "2112.10752"]
     with pytest.raises(NotFoundError):
         select_records(corpus, ids=["9999.99999"])
+
+
+def test_lineage_family_from_the_graph(corpus_store: Store, corpus: Corpus) -> None:
+    family = lineage_family_ids(corpus_store, corpus, ["SDXL"])
+    assert {"2307.01952", "2112.10752", "2006.11239", "system:sdxl-turbo"} <= set(family)
+    near = lineage_family_ids(corpus_store, corpus, ["SDXL"], depth=1)
+    assert "2307.01952" in near and "2006.11239" not in near and set(near) < set(family)
+    assert lineage_family_ids(corpus_store, corpus, []) == []
+    records = select_records(corpus, ids=family)
+    assert ids(records) == sorted(family)
 
 
 def test_selection_errors(corpus: Corpus) -> None:
@@ -91,6 +101,13 @@ def test_cli_json_summary(corpus_store: Store, tmp_path) -> None:
     out = tmp_path / "x.json"
     summary = json.loads(run(corpus_store, "--format", "csl-json", "--json", "--out", str(out), "LDM").stdout)
     assert "text" not in summary and summary["out"] == str(out) and out.exists()
+
+
+def test_cli_lineage(corpus_store: Store) -> None:
+    result = run(corpus_store, "--lineage", "SDXL", "--depth", "1", "--json")
+    assert result.exit_code == 0, result.stderr
+    keys = json.loads(result.stdout)["keys"]
+    assert keys["2307.01952"] == "podell2023sdxl" and "2112.10752" in keys and "2006.11239" not in keys
 
 
 def test_cli_markdown_with_style(corpus_store: Store) -> None:

@@ -10,10 +10,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from export_helpers import TexRun, compile_document, require_tools
 
 from kg.export import build_export
 from kg.export.latex import encode_latex, is_plain_latex
+from tests.export.export_helpers import TexRun, compile_document, require_tools
 
 pytestmark = pytest.mark.latex
 
