@@ -87,6 +87,17 @@ class ListedEntry:
             self.notes.append(NoteLine(text[:MAX_NOTE_CHARS], line))
 
 
+@dataclass(frozen=True)
+class NoteLink:
+    """An arXiv link inside a note or the list's prose: the entry it belongs to (index into
+    `entries`, -1 for the list's own prose), the line it stands on and that line's plain text."""
+
+    link: Link
+    owner: int
+    line: int
+    text: str
+
+
 @dataclass
 class ParsedList:
     """A parsed reading list: its entries and the prose lines that belong to no entry."""
@@ -94,12 +105,12 @@ class ParsedList:
     file: str
     entries: list[ListedEntry] = field(default_factory=list)
     prose: list[NoteLine] = field(default_factory=list)
-    linked_in_notes: list[tuple[Link, int]] = field(default_factory=list)  # (link, owning entry index)
+    linked_in_notes: list[NoteLink] = field(default_factory=list)
 
     def linked_arxiv_ids(self) -> set[str]:
         """Distinct arXiv ids (without version) the list links anywhere; invalid ones are skipped."""
         links = [x for e in self.entries for x in e.paper_links + e.links]
-        links += [x for x, _ in self.linked_in_notes]
+        links += [x.link for x in self.linked_in_notes]
         ids = set()
         for link in links:
             for raw in link.arxiv_raw_ids:
@@ -181,10 +192,10 @@ class _Parser:
 
     def prose(self, text: str, n: int, owner: ListedEntry | None = None) -> None:
         """Text that is a note of `owner` (when given) or the list's own prose."""
+        plain = strip_markdown(_HTML_TAG.sub(" ", text))
         for link in find_links(text):
             if link.kind == "arxiv":
-                self.out.linked_in_notes.append((link, self.owner_index(owner)))
-        plain = strip_markdown(_HTML_TAG.sub(" ", text))
+                self.out.linked_in_notes.append(NoteLink(link, self.owner_index(owner), n, plain))
         if owner is not None:
             owner.add_note(plain, n)
         elif plain.strip():

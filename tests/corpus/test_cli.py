@@ -93,6 +93,8 @@ BAD_LISTS = {
                "invalid arXiv id '2301.999999'", 3),
     "bad-id2": (b"# T\n\n`X` **A paper**\n2021.1 [[Paper](https://arxiv.org/abs/abcd.1234)]\n",
                 "invalid arXiv id 'abcd.1234'", 3),
+    "bad-id-in-prose": (b"# T\n\nSee [this](https://arxiv.org/abs/2301.999999) too.\n",
+                        "invalid arXiv id '2301.999999'", 3),
 }
 
 

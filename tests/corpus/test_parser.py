@@ -78,8 +78,8 @@ def test_short_name_blocks_with_authors_dates_links_and_sub_releases(tmp_path):
     assert (sdv2.short_name, sdv2.date, sdv2.authors) == ("SDv2", "2022.11", "StabilityAI Inc.")
     assert (base.title, base.notes[0].text) == ("stable-diffusion-2-base", "Trained with 512x512.")
     assert sd2.links[0].kind == "model" and sd2.notes[0].line == 14
-    assert [(link.url, parsed.entries[i].title) for link, i in parsed.linked_in_notes] == [
-        ("https://arxiv.org/abs/2202.00512", "stable-diffusion-2")]
+    assert [(x.link.url, parsed.entries[x.owner].title, x.line) for x in parsed.linked_in_notes] == [
+        ("https://arxiv.org/abs/2202.00512", "stable-diffusion-2", 14)]
 
 
 def test_tables_with_chinese_notes_and_label_lines(tmp_path):
