@@ -48,6 +48,7 @@ _DETAILS_OPEN = re.compile(r"^\s*<details\b", re.IGNORECASE)
 _DETAILS_CLOSE = re.compile(r"</details>", re.IGNORECASE)
 _HTML_TAG = re.compile(r"</?(?:summary|br|p|div|span)\b[^>]*>", re.IGNORECASE)
 _IMAGE = re.compile(r"^\s*!\[")
+_ORG_ABBREVIATION = re.compile(r"\b(?:Inc|Ltd|Co|Corp|LLC|GmbH|Labs?)\.$")  # "ByteDance Inc.": no sentence
 
 
 @dataclass
@@ -478,7 +479,8 @@ class _Parser:
             self.prose(_NOTE_PREFIX.sub("", stripped), n, entry)
             self.entry_sticky = self.entry_sticky or stripped.lower().startswith("notes")
             return
-        if not entry.notes and not entry.authors and len(stripped) < 80 and not stripped.endswith("."):
+        ends_sentence = stripped.endswith(".") and not _ORG_ABBREVIATION.search(stripped)
+        if not entry.notes and not entry.authors and len(stripped) < 80 and not ends_sentence:
             entry.authors = stripped  # an organisation line: "Stability AI, Applied Research"
             return
         self.prose(stripped, n, entry)

@@ -82,6 +82,17 @@ def test_short_name_blocks_with_authors_dates_links_and_sub_releases(tmp_path):
         ("https://arxiv.org/abs/2202.00512", "stable-diffusion-2", 14)]
 
 
+def test_an_organisation_line_ending_in_inc_is_no_note(tmp_path):
+    parsed = parse(tmp_path, (
+        "`SDXL-Lightning` **Progressive Adversarial Diffusion Distillation**  \nByetaDance Inc.  \n"
+        "2024.02 [[Paper](https://arxiv.org/abs/2402.13929)]\n\n"
+        "`PuLID` **Pure and Lightning ID Customization via Contrastive Alignment**  \nByteDance Inc.  \n"
+        "2024.04. [[Paper](https://arxiv.org/abs/2404.16022)]  \nNote: Trained modules.\n"))
+    lightning, pulid = parsed.entries
+    assert (lightning.authors, lightning.notes) == ("ByetaDance Inc.", [])
+    assert pulid.authors == "ByteDance Inc." and [n.text for n in pulid.notes] == ["Trained modules."]
+
+
 def test_tables_with_chinese_notes_and_label_lines(tmp_path):
     parsed = parse(tmp_path, (
         "Autoregressive generation model:\n"
