@@ -4,6 +4,7 @@ The parser reads a file line by line and understands the constructs people use f
 headings (nested sections become topics), "Label:" lines before tables, tables with a Title column,
 `### Title` blocks with a `**date**`, a bare URL and a summary paragraph, "`SHORT` **Title**" blocks
 with author, date and link lines, bullets with bold or quoted titles and "by Authors (Month Year)",
+bullets that open with a link to a paper ("- [Title](https://arxiv.org/abs/…) – note"),
 sub-bullets that name model releases by link, `<details>` blocks, code fences and front matter
 (skipped). Each entry keeps its title, links, short name, notes, section path and file:line; the
 text that belongs to no entry is kept as prose for mention extraction.
@@ -398,6 +399,8 @@ class _Parser:
             return self._titled_bullet(m[1], body, n)
         if m := _BOLD_TITLE_BY.match(body):
             return self._titled_bullet(m[1], body, n)
+        if entry := self._link_bullet(body, n):
+            return entry
         if self._is_bare_name(body):
             name, _, rest = body.partition(":")
             entry = self.new_entry(n, title=body.rstrip(".") if rest else "", short_name=name.strip(),
@@ -406,6 +409,23 @@ class _Parser:
                 entry.title = ""
             return entry
         return None
+
+    def _link_bullet(self, body: str, n: int) -> ListedEntry | None:
+        """"- [Title](https://arxiv.org/abs/…) – a note" or "- https://arxiv.org/abs/…": a bullet that
+        opens with a link to a paper names that paper; what follows the link is its note."""
+        m = re.match(r"^\[([^\[\]]+)\]\((\S+?)\)|^<?(https?://\S+?)>?(?=\s|$)", body)
+        links = find_links(m[0]) if m else []
+        if not links or not links[0].is_paper:
+            return None
+        link = links[0]
+        title = strip_markdown(m[1] or "").strip()
+        if title.lower() in ("paper", "pdf", "arxiv", "link") or "://" in title:
+            title = ""
+        entry = self.new_entry(n, title=title, paper_links=[link])
+        rest = body[m.end():].strip().lstrip("-–—:：|").strip()
+        if rest:
+            self.prose(rest, n, entry)
+        return entry
 
     def _titled_bullet(self, title: str, body: str, n: int) -> ListedEntry:
         title = strip_markdown(title).strip().rstrip(":")

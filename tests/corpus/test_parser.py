@@ -82,6 +82,26 @@ def test_short_name_blocks_with_authors_dates_links_and_sub_releases(tmp_path):
         ("https://arxiv.org/abs/2202.00512", "stable-diffusion-2", 14)]
 
 
+def test_bullets_that_open_with_a_paper_link_are_entries(tmp_path):
+    parsed = parse(tmp_path, (
+        "# My list\n\n"
+        "- [Denoising Diffusion Probabilistic Models](https://arxiv.org/abs/2006.11239)\n"
+        "- [A Paper Nobody Knows](https://arxiv.org/pdf/2501.00001v2) - builds on [DDPM](https://arxiv.org/abs/2006.11239)\n"
+        "* https://arxiv.org/abs/2112.10752\n"
+        "1. [Paper](https://openreview.net/forum?id=abc): a workshop version.\n"
+        "- [Official Stable Diffusion Repository](https://github.com/CompVis/stable-diffusion)\n"))
+    ddpm, unknown, ldm, workshop = parsed.entries
+    assert (ddpm.title, ids_of(ddpm), ddpm.notes, ddpm.line) == (
+        "Denoising Diffusion Probabilistic Models", ["2006.11239"], [], 3)
+    assert (unknown.title, ids_of(unknown)) == ("A Paper Nobody Knows", ["2501.00001v2"])
+    assert [n.text for n in unknown.notes] == ["builds on DDPM"]
+    assert [x.link.url for x in parsed.linked_in_notes] == ["https://arxiv.org/abs/2006.11239"]
+    assert (ldm.title, ids_of(ldm)) == ("", ["2112.10752"])
+    assert (workshop.title, workshop.paper_links[0].kind) == ("", "openreview")
+    assert [n.text for n in workshop.notes] == ["a workshop version."]
+    assert [p.text for p in parsed.prose] == ["Official Stable Diffusion Repository"]  # code: no paper
+
+
 def test_an_organisation_line_ending_in_inc_is_no_note(tmp_path):
     parsed = parse(tmp_path, (
         "`SDXL-Lightning` **Progressive Adversarial Diffusion Distillation**  \nByetaDance Inc.  \n"
