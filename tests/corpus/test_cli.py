@@ -34,6 +34,13 @@ def test_show_answers_by_id_version_short_name_and_title(data_copy, name, expect
     assert as_json["id"] == expected
 
 
+def test_show_says_how_many_mentions_it_leaves_out(data_copy):
+    out = run(data_copy, "show", "LDM").output
+    total = len(json.loads(run(data_copy, "show", "LDM", "--json").output)["mentions"])
+    assert total > 10 and f"Mentioned ({total}):" in out
+    assert f"… and {total - 10} more" in out
+
+
 def test_show_says_when_the_abstract_is_missing(data_copy):
     out = run(data_copy, "show", "LDM").output
     assert "not fetched yet" in out and "facts:" in out and "reading-lists/" in out
