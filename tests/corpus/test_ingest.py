@@ -121,6 +121,9 @@ def test_report_names_the_known_problems(result):
     assert ambiguous["name"] == "StyleAlign" and len(ambiguous["candidates"]) == 2
     text = report.render()
     assert "DiffusionCLIP" in text and "RePaint" in text and "VDM" in text
+    # a first-submission day we know is stated as such; a month read off the id is not called a submission
+    assert "2103.00020 dated 'OpenAI, Jan 2021', but it was first submitted to arXiv on 2021-02-26" in text
+    assert "2106.15282 dated '2021-05-30', but its arXiv id is from 2021-06" in text
 
 
 def test_every_field_carries_its_source_and_nothing_is_invented(result):
