@@ -56,7 +56,7 @@ class SearchSettings:
     rrf_k: int = 60  # reciprocal-rank fusion constant (Cormack et al. use 60)
     dense_weight: float = 0.3  # share of the dense ranking in fusion; BM25 gets the rest (docs/search.md)
     sentence_weight: float = 0.5  # share of the best sentence in a document's dense score
-    candidates: int = 100  # documents each component brings to fusion
+    candidates: int = 50  # documents each component brings to fusion (at least k)
 
 
 @dataclass
@@ -133,7 +133,7 @@ class Searcher:
         allowed = self.filter_index.mask(filters)
         qvec = self.encode_query(query) if mode != "bm25" else None
         qtokens = tokenize(query) if mode != "dense" else []
-        ranked = self.rank(mode, qvec, qtokens, allowed)
+        ranked = self.rank(mode, qvec, qtokens, allowed, depth=k)
         return [self._hit(ranked, j, mode, qvec, qtokens, evidence) for j in range(min(k, len(ranked.docs)))]
 
     def encode_query(self, query: str) -> np.ndarray:
@@ -145,25 +145,27 @@ class Searcher:
         return vector
 
     def rank(self, mode: str, qvec: np.ndarray | None, qtokens: Sequence[str],
-             allowed: np.ndarray | None = None) -> Ranking:
-        """Every candidate document, best first, with its component scores and ranks."""
+             allowed: np.ndarray | None = None, depth: int = 0) -> Ranking:
+        """Every candidate document, best first, with its component scores and ranks; each component
+        brings max(`depth`, settings.candidates) candidates."""
+        n = max(depth, self.settings.candidates)
         if mode == "dense":
-            docs = self._dense_candidates(qvec, allowed)
+            docs = self._dense_candidates(qvec, allowed, n)
             dense = self._dense_scores(qvec, docs)
             order = np.lexsort((docs, -dense.score))
             d = dense.take(order)
             return Ranking(docs[order], d.score, d.score, np.arange(1, len(docs) + 1),
                            best_sentence=d.best_sentence, best_sentence_score=d.best_sentence_score)
         bm25_all = self._bm25_all(qtokens, allowed)
-        bm25_docs = _top_positive(bm25_all, self.settings.candidates)
+        bm25_docs = _top_positive(bm25_all, n)
         if mode == "bm25":
             scores = bm25_all[bm25_docs]
             return Ranking(bm25_docs, scores, bm25_score=scores, bm25_rank=np.arange(1, len(bm25_docs) + 1))
-        return self._fuse(qvec, bm25_all, bm25_docs, allowed)
+        return self._fuse(qvec, bm25_all, bm25_docs, allowed, n)
 
     def _fuse(self, qvec: np.ndarray | None, bm25_all: np.ndarray, bm25_docs: np.ndarray,
-              allowed: np.ndarray | None) -> Ranking:
-        docs = np.union1d(self._dense_candidates(qvec, allowed), bm25_docs)
+              allowed: np.ndarray | None, n: int) -> Ranking:
+        docs = np.union1d(self._dense_candidates(qvec, allowed, n), bm25_docs)
         dense = self._dense_scores(qvec, docs)
         bm25 = bm25_all[docs]
         dense_rank = _ranks(dense.score)
@@ -175,18 +177,17 @@ class Searcher:
         return Ranking(docs[order], fused[order], d.score, dense_rank[order], bm25[order], bm25_rank[order],
                        d.best_sentence, d.best_sentence_score)
 
-    def _dense_candidates(self, qvec: np.ndarray | None, allowed: np.ndarray | None) -> np.ndarray:
-        """Document numbers to score densely: all (allowed) ones when few, else faiss's nearest."""
-        n = len(self.documents)
-        pool = np.arange(n) if allowed is None else np.flatnonzero(allowed)
-        if len(pool) <= self.settings.candidates or qvec is None:
+    def _dense_candidates(self, qvec: np.ndarray | None, allowed: np.ndarray | None, n: int) -> np.ndarray:
+        """Document numbers to score densely: all (allowed) ones when few, else faiss's `n` nearest."""
+        pool = np.arange(len(self.documents)) if allowed is None else np.flatnonzero(allowed)
+        if len(pool) <= n or qvec is None:
             return pool
         params = None
         if allowed is not None:
             selector = faiss.IDSelectorBatch(pool.astype(np.int64))
             params = (faiss.SearchParametersHNSW(sel=selector, efSearch=self.index.dense.hnsw.efSearch)
                       if self.index.manifest.index_type == "hnsw" else faiss.SearchParameters(sel=selector))
-        _, ids = self.index.dense.search(qvec[None, :], self.settings.candidates, params=params)
+        _, ids = self.index.dense.search(qvec[None, :], n, params=params)
         return np.sort(ids[0][ids[0] >= 0])
 
     def _dense_scores(self, qvec: np.ndarray | None, docs: np.ndarray) -> _Dense:

@@ -118,3 +118,9 @@ def test_evidence_found_while_scoring_is_the_closest_sentence(searcher, mode):
         sentence, score = searcher.best_sentence(searcher.position[hit.id], qvec)
         assert (hit.sentence, hit.field) == (sentence.text, sentence.field)
         assert hit.sentence_score == pytest.approx(score, abs=1e-5)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_asking_for_more_hits_than_candidates_deepens_the_candidates(searcher, mode):
+    searcher.settings = SearchSettings(candidates=2)
+    assert len(searcher.search("diffusion models", k=6, mode=mode)) == 6
