@@ -45,6 +45,14 @@ def test_bundled_model_loads_offline_and_gives_unit_vectors():
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
 
 
+def test_one_text_takes_the_fast_path_and_gets_encodes_numbers():
+    enc = SentenceTransformerEncoder()
+    for text in ["which papers accelerate sampling?", "自回归图像生成 Diﬀusion", "many words " * 2000]:
+        reference = enc.model.encode([text], normalize_embeddings=True)
+        np.testing.assert_allclose(enc.encode([text]), reference, atol=1e-5)
+    assert enc._single is not None and "_lean_bert_path" in enc._single.__qualname__
+
+
 def test_a_directory_that_is_no_model_is_a_clear_error(tmp_path):
     with pytest.raises(BadInputError, match="cannot load embedding model"):
         SentenceTransformerEncoder(str(tmp_path)).encode(["x"])
