@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _BUNDLED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2", "all-minilm-l6-v2"}
 MAX_THREADS = 4  # one query is a small matrix product: more threads than this only add overhead
+BATCH_SIZE = 32  # texts per forward pass when building: the default corpus takes 2.0 s, 2.3-2.6 s at 64
 
 
 @runtime_checkable
@@ -45,7 +46,8 @@ class Encoder(Protocol):
     @property
     def dimension(self) -> int: ...
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, batch_size: int = BATCH_SIZE,
+               progress: bool = False) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text."""
         ...
 
@@ -122,7 +124,8 @@ class SentenceTransformerEncoder:
         """Word pieces the model reads; longer texts are truncated by sentence-transformers."""
         return int(self.model.max_seq_length)
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, batch_size: int = BATCH_SIZE,
+               progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         model = self.model
@@ -257,7 +260,8 @@ class FakeEncoder:
     def dimension(self) -> int:
         return self._dimension
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, batch_size: int = BATCH_SIZE,
+               progress: bool = False) -> np.ndarray:
         self.encoded.extend(texts)
         out = np.zeros((len(texts), self._dimension), dtype=np.float32)
         for row, text in enumerate(texts):
@@ -332,7 +336,8 @@ class CachedEncoder:
     def dimension(self) -> int:
         return self.inner.dimension
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, batch_size: int = BATCH_SIZE,
+               progress: bool = False) -> np.ndarray:
         keys = [text_key(t) for t in texts]
         missing: dict[bytes, str] = {}
         for key, text in zip(keys, texts, strict=True):
