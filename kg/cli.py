@@ -16,6 +16,7 @@ from kg.store import Store
 # Each module defines `commands`: a list of click commands to register on the group.
 COMMAND_MODULES = [
     "kg.commands.corpus",
+    "kg.commands.serve",
 ]
 
 
