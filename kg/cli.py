@@ -16,6 +16,9 @@ from kg.store import Store
 # Each module defines `commands`: a list of click commands to register on the group.
 COMMAND_MODULES = [
     "kg.commands.corpus",
+    "kg.commands.fetch",
+    "kg.commands.graph",
+    "kg.commands.export",
     "kg.commands.serve",
 ]
 

@@ -65,6 +65,7 @@ class SourceError(KGError):
     def __init__(self, message: str, ids: list[str] | None = None, url: str | None = None):
         self.ids = list(ids or [])
         self.url = url
+        self.reason = message
         if self.ids:
             shown = ", ".join(self.ids[:20]) + (" …" if len(self.ids) > 20 else "")
             message = f"{message} (not fetched: {shown})"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kg.corpus import Record
 from kg.model import Paper, System
 
@@ -10,8 +12,17 @@ NOT_FETCHED = "(not fetched yet: run `kg fetch` when online)"
 
 
 def _source(record: Record, name: str) -> str:
+    """A footnote mark ("[1]") for the field's source; `source_lines` lists the sources once."""
     source = record.provenance.get(name)
-    return f"  [{source}]" if source else ""
+    if not source:
+        return ""
+    order = list(dict.fromkeys(record.provenance.values()))
+    return f"  [{order.index(source) + 1}]"
+
+
+def source_lines(record: Record) -> list[str]:
+    order = list(dict.fromkeys(record.provenance.values()))
+    return ["Sources:"] + [f"  [{i}] {source}" for i, source in enumerate(order, 1)] if order else []
 
 
 def _line(label: str, value: object, record: Record, name: str) -> str:
@@ -21,11 +32,23 @@ def _line(label: str, value: object, record: Record, name: str) -> str:
     return f"{label:<12} {shown}{_source(record, name) if shown != MISSING else ''}"
 
 
-def render_record(record: Record, extra: dict[str, str] | None = None) -> str:
-    """A record with its fields, where each came from, the lists' notes and mentions."""
+def graph_lines(context: dict[str, Any]) -> list[str]:
+    """PageRank and direct lineage (from `kg.graph.record_context`) as lines of `render_record`."""
+    lines = []
+    if context.get("pagerank") is not None:
+        lines.append(f"{'PageRank':<12} {context['pagerank']:.4f} (rank {context['rank']} of "
+                     f"{context['records']}, over cites + lineage)")
+    for key, title in (("parents", "Derives from"), ("children", "Derived by")):
+        for row in context.get(key, []):
+            lines.append(f"{title:<12} {row['label']} [{row['id']}] — {row['relation']}: "
+                         f"“{row['evidence']}” ({row['evidence_ref']})")
+    return lines
+
+
+def render_record(record: Record, extra: list[str] | None = None) -> str:
+    """A record with its fields, where each came from, graph context, the lists' notes and mentions."""
     lines = _render_paper(record) if isinstance(record, Paper) else _render_system(record)
-    for key, value in (extra or {}).items():
-        lines.append(f"{key:<12} {value}")
+    lines += extra or []
     if record.topics:
         lines.append("Topics:")
         lines += [f"  - {t}" for t in record.topics]
@@ -40,7 +63,7 @@ def render_record(record: Record, extra: dict[str, str] | None = None) -> str:
         lines.append(f"Mentioned ({len(record.mentions)}):")
         lines += [f"  - {m.sentence}  ({m.file}:{m.line}" + (f", in {m.by}" if m.by else "") + ")"
                   for m in record.mentions[:10]]
-    return "\n".join(lines)
+    return "\n".join(lines + source_lines(record))
 
 
 def _render_paper(p: Paper) -> list[str]:

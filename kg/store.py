@@ -10,12 +10,14 @@ Layout under the data directory (see data/README.md):
     corpus/papers.jsonl        the snapshot: one record per paper   (committed)
     corpus/systems.jsonl       model releases that are not papers    (committed)
     corpus/edges.jsonl         fetched edges (cites)                 (committed)
+    corpus/bibkeys.json        citation keys given out by `kg export` (committed: keys never change)
     build/                     derived: graph, vectors, index, manifest (ignored by git)
     cache/                     raw responses of arXiv and Semantic Scholar (ignored by git)
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -69,6 +71,11 @@ class Store:
     @property
     def edges_path(self) -> Path:
         return self.corpus_dir / "edges.jsonl"
+
+    @property
+    def keys_path(self) -> Path:
+        """The citation-key registry: record id -> BibTeX key, so a key once given never changes."""
+        return self.corpus_dir / "bibkeys.json"
 
     @property
     def lineage_path(self) -> Path:
@@ -180,3 +187,25 @@ def write_text(path: Path, text: str) -> None:
 def write_bytes(path: Path, data: bytes) -> None:
     with atomic_open(path, "wb") as fh:
         fh.write(data)
+
+
+def read_text(path: Path) -> str:
+    """The text of a UTF-8 file; a missing file is a BadInputError naming it."""
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return fh.read()
+    except FileNotFoundError as exc:
+        raise BadInputError("file not found", str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise BadInputError(f"not UTF-8 text ({exc.reason})", str(path)) from exc
+
+
+def digest_files(paths: Iterable[Path]) -> str:
+    """A SHA-256 over the names and bytes of `paths` (a missing file counts as empty)."""
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(path.name.encode("utf-8") + b"\0")
+        if path.exists():
+            h.update(path.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()

@@ -9,9 +9,10 @@ import click
 
 from kg.corpus import Corpus, filter_records, parse_year_range
 from kg.errors import BadInputError
+from kg.graph import load_or_build_graph, record_context
 from kg.ingest import ingest
 from kg.readinglist import MAX_LIST_BYTES
-from kg.render import render_record, render_record_table
+from kg.render import graph_lines, render_record, render_record_table
 from kg.store import Store
 
 
@@ -47,14 +48,18 @@ def ingest_command(store: Store, paths: tuple[Path, ...], as_json: bool, dry_run
 def show_command(store: Store, name: str, as_json: bool) -> None:
     """Show one paper or model release: by arXiv id (any version), short name or title.
 
+    Shows every field with its source, the lists' notes and mentions, the direct lineage with
+    evidence, and the record's PageRank over citation and lineage edges.
+
     Example: kg show LDM
     """
     corpus = load_corpus(store)
     record = corpus.get(corpus.resolve(name))
+    context = record_context(load_or_build_graph(store, corpus), record.id)
     if as_json:
-        click.echo(json.dumps(record.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps({**record.to_dict(), "graph": context}, ensure_ascii=False, indent=2))
     else:
-        click.echo(render_record(record))
+        click.echo(render_record(record, graph_lines(context)))
 
 
 @click.command("list")

@@ -1,0 +1,330 @@
+"""`kg fetch`: which papers to fetch, fetching them, merging the answers into the snapshot, the summary.
+
+Phases, in order (each merge is one atomic write of the snapshot):
+1. arXiv by id: papers with an `arxiv_id`, in `id_list` batches of ≤ 100 cut from the sorted ids;
+   a batch whose papers were all fetched before is skipped (unless `refresh` or `only`).
+2. arXiv by title: papers keyed `title:<slug>` (no arXiv id known), k titles a query. A unique
+   confident match sets the paper's `arxiv_id` (the next `kg ingest` re-keys the record).
+3. Merge into data/corpus/papers.jsonl.
+4. With `citations`: Semantic Scholar for every paper with an arXiv id or DOI, then counts on the
+   papers and `cites` edges (only between corpus papers) in data/corpus/edges.jsonl.
+
+Failures: `OfflineError` (no network at the first request) leaves the snapshot untouched. A batch
+that fails after its last retry stops the phase; what was fetched before it is merged and saved,
+then `FetchError` (a `SourceError`) names every id not fetched and carries the report.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tqdm import tqdm
+
+from kg.corpus import Corpus
+from kg.errors import BadInputError, InvalidIdError, OfflineError, SourceError
+from kg.ids import parse_arxiv_id
+from kg.model import Edge, Paper
+from kg.sources.arxiv import ArxivClient, ArxivSettings, record_from_result
+from kg.sources.cache import ResponseCache
+from kg.sources.http import SourceStats
+from kg.sources.semantic_scholar import S2Client, S2Paper, S2Settings, build_cites_edges, s2_id_for
+from kg.sources.titles import TitleMatch, resolve_titles
+from kg.store import Store
+from kg.text import match_key
+
+logger = logging.getLogger(__name__)
+
+KEEP_EXISTING = frozenset({"doi"})  # a different arXiv value is reported, never written over ours
+
+
+@dataclass
+class FetchReport:
+    """What a `kg fetch` run did; `to_dict` is its `--json` form."""
+
+    stats: dict[str, SourceStats] = field(default_factory=dict)
+    new: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    resolved: list[dict[str, Any]] = field(default_factory=list)
+    ambiguous: list[dict[str, Any]] = field(default_factory=list)
+    not_found: list[dict[str, Any]] = field(default_factory=list)
+    title_changes: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    citations: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def requests(self) -> int:
+        return sum(s.requests for s in self.stats.values())
+
+    @property
+    def cache_hits(self) -> int:
+        return sum(s.cache_hits for s in self.stats.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"requests": self.requests, "cache_hits": self.cache_hits,
+                "sources": {name: s.to_dict() for name, s in self.stats.items()},
+                "new": self.new, "updated": self.updated, "unchanged": len(self.unchanged),
+                "resolved_titles": self.resolved, "ambiguous_titles": self.ambiguous,
+                "not_found": self.not_found, "title_changes": self.title_changes,
+                "conflicts": self.conflicts, "failures": self.failures, "citations": self.citations}
+
+
+class FetchError(SourceError):
+    """A fetch that stopped after a source failed; `report` says what was done before."""
+
+    def __init__(self, message: str, ids: list[str], report: FetchReport, url: str | None = None):
+        super().__init__(message, ids=ids, url=url)
+        self.report = report
+
+
+# ---- which papers ----------------------------------------------------------------------------
+def select_only(papers: list[Paper], only: Iterable[str] | None) -> set[str] | None:
+    """The record ids that `--only` names (ids, arXiv ids, aliases or titles), or None for all."""
+    if only is None:
+        return None
+    corpus = Corpus(papers)
+    return {corpus.resolve(name) for name in only if name.strip()}
+
+
+def select_id_targets(papers: list[Paper], chosen: set[str] | None,
+                      report: FetchReport) -> dict[str, list[Paper]]:
+    """Papers with an arXiv id within scope (`chosen`, else all), keyed by the version-less id."""
+    targets: dict[str, list[Paper]] = {}
+    for p in papers:
+        if not p.arxiv_id or (chosen is not None and p.id not in chosen):
+            continue
+        try:
+            aid = parse_arxiv_id(p.arxiv_id).id
+        except InvalidIdError as exc:
+            report.failures.append({"ids": [p.id], "error": str(exc)})
+            continue
+        targets.setdefault(aid, []).append(p)
+    return targets
+
+
+def plan_id_batches(targets: dict[str, list[Paper]], size: int, *, every: bool) -> list[list[str]]:
+    """The sorted ids cut into batches of `size`; unless `every`, only batches with a paper not fetched yet.
+
+    Batches are cut from every id in scope, fetched or not, so a batch's ids (and its cache key) stay
+    the same from run to run while the corpus does: a killed or failed run resumes from the cache,
+    and an id arXiv does not know costs no request once its batch is cached.
+    """
+    ids = sorted(targets)
+    batches = [ids[i:i + size] for i in range(0, len(ids), size)]
+    if every:
+        return batches
+    return [b for b in batches if any(p.fetched_at is None for aid in b for p in targets[aid])]
+
+
+def select_title_targets(papers: list[Paper], chosen: set[str] | None) -> dict[str, str]:
+    """Papers without an arXiv id, keyed `title:…`, to look up by title: paper id -> title."""
+    return {p.id: p.title for p in papers
+            if p.id.startswith("title:") and not p.arxiv_id and p.title
+            and (chosen is None or p.id in chosen)}
+
+
+# ---- merging ---------------------------------------------------------------------------------
+def merge_arxiv_record(paper: Paper, record: dict[str, Any], fetched_at: str,
+                       report: FetchReport | None = None) -> list[str]:
+    """Write arXiv's fields into `paper`; return the names of the fields that changed.
+
+    A field arXiv leaves empty keeps its value; every written field gets provenance
+    `arxiv:<fetched_at>`; a fetched title that differs from ours (by match key) is reported.
+    """
+    stamp = f"arxiv:{fetched_at}"
+    changed: list[str] = []
+    for name, value in record.items():
+        old = getattr(paper, name)
+        if value in (None, "", []) or old == value:
+            continue
+        if name in KEEP_EXISTING and old:
+            if report is not None:
+                report.conflicts.append({"paper": paper.id, "field": name, "ours": old, "arxiv": value})
+            continue
+        if name == "title" and old and match_key(old) != match_key(value) and report is not None:
+            report.title_changes.append({"paper": paper.id, "ours": old, "arxiv": value,
+                                         "ours_from": paper.provenance.get("title", "")})
+        setattr(paper, name, value)
+        paper.provenance[name] = stamp
+        changed.append(name)
+    paper.fetched_at = fetched_at
+    return changed
+
+
+def _classify(paper: Paper, was_fetched: bool, changed: list[str], report: FetchReport) -> None:
+    """new: fetched for the first time; updated: fetched before, something changed; else unchanged."""
+    if not was_fetched:
+        report.new.append(paper.id)
+    elif changed:
+        report.updated.append(paper.id)
+    else:
+        report.unchanged.append(paper.id)
+
+
+def merge_by_id(targets: dict[str, list[Paper]], results: dict[str, tuple[Any, str]],
+                report: FetchReport) -> None:
+    for aid, (result, fetched_at) in sorted(results.items()):
+        for paper in targets.get(aid, []):
+            was_fetched = paper.fetched_at is not None
+            changed = merge_arxiv_record(paper, record_from_result(result), fetched_at, report)
+            _classify(paper, was_fetched, changed, report)
+
+
+def merge_titles(papers: dict[str, Paper], matches: dict[str, TitleMatch], report: FetchReport) -> None:
+    known = {p.arxiv_id: p.id for p in papers.values() if p.arxiv_id} | {i: i for i in papers}
+    for pid, m in sorted(matches.items()):
+        if m.status == "ambiguous":
+            report.ambiguous.append(m.to_dict())
+        elif m.status == "not_found" or m.result is None or m.fetched_at is None:
+            report.not_found.append({"paper": pid, "title": m.title, "reason": "no arXiv title matches"})
+        elif m.arxiv_id in known:
+            report.not_found.append({"paper": pid, "title": m.title, "arxiv_id": m.arxiv_id,
+                                     "reason": f"matches {known[m.arxiv_id]}, already in the corpus"})
+        else:
+            paper = papers[pid]
+            changed = merge_arxiv_record(paper, record_from_result(m.result), m.fetched_at, report)
+            known[m.arxiv_id] = pid  # a second title matching the same paper is a duplicate
+            report.resolved.append({"paper": pid, "title": m.title, "arxiv_id": paper.arxiv_id})
+            _classify(paper, False, changed, report)
+
+
+def merge_citations(papers: dict[str, Paper], answers: dict[str, S2Paper], edges: list[Edge],
+                    report: FetchReport) -> list[Edge]:
+    """Counts onto the papers; the stored edges with the queried papers' `cites` edges replaced."""
+    for pid, answer in answers.items():
+        if answer.entry is None:
+            continue
+        paper, stamp = papers[pid], f"semantic_scholar:{answer.fetched_at}"
+        for name, key in (("citation_count", "citationCount"),
+                          ("influential_citation_count", "influentialCitationCount")):
+            value = answer.entry.get(key)
+            if isinstance(value, int) and getattr(paper, name) != value:
+                setattr(paper, name, value)
+                paper.provenance[name] = stamp
+    cites = build_cites_edges(answers, papers.values())
+    kept = [e for e in edges if not (e.kind == "cites" and e.source in answers)]
+    unknown = sorted(pid for pid, a in answers.items() if a.entry is None)
+    report.citations = {"papers": len(answers) - len(unknown), "unknown_to_semantic_scholar": unknown,
+                        "cites_edges": len(cites)}
+    return kept + cites
+
+
+# ---- saving ----------------------------------------------------------------------------------
+def _snapshot(papers: list[Paper]) -> list[dict[str, Any]]:
+    return [p.to_dict() for p in papers]
+
+
+def _edge_set(edges: list[Edge]) -> set[tuple[Any, ...]]:
+    return {tuple(e.to_dict().values()) for e in edges}
+
+
+# ---- the run ---------------------------------------------------------------------------------
+def _fetch_ids(client: ArxivClient, targets: dict[str, list[Paper]], batches: list[list[str]],
+               report: FetchReport, tick: Callable[[int], None]
+               ) -> tuple[dict[str, tuple[Any, str]], SourceError | None]:
+    """Results by arXiv id, and the error that stopped the batches (None when all came back)."""
+    results: dict[str, tuple[Any, str]] = {}
+    for n, ids in enumerate(batches):
+        try:
+            batch = client.fetch_ids(ids)
+        except OfflineError:
+            raise
+        except SourceError as exc:
+            rest = [p.id for b in batches[n:] for aid in b for p in targets[aid]]
+            return results, FetchError(exc.reason, rest, report, exc.url)
+        results.update({aid: (r, batch.fetched_at) for aid, r in batch.results.items()})
+        for aid in batch.missing:
+            for p in targets[aid]:
+                report.not_found.append({"paper": p.id, "arxiv_id": aid, "reason": "arXiv does not know it"})
+        tick(1)
+    return results, None
+
+
+def _progress(total: int, desc: str, enabled: bool) -> tqdm:
+    return tqdm(total=total, desc=desc, unit="req", file=sys.stderr, disable=not enabled or total == 0,
+                leave=False)
+
+
+def fetch_arxiv(store: Store, papers: list[Paper], report: FetchReport, *, client: ArxivClient,
+                chosen: set[str] | None, refresh: bool, progress: bool) -> FetchError | None:
+    """Phases 1-3; merges into `papers` (in place) and saves them. The error that stopped it, if any."""
+    targets = select_id_targets(papers, chosen, report)
+    batches = plan_id_batches(targets, client.settings.page_size, every=refresh or chosen is not None)
+    titles = select_title_targets(papers, chosen)
+    total = len(batches) + -(-len(titles) // client.settings.titles_per_query)
+    with _progress(total, "arXiv", progress) as bar:
+        results, error = _fetch_ids(client, targets, batches, report, bar.update)
+        matches: dict[str, TitleMatch] = {}
+        if error is None and titles:
+            try:
+                matches = resolve_titles(client, titles, bar.update)
+            except OfflineError:
+                raise
+            except SourceError as exc:
+                error = FetchError(exc.reason, exc.ids, report, exc.url)
+    before = _snapshot(papers)
+    merge_by_id(targets, results, report)
+    merge_titles({p.id: p for p in papers}, matches, report)
+    if _snapshot(papers) != before:
+        store.save_papers(papers)
+    if error is not None:
+        report.failures.append({"ids": error.ids, "error": str(error)})
+    return error
+
+
+def fetch_citations(store: Store, papers: list[Paper], report: FetchReport, *, client: S2Client,
+                    chosen: set[str] | None, progress: bool) -> None:
+    """Phase 4: Semantic Scholar counts and `cites` edges, saved with the papers.
+
+    `FetchError` after a batch failed; the answers of the batches before it are saved first.
+    """
+    wanted = {s2_id_for(p): p.id for p in papers if s2_id_for(p) and (chosen is None or p.id in chosen)}
+    total = -(-len(wanted) // client.settings.batch_size)
+    with _progress(total, "Semantic Scholar", progress) as bar:
+        found, failure = client.fetch_papers(wanted, bar.update)
+    answers = {wanted[s2_id]: answer for s2_id, answer in found.items()}
+    before, stored = _snapshot(papers), store.load_edges()
+    edges = merge_citations({p.id: p for p in papers}, answers, stored, report)
+    if _snapshot(papers) != before:
+        store.save_papers(papers)
+    if _edge_set(edges) != _edge_set(stored):
+        store.save_edges(edges)
+    if failure is not None:
+        ids = [wanted[i] for i in failure.ids if i in wanted]
+        report.failures.append({"ids": ids, "error": str(failure)})
+        raise FetchError(failure.reason, ids, report, failure.url)
+
+
+def fetch_corpus(store: Store, *, arxiv_settings: ArxivSettings | None = None,
+                 s2_settings: S2Settings | None = None, api_key: str | None = None,
+                 citations: bool = False, refresh: bool = False, only: Iterable[str] | None = None,
+                 progress: bool = False) -> FetchReport:
+    """Fetch arXiv metadata (and, with `citations`, Semantic Scholar citations) for the snapshot.
+
+    `only` limits the run to the named papers; `refresh` ignores the cache and fetches every paper
+    again; `api_key` is Semantic Scholar's (optional). Returns the report; raises `OfflineError`
+    (snapshot untouched) or `FetchError` (what came before the failure is saved; see module doc).
+    """
+    papers = store.load_papers()
+    if not papers:
+        raise BadInputError(f"no corpus snapshot at {store.papers_path}; run `kg ingest` first")
+    chosen = select_only(papers, only)
+    report = FetchReport()
+    report.stats["arxiv"] = SourceStats()
+    arxiv_cache = ResponseCache(store.cache_path("arxiv"), "xml", refresh=refresh)
+    client = ArxivClient(arxiv_settings, cache=arxiv_cache, stats=report.stats["arxiv"])
+    error = fetch_arxiv(store, papers, report, client=client, chosen=chosen, refresh=refresh,
+                        progress=progress)
+    if error is not None:
+        raise error
+    if citations:
+        report.stats["semantic_scholar"] = SourceStats()
+        s2_cache = ResponseCache(store.cache_path("semantic_scholar"), "json", refresh=refresh)
+        s2 = S2Client(s2_settings, api_key=api_key, cache=s2_cache, stats=report.stats["semantic_scholar"])
+        fetch_citations(store, papers, report, client=s2, chosen=chosen, progress=progress)
+    return report

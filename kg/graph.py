@@ -1,0 +1,305 @@
+"""The knowledge graph: typed nodes and edges, each edge with its provenance.
+
+`build_graph(corpus, lineage_rows, extra_edges)` returns a `networkx.MultiDiGraph`:
+
+nodes   paper | system (the record's id), author (`author:<slug>`), topic (`topic:<section path>`)
+edges   source -> target, attribute `kind`:
+        lineage       child -> parent: `relation`, `evidence`, `evidence_ref` (file:line), `support`
+                      (stated | named | placement from data/lineage.csv; extracted from notes)
+        mentions      the record whose note names another -> the named one, with the sentence
+        cites         citing -> cited (stored edges, Semantic Scholar), when present
+        described_in  system -> the paper that describes the release
+        authored_by   paper -> author (with `position`)
+        listed_under  record -> topic (the reading-list section)
+        similar_to    from the search index (passed as `extra_edges`), with `score`
+
+Every edge has a `provenance`; an edge with none is never added. Queries (lineage trees, paths,
+neighbours, family subgraphs) are in `kg.graph_query` and re-exported here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from kg.corpus import Corpus, Record
+from kg.errors import StaleIndexError
+from kg.graph_query import (  # noqa: F401 - re-exported: the graph's public API
+    EDGE_KINDS,
+    NODE_KINDS,
+    GraphPath,
+    Hop,
+    Neighbor,
+    NoPathError,
+    TreeNode,
+    find_path,
+    lineage_family,
+    lineage_ids,
+    lineage_tree,
+    neighbors,
+    record_context,
+    resolve_node,
+)
+from kg.lineage import LineageRow, load_lineage, unresolved_rows
+from kg.lineage_extract import extract_relations, merge_extracted
+from kg.model import Edge, Paper, System
+from kg.store import Store, digest_files, read_json, write_json
+from kg.text import slugify
+
+log = logging.getLogger(__name__)
+
+GRAPH_FILE = "graph.json"
+GRAPH_FORMAT = 1  # bump when the graph's shape changes: a persisted graph of another format is stale
+CENTRALITY_KINDS = ("cites", "lineage")
+
+
+@dataclass
+class BuildReport:
+    """What a build did: counts, curated rows it could not place, extracted edges it dropped."""
+
+    nodes: dict[str, int] = field(default_factory=dict)
+    edges: dict[str, int] = field(default_factory=dict)
+    unresolved: list[LineageRow] = field(default_factory=list)
+    dropped: list[tuple[Edge, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+# ---- building --------------------------------------------------------------------------------
+def build_graph(corpus: Corpus, lineage_rows: Iterable[LineageRow] = (), extra_edges: Iterable[Edge] = (),
+                *, extract: bool = True, report: BuildReport | None = None) -> nx.MultiDiGraph:
+    """The graph of `corpus`: records, authors, topics, and every edge a source supports.
+
+    Curated rows naming a record the corpus lacks are skipped (and listed in `report`); extracted
+    lineage never duplicates or contradicts a curated row.
+    """
+    started = time.perf_counter()
+    report = report if report is not None else BuildReport()
+    graph = nx.MultiDiGraph(name="paper-kg")
+    for record in corpus.records():
+        _add_record(graph, record)
+    for record in corpus.records():
+        _add_topics(graph, record)
+        if isinstance(record, Paper):
+            _add_authors(graph, record)
+        elif record.described_in:
+            _add_described_in(graph, record)
+    extracted_mentions = _add_lineage(graph, corpus, list(lineage_rows), extract, report)
+    _add_mentions(graph, corpus, extracted_mentions)
+    for edge in [*corpus.edges, *extra_edges]:
+        _add_stored_edge(graph, edge)
+    for node, rank in centrality(graph).items():
+        graph.nodes[node]["pagerank"] = rank
+    report.nodes = dict(Counter(kind for _, kind in graph.nodes(data="kind")))
+    report.edges = dict(Counter(kind for _, _, kind in graph.edges(data="kind")))
+    report.seconds = time.perf_counter() - started
+    return graph
+
+
+def add_edge(graph: nx.MultiDiGraph, source: str, target: str, kind: str, provenance: str | None,
+             key: str | None = None, **attrs: Any) -> bool:
+    """Add one edge with its provenance (None-valued attributes left out); False when it has no
+    provenance, an end is not a node, or the same edge is already there."""
+    if not provenance or source not in graph or target not in graph or source == target:
+        return False
+    key = key or kind
+    if graph.has_edge(source, target, key):
+        return False
+    clean = {k: v for k, v in attrs.items() if v is not None and v != ""}
+    graph.add_edge(source, target, key=key, kind=kind, provenance=provenance, **clean)
+    return True
+
+
+def _add_record(graph: nx.MultiDiGraph, record: Record) -> None:
+    attrs: dict[str, Any] = {"kind": record.kind, "label": record.label, "title": record.title,
+                             "status": record.status, "aliases": list(record.aliases)}
+    if record.published:
+        attrs["date"] = record.published
+    if record.year:
+        attrs["year"] = record.year
+    if isinstance(record, System) and record.organisation:
+        attrs["organisation"] = record.organisation
+    graph.add_node(record.id, **attrs)
+
+
+def _add_topics(graph: nx.MultiDiGraph, record: Record) -> None:
+    for topic in record.topics:
+        tid = f"topic:{topic}"
+        if tid not in graph:
+            graph.add_node(tid, kind="topic", label=topic.split(">")[-1].strip(), path=topic)
+        listing = next((x for x in record.listings if x.section and (x.section == topic or
+                                                                    topic.endswith(x.section))), None)
+        where = f"list:{listing.file}:{listing.line}" if listing else "list"
+        add_edge(graph, record.id, tid, "listed_under", where,
+                 evidence_ref=f"{listing.file}:{listing.line}" if listing else None)
+
+
+def _add_authors(graph: nx.MultiDiGraph, paper: Paper) -> None:
+    source = paper.provenance.get("authors", "metadata")
+    for position, name in enumerate(paper.authors, 1):
+        aid = f"author:{slugify(name)}"
+        if aid not in graph:
+            graph.add_node(aid, kind="author", label=name)
+        add_edge(graph, paper.id, aid, "authored_by", source, position=position)
+
+
+def _add_described_in(graph: nx.MultiDiGraph, system: System) -> None:
+    listing = next((x for x in system.listings if x.title), None)
+    source = system.provenance.get("described_in") or (
+        f"list:{listing.file}:{listing.line}" if listing else "systems")
+    add_edge(graph, system.id, system.described_in or "", "described_in", source,
+             evidence=" ".join(x for x in (listing.short_name, listing.title) if x) if listing else None,
+             evidence_ref=f"{listing.file}:{listing.line}" if listing else None)
+
+
+def _add_lineage(graph: nx.MultiDiGraph, corpus: Corpus, rows: list[LineageRow], extract: bool,
+                 report: BuildReport) -> list[Edge]:
+    """Curated rows, then extracted lineage that agrees with them; returns the extracted mentions."""
+    report.unresolved = unresolved_rows(rows, corpus.papers.keys() | corpus.systems.keys())
+    for row in report.unresolved:
+        log.warning("lineage.csv:%d: %s -> %s names a record the corpus lacks; skipped",
+                    row.row, row.child, row.parent)
+    placed = [r for r in rows if r not in report.unresolved]
+    for row in placed:
+        add_edge(graph, row.child, row.parent, "lineage", row.provenance, relation=row.relation,
+                 evidence=row.evidence, evidence_ref=row.ref, support=row.support, comment=row.comment)
+    if not extract:
+        return []
+    found = extract_relations(corpus.records())
+    kept, report.dropped = merge_extracted([r.to_edge() for r in placed], found.lineage)
+    for e in kept:
+        add_edge(graph, e.source, e.target, "lineage", e.provenance, relation=e.relation,
+                 evidence=e.evidence, evidence_ref=e.evidence_ref, support="extracted")
+    return found.mentions
+
+
+def _add_mentions(graph: nx.MultiDiGraph, corpus: Corpus, extracted: list[Edge]) -> None:
+    """Mentions ingestion recorded (the named record keeps who named it), then extracted ones."""
+    for record in corpus.records():
+        for m in record.mentions:
+            if m.by:
+                ref = f"{m.file}:{m.line}"
+                add_edge(graph, m.by, record.id, "mentions", f"list:{ref}", key=f"mentions@{ref}",
+                         evidence=m.sentence, evidence_ref=ref, alias=m.alias)
+    for e in extracted:
+        add_edge(graph, e.source, e.target, "mentions", e.provenance, key=f"mentions@{e.evidence_ref}",
+                 evidence=e.evidence, evidence_ref=e.evidence_ref)
+
+
+def _add_stored_edge(graph: nx.MultiDiGraph, edge: Edge) -> None:
+    """A stored or supplied edge (cites, similar_to …); lineage comes only from curation/extraction."""
+    if edge.kind not in EDGE_KINDS or edge.kind == "lineage":
+        log.debug("stored edge of kind %r skipped", edge.kind)
+        return
+    add_edge(graph, edge.source, edge.target, edge.kind, edge.provenance, relation=edge.relation,
+             evidence=edge.evidence, evidence_ref=edge.evidence_ref, score=edge.score)
+
+
+# ---- metrics -------------------------------------------------------------------------------------
+def centrality(graph: nx.MultiDiGraph, kinds: Iterable[str] = CENTRALITY_KINDS) -> dict[str, float]:
+    """PageRank of every paper and system over `cites` and `lineage` edges (citing -> cited,
+    child -> parent: rank flows to the work others build on). Sums to 1 over the records."""
+    kinds = set(kinds)
+    records = [n for n, k in graph.nodes(data="kind") if k in ("paper", "system")]
+    flow = nx.DiGraph()
+    flow.add_nodes_from(records)
+    for u, v, kind in graph.edges(data="kind"):
+        if kind in kinds and u in flow and v in flow:
+            flow.add_edge(u, v)
+    return pagerank(flow)
+
+
+def pagerank(graph: nx.DiGraph, alpha: float = 0.85, tol: float = 1e-10,
+             max_iter: int = 200) -> dict[str, float]:
+    """PageRank by power iteration, as `networkx.pagerank` computes it (dangling nodes spread their
+    rank evenly), in pure Python: the scipy that networkx would import costs more than the graph."""
+    nodes = list(graph)
+    if not nodes:
+        return {}
+    n = len(nodes)
+    out_degree = {u: graph.out_degree(u) for u in nodes}
+    rank = dict.fromkeys(nodes, 1.0 / n)
+    for _ in range(max_iter):
+        dangling = alpha * sum(rank[u] for u in nodes if out_degree[u] == 0) / n
+        new = dict.fromkeys(nodes, (1.0 - alpha) / n + dangling)
+        for u, v in graph.edges():
+            new[v] += alpha * rank[u] / out_degree[u]
+        if sum(abs(new[u] - rank[u]) for u in nodes) < n * tol:
+            return new
+        rank = new
+    return rank
+
+
+# ---- persistence ---------------------------------------------------------------------------------
+def graph_inputs_digest(store: Store) -> str:
+    """What a persisted graph was built from: the snapshot files, lineage.csv and the format."""
+    paths = [store.papers_path, store.systems_path, store.edges_path, store.lineage_path]
+    return f"{GRAPH_FORMAT}:{digest_files(paths)}"
+
+
+def build_from_store(store: Store, corpus: Corpus | None = None,
+                     report: BuildReport | None = None) -> nx.MultiDiGraph:
+    """The graph of the store's corpus and curated lineage (evidence verified)."""
+    corpus = corpus if corpus is not None else Corpus.load(store)
+    return build_graph(corpus, load_lineage(store), report=report)
+
+
+def save_graph(store: Store, graph: nx.MultiDiGraph) -> None:
+    """Persist the graph as node-link JSON under the build folder, stamped with its inputs."""
+    data = {"format": GRAPH_FORMAT, "inputs": graph_inputs_digest(store),
+            "graph": nx.node_link_data(graph, edges="edges")}
+    write_json(store.build_path(GRAPH_FILE), data)
+
+
+def load_graph(store: Store) -> nx.MultiDiGraph:
+    """The persisted graph; StaleIndexError when there is none or its inputs have changed since."""
+    path = store.build_path(GRAPH_FILE)
+    if not path.exists():
+        raise StaleIndexError("no graph has been built yet: run `kg graph build`")
+    data = read_json(path)
+    if data.get("inputs") != graph_inputs_digest(store):
+        raise StaleIndexError("the graph is older than the corpus or lineage.csv: run `kg graph build`")
+    return nx.node_link_graph(data["graph"], directed=True, multigraph=True, edges="edges")
+
+
+def load_or_build_graph(store: Store, corpus: Corpus | None = None) -> nx.MultiDiGraph:
+    """The persisted graph when it is current, else one built in memory (not saved)."""
+    try:
+        return load_graph(store)
+    except StaleIndexError as exc:
+        log.info("%s; building in memory", exc)
+        return build_from_store(store, corpus)
+
+
+# ---- export --------------------------------------------------------------------------------------
+def _safe_value(value: Any) -> Any:
+    if isinstance(value, bool | int | float | str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def graphml_safe(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """A copy whose attributes GraphML can hold: no None; lists and dicts as JSON strings."""
+    out = nx.MultiDiGraph()
+    out.graph.update({k: _safe_value(v) for k, v in graph.graph.items() if v is not None})
+    for node, attrs in graph.nodes(data=True):
+        out.add_node(node, **{k: _safe_value(v) for k, v in attrs.items() if v is not None})
+    for u, v, key, attrs in graph.edges(keys=True, data=True):
+        out.add_edge(u, v, key=key, **{k: _safe_value(x) for k, x in attrs.items() if x is not None})
+    return out
+
+
+def render_graphml(graph: nx.MultiDiGraph) -> str:
+    """GraphML for Gephi, Cytoscape or yEd."""
+    return "\n".join(nx.generate_graphml(graphml_safe(graph))) + "\n"
+
+
+def render_node_link(graph: nx.MultiDiGraph) -> str:
+    """Node-link JSON (d3, Cytoscape.js, `networkx.node_link_graph(…, edges="edges")`)."""
+    return json.dumps(nx.node_link_data(graph, edges="edges"), ensure_ascii=False, indent=2) + "\n"
