@@ -38,7 +38,7 @@ st.set_page_config(page_title="Paper KG", page_icon=":material/hub:", layout="wi
 STORE = Store.at(os.environ.get("KG_DATA_DIR") or None)
 MIME = {"bibtex": "application/x-bibtex", "biblatex": "application/x-bibtex", "csl-json": "application/json",
         "ris": "application/x-research-info-systems", "markdown": "text/markdown"}
-STYLES = ("apa", "ieee", "chicago-author-date", "harvard1")
+STYLES = ("apa", "ieee", "chicago-author-date", "nature")
 
 
 # ---- cached resources: each loads once per process and data stamp ------------------------------
@@ -326,8 +326,13 @@ def paper_graph_sections(record: Record) -> None:
         st.markdown("**Cited by**")
         table(vrel.related_rows(g, rid, "cites", "in"), vrel.NO_CITATIONS)
     st.subheader("Mentions")
-    table(vrec.mention_rows(record, corpus()), "No list sentence names this record.")
-    table(vrel.related_rows(g, rid, "mentions", "out"), "Its notes name no other record.")
+    named, names = st.columns(2)
+    with named:
+        st.markdown("**Named in** (list sentences)")
+        table(vrec.mention_rows(record, corpus()), "No list sentence names this record.")
+    with names:
+        st.markdown("**Its notes name**")
+        table(vrel.related_rows(g, rid, "mentions", "out"), "Its notes name no other record.")
     st.subheader("Similar papers")
     similar_section(rid)
 
@@ -357,17 +362,19 @@ def page_lineage() -> None:
         return
     default = next((i for i in ids if c.get(i).label == "SDXL"), ids[0])
     rid = pick_record("lineage_pick", vrec.record_choices(c, [c.get(i) for i in ids]), "paper", default)
-    c1, c2 = st.columns([2, 3])
+    c1, c2, c3 = st.columns([3, 2, 3])
     follow_url("scope", ("lineage", "family"))
     scope = c1.radio("Show", ["lineage", "family"], key="scope", horizontal=True,
                      format_func={"lineage": "Ancestors and descendants", "family": "The whole family"}.get)
-    depth = c2.slider("Generations each way", 1, 8, 3, key="depth", disabled=scope == "family")
+    direction = c2.radio("Time runs", ["auto", "LR", "TB"], key="direction", horizontal=True,
+                         format_func={"auto": "auto", "LR": "→", "TB": "↓"}.get)
+    depth = c3.slider("Generations each way", 1, 8, 3, key="depth", disabled=scope == "family")
     family = vrel.family_graph(g, rid, scope, depth)
     layout = vfamily.layout_family(family, c, focus=rid)
-    st.caption(f"{family.number_of_nodes()} records, {family.number_of_edges()} links, laid out by date "
-               "(older on the left). Arrows point from a record to what it derives from; hover an arrow "
-               "for its evidence, click a record to open it.")
-    st.graphviz_chart(vfamily.render_family_dot(layout), width="content")
+    st.caption(f"{family.number_of_nodes()} records, {family.number_of_edges()} links, laid out by date. "
+               "Arrows point from a record to what it derives from; hover an arrow for its evidence, "
+               "click a record to open it.")
+    st.graphviz_chart(vfamily.render_family_dot(layout, direction), width="content")
     st.subheader("Evidence for every link")
     table(vfamily.edge_rows(layout, c), "No links.")
     b1, b2 = st.columns(2)

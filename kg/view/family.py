@@ -2,12 +2,14 @@
 
 Positions are computed from the graph alone (no physics, no randomness), so a family is drawn the
 same way on every rerun and in every session:
-- x: one band per year, oldest on the left (undated records in a last band); inside a year, a
-  record that derives from (or cites) another record of the same year sits one column to its right;
-- y: records of a column are ordered by the mean position of their neighbours in the columns
-  already placed (a few barycentre sweeps, ties broken by date then id), then centred.
-Graphviz only draws: the DOT pins every node (`pos="x,y!"`, `layout=neato`), so the browser does
-no layout search and 500 nodes draw in about the time it takes to parse them.
+- the time axis (`slot`): one band per year, oldest first (undated records in a last band); inside a
+  year, a record that derives from another record of the same year sits one slot after it;
+- the other axis (`row`): records of a slot are ordered by the mean row of their neighbours in the
+  other slots (a few barycentre sweeps, ties broken by date then id), then centred.
+Time runs left to right ("LR") or, for families with many slots, top to bottom ("TB"), where a
+web page has room to scroll. Graphviz only draws: the DOT pins every node (`pos="x,y!"`,
+`layout=neato`), so the browser does no layout search; edges are routed around nodes (splines)
+up to SPLINE_LIMIT nodes and drawn straight beyond, where routing would take seconds.
 Edges keep their direction (a derived record points at what it derives from); each is labelled by
 its relation and carries its evidence and source as a tooltip (shown on hover).
 """
@@ -23,8 +25,10 @@ import networkx as nx
 from kg.corpus import Corpus
 from kg.view.escape import esc_dot, shorten
 
-COL_W = 170.0  # points between columns
-ROW_H = 62.0  # points between rows
+# points between neighbouring slots (time) and rows, for each direction
+SPACING = {"LR": (170.0, 62.0), "TB": (78.0, 160.0)}
+LR_MAX_SLOTS = 8  # "auto" draws time left to right up to this many slots, top to bottom beyond
+SPLINE_LIMIT = 80  # nodes up to which edges are routed around nodes (slower) rather than straight
 SWEEPS = 4  # barycentre sweeps (each one left-to-right then right-to-left)
 UNDATED = "undated"
 EDGE_STYLE = {
@@ -38,7 +42,7 @@ FOCUS_FILL = "#ffd966"
 
 @dataclass(frozen=True)
 class FamilyNode:
-    """A placed node: what it is, its date and its position (points, y grows downwards)."""
+    """A placed node: what it is, its date, its slot on the time axis and its (centred) row."""
 
     id: str
     label: str
@@ -46,8 +50,8 @@ class FamilyNode:
     date: str | None
     band: str  # the year band ("2022") or UNDATED
     kind: str
-    x: float
-    y: float
+    slot: int
+    row: float
     focus: bool = False
 
 
@@ -68,11 +72,24 @@ class FamilyEdge:
 class FamilyLayout:
     nodes: list[FamilyNode]
     edges: list[FamilyEdge]
-    bands: list[tuple[str, float]] = field(default_factory=list)  # (year, x of the band's first column)
+    bands: list[tuple[str, int]] = field(default_factory=list)  # (year, the band's first slot)
 
-    def position(self, node_id: str) -> tuple[float, float]:
-        node = next(n for n in self.nodes if n.id == node_id)
-        return node.x, node.y
+    @property
+    def slots(self) -> int:
+        return 1 + max((n.slot for n in self.nodes), default=-1)
+
+    def direction(self, wanted: str = "auto") -> str:
+        """"LR" or "TB": as `wanted`, or for "auto" LR up to LR_MAX_SLOTS slots and TB beyond."""
+        if wanted in SPACING:
+            return wanted
+        return "LR" if self.slots <= LR_MAX_SLOTS else "TB"
+
+    def point(self, node: FamilyNode, direction: str) -> tuple[float, float]:
+        """Graphviz coordinates in points (y grows upwards there)."""
+        along, across = SPACING[direction]
+        if direction == "LR":
+            return node.slot * along, -node.row * across
+        return node.row * across, -node.slot * along
 
 
 # ---- node facts -------------------------------------------------------------------------------
@@ -161,7 +178,9 @@ def _reorder(col: list[str], graph: nx.Graph, pos: dict[str, float], facts: dict
 
 
 def layout_family(family: nx.DiGraph, corpus: Corpus | None = None, focus: str | None = None) -> FamilyLayout:
-    """Place every node of `family` by time (x) and barycentre order (y); see the module docstring."""
+    """Place every node of `family` by time (slot) and barycentre order (row); see the module docstring."""
+    if not all(isinstance(n, str) for n in family):
+        family = nx.relabel_nodes(family, str)
     facts = {str(n): _node_facts(str(n), dict(d), corpus) for n, d in family.nodes(data=True)}
     order = sorted(facts, key=lambda n: _sort_key(facts, n))
     where = _columns(order, facts, family)
@@ -178,20 +197,20 @@ def layout_family(family: nx.DiGraph, corpus: Corpus | None = None, focus: str |
         for k, node in enumerate(col):
             f = facts[node]
             nodes.append(FamilyNode(id=node, label=str(f["label"]), title=str(f["title"]), date=f["date"],
-                                    band=where[node][0], kind=str(f["kind"]), x=slot * COL_W,
-                                    y=(k - (len(col) - 1) / 2) * ROW_H, focus=node == focus))
-    return FamilyLayout(nodes, _edges_of(family), [(b, starts[b] * COL_W) for b in bands])
+                                    band=where[node][0], kind=str(f["kind"]), slot=slot,
+                                    row=k - (len(col) - 1) / 2, focus=node == focus))
+    return FamilyLayout(nodes, _edges_of(family), [(b, starts[b]) for b in bands])
 
 
 # ---- drawing ----------------------------------------------------------------------------------
-def _node_line(node: FamilyNode, link_to: str | None) -> str:
+def _node_line(node: FamilyNode, xy: tuple[float, float], link_to: str | None) -> str:
     fill = FOCUS_FILL if node.focus else NODE_FILL.get(node.kind, "#eeeeee")
     shape = "box" if node.kind != "system" else "component"
     label = esc_dot(shorten(node.label, 28)) + "\\n" + esc_dot(node.date or "undated")
     tip = esc_dot(f"{node.title} ({node.date or 'undated'}) [{node.id}]", limit=300)
     url = f', URL="{esc_dot(link_to + quote(node.id, safe=":"))}", target="_self"' if link_to else ""
     return (f'"{esc_dot(node.id)}" [label="{label}", tooltip="{tip}", shape={shape}, fillcolor="{fill}", '
-            f'pos="{node.x:.1f},{-node.y:.1f}!"{url}];')
+            f'pos="{xy[0]:.1f},{xy[1]:.1f}!"{url}];')
 
 
 def _edge_line(edge: FamilyEdge) -> str:
@@ -202,25 +221,32 @@ def _edge_line(edge: FamilyEdge) -> str:
             f'tooltip="{esc_dot(tip, limit=400)}", labeltooltip="{esc_dot(tip, limit=400)}", {style}];')
 
 
-def _band_lines(layout: FamilyLayout) -> Iterable[str]:
-    top = min((n.y for n in layout.nodes), default=0.0) - ROW_H
-    for band, x in layout.bands:
+def _band_lines(layout: FamilyLayout, direction: str) -> Iterable[str]:
+    """A year label at the start of each band: above the nodes (LR) or to their left (TB)."""
+    along, across = SPACING[direction]
+    edge = min((n.row for n in layout.nodes), default=0.0) - (1.0 if direction == "LR" else 0.9)
+    for band, slot in layout.bands:
+        x, y = (slot * along, -edge * across) if direction == "LR" else (edge * across, -slot * along)
         yield (f'"band:{esc_dot(band)}" [label="{esc_dot(band)}", shape=plaintext, style="", fontsize=14, '
-               f'fontcolor="#555555", tooltip="{esc_dot(band)}", pos="{x:.1f},{-top:.1f}!"];')
+               f'fontcolor="#555555", tooltip="{esc_dot(band)}", pos="{x:.1f},{y:.1f}!"];')
 
 
-def render_family_dot(layout: FamilyLayout, link_to: str | None = "./paper?paper=") -> str:
+def render_family_dot(layout: FamilyLayout, direction: str = "auto",
+                      link_to: str | None = "./paper?paper=") -> str:
     """DOT text for st.graphviz_chart: pinned positions, relation labels, evidence tooltips.
 
-    `link_to` + the node id becomes each node's link (None: no links)."""
+    `direction`: "LR", "TB" or "auto" (see FamilyLayout.direction); `link_to` + the node id
+    becomes each node's link (None: no links)."""
+    direction = layout.direction(direction)
+    splines = "true" if len(layout.nodes) <= SPLINE_LIMIT else "line"
     lines = [
         "digraph lineage {",
-        '  layout=neato; inputscale=72; splines=line; overlap=true; outputorder=edgesfirst;',
+        f"  layout=neato; inputscale=72; splines={splines}; overlap=true; outputorder=edgesfirst;",
         '  node [style="rounded,filled", fontname="Helvetica", fontsize=10, margin="0.08,0.04"];',
         '  edge [fontname="Helvetica", fontsize=8, arrowsize=0.7];',
     ]
-    lines += ["  " + line for line in _band_lines(layout)]
-    lines += ["  " + _node_line(n, link_to) for n in layout.nodes]
+    lines += ["  " + line for line in _band_lines(layout, direction)]
+    lines += ["  " + _node_line(n, layout.point(n, direction), link_to) for n in layout.nodes]
     lines += ["  " + _edge_line(e) for e in layout.edges]
     lines.append("}")
     return "\n".join(lines)

@@ -8,6 +8,7 @@ is not in the corpus is simply absent and nothing is dated by hand.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import altair as alt
@@ -20,6 +21,7 @@ ERA_SOURCE = "reading-lists/image-generation-101.md:14"
 # (era name, the id of the paper that opens it)
 ERA_PAPERS = [("VAE", "1312.6114"), ("GAN", "1406.2661"), ("Diffusion", "2006.11239"), ("VAR", "2404.02905")]
 BEFORE_ERAS = "before VAE"
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 COLOR_FIELDS = ("topic", "era", "kind")
 SELECTION = "pick"  # the name of the chart's point selection (a click picks a record by id)
 COLUMNS = ["id", "label", "title", "date", "year", "precision", "topic", "era", "kind", "status", "describe"]
@@ -33,18 +35,16 @@ class Era:
 
 
 def record_date(record: Record) -> pd.Timestamp | None:
-    """The record's date as a timestamp ("2021-12" -> 2021-12-01, "2022" -> 2022-01-01); None if undated."""
-    text = (record.published or "").strip()
-    parts = text.split("-")
-    if not parts[0].isdigit() or len(parts[0]) != 4:
+    """The record's date as a timestamp ("2021-12" -> 2021-12-01, "2022" and "2022+" -> 2022-01-01,
+    as `Record.year` reads them); None when it has no year."""
+    match = _DATE.match((record.published or "").strip())
+    if not match:
         return None
-    year = int(parts[0])
-    month = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 1
-    day = int(parts[2][:2]) if len(parts) > 2 and parts[2][:2].isdigit() else 1
+    year, month, day = (int(g) if g else 1 for g in match.groups())
     try:
         return pd.Timestamp(year=year, month=month, day=day)
     except ValueError:
-        return None
+        return pd.Timestamp(year=year, month=1, day=1)
 
 
 def build_eras(corpus: Corpus) -> list[Era]:
