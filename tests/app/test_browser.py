@@ -169,4 +169,9 @@ def test_hostile_title_is_shown_as_text_and_never_runs(live_app, page):
     wait_for_run(page)
     shoot(page, "7-timeline")
     assert main.locator("script").count() == 0
+    sdxl = page.locator('[data-testid="stVegaLiteChart"] path[aria-label*="title: SDXL: Improving"]').first
+    box = sdxl.bounding_box()
+    page.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)  # its left edge: a neighbour overlaps the right
+    page.wait_for_url(re.compile(r"/paper\?paper=2307\.01952"), timeout=30_000)
+    page.get_by_role("heading", name="SDXL", exact=True).wait_for()
     assert not DIALOGS, DIALOGS

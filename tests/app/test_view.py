@@ -18,7 +18,7 @@ from kg.view.escape import esc_dot, esc_html, esc_md
 from kg.view.family import SPLINE_LIMIT, UNDATED, layout_family, render_family_dot
 from kg.view.records import ABSTRACT_MISSING, MISSING, abstract_text, badges_md, metadata_rows, note_rows
 from kg.view.timeline import BEFORE_ERAS, build_eras, record_date, timeline_frame
-from tests.app.fixtures import XSS_TITLE, copy_default_data
+from tests.app.fixtures import REPO, XSS_TITLE, copy_default_data
 
 # ---- escaping ---------------------------------------------------------------------------------------
 
@@ -174,3 +174,14 @@ def test_an_unreadable_manifest_counts_as_missing(tmp_path, content):
     store.build_path("search").mkdir(parents=True)
     store.build_path("search", "manifest.json").write_text(content)
     assert "search index" in vbuild.missing_parts(store)
+
+
+def test_kg_never_imports_streamlit():
+    import subprocess
+    import sys
+
+    code = ("import sys, kg.cli, kg.view.build, kg.view.escape, kg.view.family, kg.view.records, "
+            "kg.view.related, kg.view.timeline, kg.commands.serve; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'streamlit'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]"
