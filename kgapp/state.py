@@ -117,7 +117,8 @@ def run_build() -> None:
 
 def require_data() -> None:
     if not store().papers_path.exists():
-        st.info(f"No corpus snapshot in {esc_md(store().root)}: run `kg ingest` to read the reading lists first.")
+        st.info(f"No corpus snapshot in {esc_md(store().root)}: run `kg ingest` to read the reading lists "
+                "first.")
         st.stop()
     missing = vbuild.missing_parts(store())
     if missing:
