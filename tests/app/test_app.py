@@ -16,8 +16,12 @@ import rispy
 import streamlit as st
 from pybtex.database import parse_string
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.testing.v1 import AppTest
 
+from kg.model import Paper
+from kg.store import Store
 from kg.view.escape import esc_md
+from tests.app.conftest import APP
 from tests.app.fixtures import SDXL, XSS_ID, XSS_TITLE
 
 SAMPLING = "which papers accelerate sampling?"
@@ -288,3 +292,23 @@ def test_hostile_title_renders_as_text_on_every_page(run_app):
     assert any("\\&" in e.fields_dict["title"].value for e in bibtexparser.parse_string(at.code[0].value).entries
                if "alert" in e.fields_dict["title"].value)
     assert_no_raw_html(at)
+
+
+# ---- missing and stale data -------------------------------------------------------------------------
+def test_no_corpus_says_to_ingest_and_stops(monkeypatch, tmp_path):
+    monkeypatch.setenv("KG_DATA_DIR", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert_clean(at)
+    assert any("run `kg ingest`" in t for t in texts(at, "info"))
+    assert not texts(at, "title")
+
+
+def test_a_stale_index_is_explained_and_rebuilt_on_request(run_app, app_data):
+    store = Store.at(app_data)
+    store.save_papers([*store.load_papers(), Paper(id="title:added", title="A paper added after the build")])
+    at = run_app(q=SAMPLING)
+    assert_clean(at)
+    assert any("cannot be used" in t for t in texts(at, "warning")) and not hit_ids(at)
+    at.button(key="rebuild").click().run()
+    assert_clean(at)
+    assert len(hit_ids(at)) == 10 and not texts(at, "warning")
