@@ -21,6 +21,7 @@ from kg.store import Store, write_text
 REPO = Path(__file__).resolve().parents[2]
 XSS_TITLE = "<script>alert(1)</script> & <b>x</b>"
 XSS_ID = "title:xss-probe"
+XSS_TOPIC = "Hostile <i>titles</i>"  # its own topic: alone on its timeline row
 XSS_LIST = "reading-lists/zz-hostile.md"
 XSS_NOTE = "It extends SDXL; see <img src=x onerror=alert(2)> and `code` **bold** $x$ :red[red]."
 SDXL = "2307.01952"
@@ -43,10 +44,10 @@ def add_hostile_paper(store: Store) -> Paper:
     line = f"- {XSS_TITLE} extends SDXL"
     write_text(store.root / XSS_LIST, f"# Hostile titles\n\n{line}\n\n{XSS_NOTE}\n")
     paper = Paper(id=XSS_ID, title=XSS_TITLE, published="2024-03-01", published_precision="day",
-                  status="listed", topics=["Diffusion model"], venue="<i>Venue</i> & Co",
+                  status="listed", topics=[XSS_TOPIC], venue="<i>Venue</i> & Co",
                   authors=["Ada <b>Lovelace</b>"],
-                  notes=[Note(text=XSS_NOTE, file=XSS_LIST, line=5, section="Hostile titles")],
-                  listings=[Listing(file=XSS_LIST, line=3, title=XSS_TITLE, section="Hostile titles")],
+                  notes=[Note(text=XSS_NOTE, file=XSS_LIST, line=5, section=XSS_TOPIC)],
+                  listings=[Listing(file=XSS_LIST, line=3, title=XSS_TITLE, section=XSS_TOPIC)],
                   provenance={"title": f"list:{XSS_LIST}:3"})
     store.save_papers([*store.load_papers(), paper])
     rows = store.lineage_path.read_text(encoding="utf-8").rstrip("\n").split("\n")

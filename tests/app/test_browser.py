@@ -167,6 +167,11 @@ def test_hostile_title_is_shown_as_text_and_never_runs(live_app, page):
     page.goto(f"{live_app.url}/timeline")
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=30_000)
     wait_for_run(page)
+    hostile = page.locator(f'[data-testid="stVegaLiteChart"] path[aria-label*="title: {XSS_TITLE}"]').first
+    hostile.hover(force=True)
+    tooltip = page.locator("#vg-tooltip-element")
+    tooltip.get_by_text(XSS_TITLE).first.wait_for(timeout=10_000)
+    assert tooltip.locator("script, b").count() == 0, tooltip.inner_html()
     shoot(page, "7-timeline")
     assert main.locator("script").count() == 0
     sdxl = page.locator('[data-testid="stVegaLiteChart"] path[aria-label*="title: SDXL: Improving"]').first
