@@ -48,10 +48,10 @@ from kg.graph_query import (  # noqa: F401 - re-exported: the graph's public API
     resolve_node,
 )
 from kg.lineage import LineageRow, load_lineage, unresolved_rows
-from kg.lineage_extract import extract_relations, merge_extracted
+from kg.lineage_extract import GENERIC_NAMES, extract_relations, merge_extracted
 from kg.model import Edge, Paper, System
 from kg.store import Store, digest_files, read_json, write_json
-from kg.text import slugify
+from kg.text import compact_key, slugify
 
 log = logging.getLogger(__name__)
 
@@ -180,10 +180,11 @@ def _add_lineage(graph: nx.MultiDiGraph, corpus: Corpus, rows: list[LineageRow],
 
 
 def _add_mentions(graph: nx.MultiDiGraph, corpus: Corpus, extracted: list[Edge]) -> None:
-    """Mentions ingestion recorded (the named record keeps who named it), then extracted ones."""
+    """Mentions ingestion recorded (the named record keeps who named it), then extracted ones.
+    A generic word that a record carries as an alias ("GANs", "SDEs") is no evidence of the paper."""
     for record in corpus.records():
         for m in record.mentions:
-            if m.by:
+            if m.by and compact_key(m.alias) not in GENERIC_NAMES:
                 ref = f"{m.file}:{m.line}"
                 add_edge(graph, m.by, record.id, "mentions", f"list:{ref}", key=f"mentions@{ref}",
                          evidence=m.sentence, evidence_ref=ref, alias=m.alias)

@@ -18,7 +18,7 @@ from kg.known import FETCHED_PREFIXES, Known, bibliographic_copy, load_known
 from kg.markdown import parse_list_date
 from kg.mentions import MentionMatcher, sentence_around
 from kg.model import Listing, Mention, Note, Paper, System
-from kg.readinglist import MAX_LIST_BYTES, ParsedList, parse_reading_list
+from kg.readinglist import MAX_LIST_BYTES, NoteLink, ParsedList, parse_reading_list
 from kg.report import IngestReport
 from kg.resolve import Resolution, resolve_entry
 from kg.store import Store, write_json
@@ -104,10 +104,10 @@ def _ingest_list(known: Known, plist: ParsedList, acc: _Accumulator,
         report.add_problems(res.problems)
         _record_entry(res, acc)
         owners.append(res.paper_id or res.system_id)
-    for link, owner_index in plist.linked_in_notes:
-        for raw in link.arxiv_raw_ids:
-            owner = owners[owner_index] if owner_index >= 0 else None
-            _record_linked_mention(plist, link.url, raw, owner, acc)
+    for linked in plist.linked_in_notes:
+        for raw in linked.link.arxiv_raw_ids:
+            owner = owners[linked.owner] if linked.owner >= 0 else None
+            _record_linked_mention(plist.file, linked, raw, owner, acc)
     return owners
 
 
@@ -131,19 +131,23 @@ def _record_entry(res: Resolution, acc: _Accumulator) -> None:
         acc.versions[res.paper_id].append(res.arxiv.version)
 
 
-def _record_linked_mention(plist: ParsedList, url: str, raw: str, owner: str | None,
+def _record_linked_mention(file: str, linked: NoteLink, raw: str, owner: str | None,
                            acc: _Accumulator) -> None:
-    """An arXiv link inside a note ("[v-predict](https://arxiv.org/abs/2202.00512)")."""
+    """An arXiv link inside a note ("[v-predict](https://arxiv.org/abs/2202.00512)"): a mention by
+    the link's words, on the line it stands on, with that line as the evidence."""
+    url = linked.link.url
     try:
         aid = parse_arxiv_id(raw)
     except BadInputError as exc:
-        raise BadInputError(f"{exc.reason} in link {url}", plist.file) from exc
-    line = next((n.line for e in plist.entries for n in e.notes if url in n.text), 0)
-    acc.listings[aid.id].append(Listing(file=plist.file, line=line, urls=[url], how="mentioned"))
+        raise BadInputError(f"{exc.reason} in link {url}", file, linked.line) from exc
+    acc.listings[aid.id].append(Listing(file=file, line=linked.line, urls=[url], how="mentioned"))
     acc.urls[aid.id].append(url)
     if aid.version:
         acc.versions[aid.id].append(aid.version)
-    acc.mentions[aid.id].append(Mention(plist.file, line, url, url, by=owner))
+    name = linked.link.text.strip() or url
+    start = linked.text.find(name)
+    sentence = sentence_around(linked.text, start, start + len(name)) if start >= 0 else linked.text
+    acc.mentions[aid.id].append(Mention(file, linked.line, name, sentence, by=owner))
 
 
 def _extract_mentions(known: Known, parsed: list[ParsedList], owners: dict[str, list[str | None]],

@@ -4,6 +4,7 @@ The parser reads a file line by line and understands the constructs people use f
 headings (nested sections become topics), "Label:" lines before tables, tables with a Title column,
 `### Title` blocks with a `**date**`, a bare URL and a summary paragraph, "`SHORT` **Title**" blocks
 with author, date and link lines, bullets with bold or quoted titles and "by Authors (Month Year)",
+bullets that open with a link to a paper ("- [Title](https://arxiv.org/abs/…) – note"),
 sub-bullets that name model releases by link, `<details>` blocks, code fences and front matter
 (skipped). Each entry keeps its title, links, short name, notes, section path and file:line; the
 text that belongs to no entry is kept as prose for mention extraction.
@@ -48,6 +49,7 @@ _DETAILS_OPEN = re.compile(r"^\s*<details\b", re.IGNORECASE)
 _DETAILS_CLOSE = re.compile(r"</details>", re.IGNORECASE)
 _HTML_TAG = re.compile(r"</?(?:summary|br|p|div|span)\b[^>]*>", re.IGNORECASE)
 _IMAGE = re.compile(r"^\s*!\[")
+_ORG_ABBREVIATION = re.compile(r"\b(?:Inc|Ltd|Co|Corp|LLC|GmbH|Labs?)\.$")  # "ByteDance Inc.": no sentence
 
 
 @dataclass
@@ -87,6 +89,17 @@ class ListedEntry:
             self.notes.append(NoteLine(text[:MAX_NOTE_CHARS], line))
 
 
+@dataclass(frozen=True)
+class NoteLink:
+    """An arXiv link inside a note or the list's prose: the entry it belongs to (index into
+    `entries`, -1 for the list's own prose), the line it stands on and that line's plain text."""
+
+    link: Link
+    owner: int
+    line: int
+    text: str
+
+
 @dataclass
 class ParsedList:
     """A parsed reading list: its entries and the prose lines that belong to no entry."""
@@ -94,12 +107,12 @@ class ParsedList:
     file: str
     entries: list[ListedEntry] = field(default_factory=list)
     prose: list[NoteLine] = field(default_factory=list)
-    linked_in_notes: list[tuple[Link, int]] = field(default_factory=list)  # (link, owning entry index)
+    linked_in_notes: list[NoteLink] = field(default_factory=list)
 
     def linked_arxiv_ids(self) -> set[str]:
         """Distinct arXiv ids (without version) the list links anywhere; invalid ones are skipped."""
         links = [x for e in self.entries for x in e.paper_links + e.links]
-        links += [x for x, _ in self.linked_in_notes]
+        links += [x.link for x in self.linked_in_notes]
         ids = set()
         for link in links:
             for raw in link.arxiv_raw_ids:
@@ -181,10 +194,10 @@ class _Parser:
 
     def prose(self, text: str, n: int, owner: ListedEntry | None = None) -> None:
         """Text that is a note of `owner` (when given) or the list's own prose."""
+        plain = strip_markdown(_HTML_TAG.sub(" ", text))
         for link in find_links(text):
             if link.kind == "arxiv":
-                self.out.linked_in_notes.append((link, self.owner_index(owner)))
-        plain = strip_markdown(_HTML_TAG.sub(" ", text))
+                self.out.linked_in_notes.append(NoteLink(link, self.owner_index(owner), n, plain))
         if owner is not None:
             owner.add_note(plain, n)
         elif plain.strip():
@@ -386,6 +399,8 @@ class _Parser:
             return self._titled_bullet(m[1], body, n)
         if m := _BOLD_TITLE_BY.match(body):
             return self._titled_bullet(m[1], body, n)
+        if entry := self._link_bullet(body, n):
+            return entry
         if self._is_bare_name(body):
             name, _, rest = body.partition(":")
             entry = self.new_entry(n, title=body.rstrip(".") if rest else "", short_name=name.strip(),
@@ -394,6 +409,23 @@ class _Parser:
                 entry.title = ""
             return entry
         return None
+
+    def _link_bullet(self, body: str, n: int) -> ListedEntry | None:
+        """"- [Title](https://arxiv.org/abs/…) – a note" or "- https://arxiv.org/abs/…": a bullet that
+        opens with a link to a paper names that paper; what follows the link is its note."""
+        m = re.match(r"^\[([^\[\]]+)\]\((\S+?)\)|^<?(https?://\S+?)>?(?=\s|$)", body)
+        links = find_links(m[0]) if m else []
+        if not links or not links[0].is_paper:
+            return None
+        link = links[0]
+        title = strip_markdown(m[1] or "").strip()
+        if title.lower() in ("paper", "pdf", "arxiv", "link") or "://" in title:
+            title = ""
+        entry = self.new_entry(n, title=title, paper_links=[link])
+        rest = body[m.end():].strip().lstrip("-–—:：|").strip()
+        if rest:
+            self.prose(rest, n, entry)
+        return entry
 
     def _titled_bullet(self, title: str, body: str, n: int) -> ListedEntry:
         title = strip_markdown(title).strip().rstrip(":")
@@ -467,7 +499,8 @@ class _Parser:
             self.prose(_NOTE_PREFIX.sub("", stripped), n, entry)
             self.entry_sticky = self.entry_sticky or stripped.lower().startswith("notes")
             return
-        if not entry.notes and not entry.authors and len(stripped) < 80 and not stripped.endswith("."):
+        ends_sentence = stripped.endswith(".") and not _ORG_ABBREVIATION.search(stripped)
+        if not entry.notes and not entry.authors and len(stripped) < 80 and not ends_sentence:
             entry.authors = stripped  # an organisation line: "Stability AI, Applied Research"
             return
         self.prose(stripped, n, entry)

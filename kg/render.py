@@ -9,6 +9,7 @@ from kg.model import Paper, System
 
 MISSING = "—"
 NOT_FETCHED = "(not fetched yet: run `kg fetch` when online)"
+MAX_MENTIONS_SHOWN = 10  # `kg show` lists this many mentions and says how many more there are
 
 
 def _source(record: Record, name: str) -> str:
@@ -62,7 +63,9 @@ def render_record(record: Record, extra: list[str] | None = None) -> str:
     if record.mentions:
         lines.append(f"Mentioned ({len(record.mentions)}):")
         lines += [f"  - {m.sentence}  ({m.file}:{m.line}" + (f", in {m.by}" if m.by else "") + ")"
-                  for m in record.mentions[:10]]
+                  for m in record.mentions[:MAX_MENTIONS_SHOWN]]
+        if (more := len(record.mentions) - MAX_MENTIONS_SHOWN) > 0:
+            lines.append(f"  … and {more} more (all of them with --json)")
     return "\n".join(lines + source_lines(record))
 
 

@@ -12,7 +12,7 @@ from kg.model import Paper, System
 SECTIONS = {
     "id_title_mismatch": "Links whose arXiv id belongs to another paper than the entry's title",
     "title_differs": "Listed titles that differ from the linked paper's title",
-    "date_before_id": "Dates earlier than the month their arXiv id was first submitted",
+    "date_before_id": "Dates earlier than the paper's arXiv id or first arXiv submission",
     "non_arxiv_link": "Non-arXiv links where an arXiv version exists",
     "ambiguous": "Ambiguous names (reported, not guessed)",
     "unresolved": "Names not resolved to any paper or system",
@@ -104,8 +104,12 @@ def _describe(problem: dict[str, Any]) -> str:  # noqa: C901 - one line per kind
         return (f"{where}: {problem['id']} listed as {problem['listed_title']!r}, known as "
                 f"{problem['known_title']!r}")
     if kind == "date_before_id":
+        first = problem["first_submitted"]
+        if len(first) == len("2021-06"):  # only the id's month: arXiv numbers a paper when it announces it
+            return (f"{where}: {problem['id']} dated {problem['listed_date']!r}, but its arXiv id is from "
+                    f"{first} (a date before it holds only for a submission held back before announcement)")
         return (f"{where}: {problem['id']} dated {problem['listed_date']!r}, but it was first "
-                f"submitted to arXiv in {problem['first_submitted']}")
+                f"submitted to arXiv on {first}")
     if kind == "non_arxiv_link":
         return f"{where}: {problem['id']} is on arXiv; the list links {', '.join(problem['urls'])}"
     if kind == "ambiguous":

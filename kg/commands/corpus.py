@@ -28,7 +28,9 @@ def ingest_command(store: Store, paths: tuple[Path, ...], as_json: bool, dry_run
     """Read reading lists (default: data/reading-lists) into the corpus snapshot and report problems.
 
     Every listed paper is resolved once (by arXiv id, else title, else short name) against the
-    facts and the snapshot; nothing is written when any list is unreadable.
+    facts and the snapshot; nothing is written when any list is unreadable. The lists given are
+    taken as the whole of your reading lists: a paper none of them names leaves the corpus (it is
+    kept, as `unlisted`, when it holds fetched data, so nothing fetched is lost).
 
     Example: kg ingest data/reading-lists --json
     """

@@ -34,6 +34,13 @@ def test_show_answers_by_id_version_short_name_and_title(data_copy, name, expect
     assert as_json["id"] == expected
 
 
+def test_show_says_how_many_mentions_it_leaves_out(data_copy):
+    out = run(data_copy, "show", "LDM").output
+    total = len(json.loads(run(data_copy, "show", "LDM", "--json").output)["mentions"])
+    assert total > 10 and f"Mentioned ({total}):" in out
+    assert f"… and {total - 10} more" in out
+
+
 def test_show_says_when_the_abstract_is_missing(data_copy):
     out = run(data_copy, "show", "LDM").output
     assert "not fetched yet" in out and "facts:" in out and "reading-lists/" in out
@@ -93,6 +100,8 @@ BAD_LISTS = {
                "invalid arXiv id '2301.999999'", 3),
     "bad-id2": (b"# T\n\n`X` **A paper**\n2021.1 [[Paper](https://arxiv.org/abs/abcd.1234)]\n",
                 "invalid arXiv id 'abcd.1234'", 3),
+    "bad-id-in-prose": (b"# T\n\nSee [this](https://arxiv.org/abs/2301.999999) too.\n",
+                        "invalid arXiv id '2301.999999'", 3),
 }
 
 

@@ -78,6 +78,25 @@ def test_mentioned_only_papers_are_kept_and_marked(result):
     assert corpus.papers["2310.00426"].mentions[0].by in ("2401.05252", "2403.04692")
 
 
+def test_links_inside_notes_are_mentions_on_their_own_line(result):
+    """"[v-predict](https://arxiv.org/abs/2202.00512)" in SD 2's note: the mention stands on that line,
+    named by the link's words, with the note's sentence as its evidence (not the URL)."""
+    store, _ = result
+    corpus = Corpus.load(store)
+    family = "reading-lists/stable-diffusion-family-and-identity-preservation.md"
+    for pid, line, by, alias in (("2202.00512", 27, "system:sd-2", "v-predict"),
+                                 ("2204.06125", 29, "system:sd-2-1-unclip", "DALLE2.0 2022.04")):
+        paper = corpus.papers[pid]
+        (listing,) = [x for x in paper.listings if x.how == "mentioned"]
+        assert (listing.file, listing.line) == (family, line)
+        (mention,) = [m for m in paper.mentions if m.file == family and m.line == line]
+        assert (mention.by, mention.alias) == (by, alias)
+        assert alias in mention.sentence and "https://" not in mention.sentence
+    for record in corpus.records():
+        assert all(x.line >= 1 for x in record.listings), record.id
+        assert all(m.line >= 1 for m in record.mentions), record.id
+
+
 def test_one_record_per_paper_across_lists(result):
     store, _ = result
     ldm = Corpus.load(store).papers["2112.10752"]
@@ -102,6 +121,9 @@ def test_report_names_the_known_problems(result):
     assert ambiguous["name"] == "StyleAlign" and len(ambiguous["candidates"]) == 2
     text = report.render()
     assert "DiffusionCLIP" in text and "RePaint" in text and "VDM" in text
+    # a first-submission day we know is stated as such; a month read off the id is not called a submission
+    assert "2103.00020 dated 'OpenAI, Jan 2021', but it was first submitted to arXiv on 2021-02-26" in text
+    assert "2106.15282 dated '2021-05-30', but its arXiv id is from 2021-06" in text
 
 
 def test_every_field_carries_its_source_and_nothing_is_invented(result):

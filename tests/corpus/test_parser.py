@@ -78,8 +78,39 @@ def test_short_name_blocks_with_authors_dates_links_and_sub_releases(tmp_path):
     assert (sdv2.short_name, sdv2.date, sdv2.authors) == ("SDv2", "2022.11", "StabilityAI Inc.")
     assert (base.title, base.notes[0].text) == ("stable-diffusion-2-base", "Trained with 512x512.")
     assert sd2.links[0].kind == "model" and sd2.notes[0].line == 14
-    assert [(link.url, parsed.entries[i].title) for link, i in parsed.linked_in_notes] == [
-        ("https://arxiv.org/abs/2202.00512", "stable-diffusion-2")]
+    assert [(x.link.url, parsed.entries[x.owner].title, x.line) for x in parsed.linked_in_notes] == [
+        ("https://arxiv.org/abs/2202.00512", "stable-diffusion-2", 14)]
+
+
+def test_bullets_that_open_with_a_paper_link_are_entries(tmp_path):
+    parsed = parse(tmp_path, (
+        "# My list\n\n"
+        "- [Denoising Diffusion Probabilistic Models](https://arxiv.org/abs/2006.11239)\n"
+        "- [A Paper Nobody Knows](https://arxiv.org/pdf/2501.00001v2) - builds on [DDPM](https://arxiv.org/abs/2006.11239)\n"
+        "* https://arxiv.org/abs/2112.10752\n"
+        "1. [Paper](https://openreview.net/forum?id=abc): a workshop version.\n"
+        "- [Official Stable Diffusion Repository](https://github.com/CompVis/stable-diffusion)\n"))
+    ddpm, unknown, ldm, workshop = parsed.entries
+    assert (ddpm.title, ids_of(ddpm), ddpm.notes, ddpm.line) == (
+        "Denoising Diffusion Probabilistic Models", ["2006.11239"], [], 3)
+    assert (unknown.title, ids_of(unknown)) == ("A Paper Nobody Knows", ["2501.00001v2"])
+    assert [n.text for n in unknown.notes] == ["builds on DDPM"]
+    assert [x.link.url for x in parsed.linked_in_notes] == ["https://arxiv.org/abs/2006.11239"]
+    assert (ldm.title, ids_of(ldm)) == ("", ["2112.10752"])
+    assert (workshop.title, workshop.paper_links[0].kind) == ("", "openreview")
+    assert [n.text for n in workshop.notes] == ["a workshop version."]
+    assert [p.text for p in parsed.prose] == ["Official Stable Diffusion Repository"]  # code: no paper
+
+
+def test_an_organisation_line_ending_in_inc_is_no_note(tmp_path):
+    parsed = parse(tmp_path, (
+        "`SDXL-Lightning` **Progressive Adversarial Diffusion Distillation**  \nByetaDance Inc.  \n"
+        "2024.02 [[Paper](https://arxiv.org/abs/2402.13929)]\n\n"
+        "`PuLID` **Pure and Lightning ID Customization via Contrastive Alignment**  \nByteDance Inc.  \n"
+        "2024.04. [[Paper](https://arxiv.org/abs/2404.16022)]  \nNote: Trained modules.\n"))
+    lightning, pulid = parsed.entries
+    assert (lightning.authors, lightning.notes) == ("ByetaDance Inc.", [])
+    assert pulid.authors == "ByteDance Inc." and [n.text for n in pulid.notes] == ["Trained modules."]
 
 
 def test_tables_with_chinese_notes_and_label_lines(tmp_path):

@@ -30,8 +30,10 @@ from kg.graph import (
     save_graph,
 )
 from kg.lineage import LineageRow
+from kg.lineage_extract import GENERIC_NAMES
 from kg.model import Edge, Mention, Paper, System
 from kg.store import Store
+from kg.text import compact_key
 
 SD_LINES = {"system:sd-v1-2-1-4", "system:sd-v1-5", "system:sd-2-base", "system:sd-2", "system:sd-2-1",
             "system:sd-2-1-unclip"}
@@ -100,6 +102,29 @@ def test_mentions_come_from_ingestion_and_from_notes():
     graph = build_graph(Corpus([ldm, lite]))
     assert [(u, v, d["provenance"], d["evidence"]) for u, v, d in edges_of(graph, "mentions")] == [
         ("2405.14477", LDM, "list:reading-lists/a.md:3", "LiteVAE is for LDMs.")]
+
+
+def test_mentions_by_a_generic_alias_make_no_edge():
+    """"leverages stochastic differential equations (SDEs)" names no paper, though Score SDE carries
+    "SDE" as an alias; "GAN-based methods" is no evidence of Goodfellow et al."""
+    sde = Paper(id="2011.13456", title="Score-Based Generative Modeling through Stochastic Differential "
+                "Equations", aliases=["SDE"],
+                mentions=[Mention("reading-lists/a.md", 5, "SDE", "It leverages SDEs.", by="2108.01073")])
+    gan = Paper(id="1406.2661", title="Generative Adversarial Networks", aliases=["GAN"],
+                mentions=[Mention("reading-lists/a.md", 5, "GAN", "Unlike GAN-based methods.", by="2108.01073"),
+                          Mention("reading-lists/a.md", 7, "Generative Adversarial Networks",
+                                  "Diffusion-GAN trains Generative Adversarial Networks.", by="2206.02262")])
+    sdedit = Paper(id="2108.01073", title="SDEdit", aliases=["SDEdit"])
+    dgan = Paper(id="2206.02262", title="Diffusion-GAN", aliases=["Diffusion-GAN"])
+    graph = build_graph(Corpus([sde, gan, sdedit, dgan]))
+    assert [(u, v) for u, v, _ in edges_of(graph, "mentions")] == [("2206.02262", "1406.2661")]
+
+
+def test_default_corpus_has_no_mention_edge_by_a_generic_alias(default_build):
+    graph, _ = default_build
+    aliases = [d.get("alias") for _, _, d in edges_of(graph, "mentions")]
+    assert aliases and not [a for a in aliases if a and compact_key(a) in GENERIC_NAMES]
+    assert not graph.has_edge("2108.01073", "2011.13456")  # SDEdit's "SDEs" is not Score SDE
 
 
 def test_lineage_up_reaches_ldm_and_down_lists_the_families(fixture_graph):
