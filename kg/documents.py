@@ -1,0 +1,267 @@
+"""Search documents: what the index knows about each paper, split into sentences and BM25 tokens.
+
+A document is a paper's title, its summary (the arXiv abstract, once fetched) and the reading
+lists' notes on it. Every field is cleaned of Markdown and split into sentences; each sentence
+keeps the field it came from ("title", "abstract", or the note's "file:line"), so a hit can show
+the sentence that matched and where it was written. Aliases ("DDIM", "SDXL-Lightning") are added
+to the BM25 text only: they are names, not sentences anyone wrote about the paper.
+
+Everything here is deterministic: the same corpus gives the same documents, sentences, tokens and
+`corpus_hash`, which is how a persisted index knows it is stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import Stemmer
+from anyascii import anyascii
+from bm25s.stopwords import STOPWORDS_EN
+
+from kg.corpus import Corpus, parse_year_range
+from kg.errors import BadInputError
+from kg.model import Paper
+from kg.text import clean_text, match_key, squash_spaces
+
+DOC_FORMAT = 1  # bump when documents, sentence splitting or tokenisation change: old indexes become stale
+
+# Boilerplate of paper summaries ("This paper presents …", "The authors propose …"): words that
+# say nothing about a paper's subject. Dropped by the BM25 tokenizer, for documents and queries alike.
+SUMMARY_STOPWORDS = frozenset(
+    "paper papers present presents presented propose proposes proposed introduce introduces "
+    "introduced author authors".split()
+)
+STOPWORDS = frozenset(STOPWORDS_EN) | SUMMARY_STOPWORDS | frozenset("which what how do does".split())
+
+MAX_SENTENCE_CHARS = 400  # longer "sentences" (tables, run-on lists) are cut at clause boundaries
+
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")  # [text](url) -> text; images keep their alt text
+_URL = re.compile(r"https?://\S+")
+_MARKUP = re.compile(r"(\*\*|__|`|~~|^#+\s*|^\s*[-*+]\s+|^\s*\d+[.)]\s+)", re.MULTILINE)
+_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "fig.", "eq.", "cf.", "approx.", "no.", "sec.")
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])|(?<=[。！？；])")
+_CLAUSE = re.compile(r"(?<=[;:,])\s+")
+_WORD = re.compile(r"[^\W_]+")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+_STEMMER = Stemmer.Stemmer("english")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a document and the field it came from ("title", "abstract", "file:line")."""
+
+    text: str
+    field: str
+
+
+@dataclass
+class Document:
+    """The searchable view of one paper."""
+
+    id: str
+    title: str
+    year: int | None = None
+    topics: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+    fields: list[tuple[str, str]] = field(default_factory=list)  # (field label, cleaned text)
+
+    @cached_property
+    def sentences(self) -> list[Sentence]:
+        """The document's sentences in field order; the title is always the first when present."""
+        out: list[Sentence] = []
+        for label, text in self.fields:
+            pieces = [text] if label == "title" else split_sentences(text)
+            out.extend(Sentence(p, label) for p in pieces)
+        return out
+
+    @property
+    def bm25_text(self) -> str:
+        return "\n".join([*self.aliases, *(text for _, text in self.fields)])
+
+    def fingerprint(self) -> dict[str, object]:
+        """Everything about the document that the index depends on."""
+        return {"id": self.id, "title": self.title, "year": self.year, "topics": self.topics,
+                "categories": self.categories, "aliases": self.aliases, "fields": self.fields}
+
+
+# ---- building documents -------------------------------------------------------------------
+def build_document(paper: Paper) -> Document:
+    """The document of one paper: title, summary when fetched, then each note as `file:line`."""
+    fields: list[tuple[str, str]] = []
+    title = squash_spaces(plain_text(paper.title))
+    if title:
+        fields.append(("title", title))
+    if paper.summary and plain_text(paper.summary):
+        fields.append(("abstract", plain_text(paper.summary)))
+    for note in paper.notes:
+        text = plain_text(note.text)
+        if text and (f"{note.file}:{note.line}", text) not in fields:
+            fields.append((f"{note.file}:{note.line}", text))
+    categories = list(dict.fromkeys([c for c in [paper.primary_category, *paper.categories] if c]))
+    return Document(id=paper.id, title=paper.title or paper.id, year=paper.year, topics=list(paper.topics),
+                    categories=categories, aliases=list(paper.aliases), fields=fields)
+
+
+def build_documents(corpus: Corpus) -> list[Document]:
+    """Documents of the corpus's listed papers (not systems, not unlisted papers), sorted by id.
+
+    A paper with no text at all (no title, no summary, no note) is left out: there is nothing to match.
+    """
+    docs = [build_document(p) for p in sorted(corpus.listed_papers(), key=lambda p: p.id)]
+    return [d for d in docs if d.sentences]
+
+
+def corpus_hash(documents: Iterable[Document]) -> str:
+    """A hash of the documents in order: equal hashes mean an index built on one fits the other."""
+    h = hashlib.sha256(f"doc-format:{DOC_FORMAT}\n".encode())
+    for doc in documents:
+        h.update(json.dumps(doc.fingerprint(), ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+# ---- text -------------------------------------------------------------------------------------
+def plain_text(text: str | None) -> str:
+    """Readable plain text of a Markdown snippet: links keep their words, URLs and markup go;
+    line breaks stay (a list item is a sentence of its own), blank lines and runs of spaces go."""
+    if not text:
+        return ""
+    if not text.isascii():  # mojibake and ligatures need non-ASCII characters: skip the costly repair
+        text = clean_text(text)
+    text = _LINK.sub(r"\1", text)
+    text = _URL.sub(" ", text)
+    text = _MARKUP.sub("", text)
+    return "\n".join(line for line in map(squash_spaces, text.splitlines()) if line)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a text: each line apart; within a line, split after . ! ? before a capital or
+    digit (not after "e.g.", "et al." …) and after CJK full stops; overlong pieces are cut at clauses."""
+    return [s for line in text.splitlines() for s in _split_line(line)]
+
+
+def _split_line(text: str) -> list[str]:
+    pieces: list[str] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        head = text[start:m.start()].rstrip()
+        if head.lower().endswith(_ABBREVIATIONS):
+            continue
+        pieces.append(head)
+        start = m.end()
+    pieces.append(text[start:])
+    out: list[str] = []
+    for piece in (squash_spaces(p) for p in pieces):
+        out.extend(_cut_long(piece))
+    return [p for p in out if _WORD.search(p)]
+
+
+def _cut_long(sentence: str) -> list[str]:
+    if len(sentence) <= MAX_SENTENCE_CHARS:
+        return [sentence]
+    parts: list[str] = []
+    current = ""
+    for clause in _CLAUSE.split(sentence):
+        if current and len(current) + len(clause) + 1 > MAX_SENTENCE_CHARS:
+            parts.append(current)
+            current = clause
+        else:
+            current = f"{current} {clause}".strip()
+    parts.append(current)
+    return [p[i:i + MAX_SENTENCE_CHARS] for p in parts for i in range(0, len(p), MAX_SENTENCE_CHARS)]
+
+
+def tokenize(text: str) -> list[str]:
+    """BM25 tokens: lower-case ASCII-folded words, stop words dropped, English-stemmed; runs of
+    CJK characters become overlapping character pairs (there are no spaces to split on)."""
+    tokens: list[str] = []
+    for run in _CJK.findall(text):
+        tokens.extend(run if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
+    rest = _CJK.sub(" ", text)
+    if not rest.isascii():
+        rest = anyascii(unicodedata.normalize("NFKC", rest))
+    words = [w for w in _WORD.findall(rest.lower()) if len(w) > 1 and w not in STOPWORDS]
+    tokens.extend(_STEMMER.stemWords(words))
+    return tokens
+
+
+# ---- filters --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions on hits: a year range (inclusive; papers without a year are then left out),
+    topics (a reading-list section whose name contains the words) and arXiv categories ("cs.CV", or
+    "cs" for all of cs.*). Several topics or categories: any of them; different kinds: all of them."""
+
+    year_from: int | None = None
+    year_to: int | None = None
+    topics: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+    @classmethod
+    def from_options(cls, year: str | None = None, topics: Iterable[str] = (),
+                     categories: Iterable[str] = ()) -> Filters:
+        """Filters from CLI-style options: year "2021:2024", "2021:", ":2020" or "2022"."""
+        lo, hi = parse_year_range(year)
+        return cls(lo, hi, tuple(t for t in topics if t.strip()), tuple(c for c in categories if c.strip()))
+
+    @property
+    def is_empty(self) -> bool:
+        return self.year_from is None and self.year_to is None and not self.topics and not self.categories
+
+
+class FilterIndex:
+    """Per-document years, topics and categories, so a filter becomes a boolean mask quickly."""
+
+    def __init__(self, documents: Sequence[Document]):
+        self.n = len(documents)
+        self.years = np.array([d.year or 0 for d in documents], dtype=np.int32)
+        self.topics: dict[str, list[int]] = {}
+        self.categories: dict[str, list[int]] = {}
+        for i, d in enumerate(documents):
+            for t in dict.fromkeys(d.topics):
+                self.topics.setdefault(t, []).append(i)
+            for c in dict.fromkeys(c.lower() for c in d.categories):
+                self.categories.setdefault(c, []).append(i)
+
+    def mask(self, filters: Filters | None) -> np.ndarray | None:
+        """Which documents pass; None when nothing is filtered."""
+        if filters is None or filters.is_empty:
+            return None
+        keep = np.ones(self.n, dtype=bool)
+        if filters.year_from is not None or filters.year_to is not None:
+            keep &= self.years > 0
+            keep &= self.years >= (filters.year_from or 0)
+            keep &= self.years <= (filters.year_to or 9999)
+        if filters.topics:
+            keep &= self._any(self.topics, filters.topics, _topic_matches, "topic")
+        if filters.categories:
+            keep &= self._any(self.categories, filters.categories, _category_matches, "category")
+        return keep
+
+    def _any(self, table: dict[str, list[int]], wanted: Sequence[str], matches, kind: str) -> np.ndarray:
+        out = np.zeros(self.n, dtype=bool)
+        for want in wanted:
+            names = [name for name in table if matches(want, name)]
+            if not names:
+                known = ", ".join(sorted(table)[:12]) or "none"
+                raise BadInputError(f"no {kind} matches {want!r}; known: {known}")
+            for name in names:
+                out[table[name]] = True
+        return out
+
+
+def _topic_matches(want: str, topic: str) -> bool:
+    return match_key(want) in match_key(topic)
+
+
+def _category_matches(want: str, category: str) -> bool:
+    want = want.strip().lower()
+    return category == want or category.startswith(want + ".")

@@ -1,0 +1,382 @@
+"""Semantic search over the corpus: dense vectors, BM25 and their fusion, with the matching sentence.
+
+Library API (the CLI and the app call only this):
+
+    searcher = load_searcher(store)                 # the model loads once; reuse the searcher
+    hits = searcher.search("which papers accelerate sampling?", k=10, mode="hybrid",
+                           filters=Filters.from_options(year="2021:2024"))
+    searcher.similar("2112.10752", k=5)             # nearest papers in embedding space
+    similar_edges(searcher, k=5)                    # `similar_to` edges for the graph
+
+Scoring:
+- dense: a document's score is (1 - s) * cos(query, document vector) + s * max cos(query, sentence),
+  with s = `SearchSettings.sentence_weight`; candidates come from faiss (exact or HNSW), the sentence
+  term is then computed from precomputed sentence vectors (a dot product, no encoding).
+- bm25: bm25s's Lucene BM25 over title, summary, notes and aliases (see kg.documents.tokenize).
+- hybrid: reciprocal-rank fusion of the two rankings over the union of their candidates:
+  w / (k + rank_dense) + (1 - w) / (k + rank_bm25), w = `dense_weight`, k = `rrf_k`.
+Each hit carries its best sentence: the closest by cosine (dense, hybrid) or by summed IDF of the
+query's words in it (bm25), with the field it came from: "title", "abstract" or the note's "file:line".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import faiss
+import numpy as np
+
+from kg.corpus import Corpus
+from kg.documents import Document, FilterIndex, Filters, Sentence, build_documents, corpus_hash, tokenize
+from kg.encoders import (
+    CachedEncoder,
+    EmbeddingCache,
+    Encoder,
+    SentenceTransformerEncoder,
+    load_encoder,
+    text_key,
+)
+from kg.errors import BadInputError, DimensionMismatchError, NotFoundError, StaleIndexError
+from kg.index import INDEX_FORMAT, IndexData, Manifest, build_index, load_index, read_manifest
+from kg.model import Edge
+from kg.store import Store
+
+log = logging.getLogger(__name__)
+
+MODES = ("dense", "bm25", "hybrid")
+DEFAULT_MODE = "hybrid"  # the best of the three on data/eval/queries.jsonl (docs/search.md)
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Tunable constants of ranking, with the values docs/search.md reports results for."""
+
+    rrf_k: int = 60  # reciprocal-rank fusion constant (Cormack et al. use 60)
+    dense_weight: float = 0.3  # share of the dense ranking in fusion; BM25 gets the rest (docs/search.md)
+    sentence_weight: float = 0.5  # share of the best sentence in a document's dense score
+    candidates: int = 100  # documents each component brings to fusion
+
+
+@dataclass
+class Hit:
+    """One search result: the paper, its scores and ranks per component, and its best sentence."""
+
+    id: str
+    title: str
+    year: int | None
+    rank: int
+    score: float
+    mode: str
+    dense_score: float | None = None
+    dense_rank: int | None = None
+    bm25_score: float | None = None
+    bm25_rank: int | None = None
+    sentence: str | None = None
+    field: str | None = None  # "title", "abstract" or a note's "file:line"
+    sentence_score: float | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass
+class Ranking:
+    """A ranking before hits are made: document numbers, best first, and per-component arrays."""
+
+    docs: np.ndarray
+    score: np.ndarray
+    dense_score: np.ndarray | None = None
+    dense_rank: np.ndarray | None = None
+    bm25_score: np.ndarray | None = None
+    bm25_rank: np.ndarray | None = None
+    best_sentence: np.ndarray | None = None  # per document: its best sentence's number within it
+    best_sentence_score: np.ndarray | None = None
+
+
+@dataclass
+class _Dense:
+    """Dense scores of some documents, with the best sentence of each (number within the document)."""
+
+    score: np.ndarray
+    best_sentence: np.ndarray
+    best_sentence_score: np.ndarray
+
+    def take(self, order: np.ndarray) -> _Dense:
+        return _Dense(self.score[order], self.best_sentence[order], self.best_sentence_score[order])
+
+
+class Searcher:
+    """Search over one loaded index with one encoder; cheap to query, load it once."""
+
+    def __init__(self, documents: Sequence[Document], index: IndexData, encoder: Encoder,
+                 settings: SearchSettings | None = None):
+        self.documents = list(documents)
+        self.index = index
+        self.encoder = encoder
+        self.settings = settings or SearchSettings()
+        self.position = {d.id: i for i, d in enumerate(self.documents)}
+        self.filter_index = FilterIndex(self.documents)
+
+    @property
+    def model(self) -> str:
+        return self.index.manifest.model
+
+    # ---- search --------------------------------------------------------------------------
+    def search(self, query: str, k: int = 10, mode: str | None = None, filters: Filters | None = None,
+               *, evidence: bool = True) -> list[Hit]:
+        """The top `k` papers for `query`; an empty list when nothing matches (bm25) or passes filters."""
+        query, mode = check_query(query), check_mode(mode)
+        if k < 1:
+            raise BadInputError(f"k must be at least 1, not {k}")
+        allowed = self.filter_index.mask(filters)
+        qvec = self.encode_query(query) if mode != "bm25" else None
+        qtokens = tokenize(query) if mode != "dense" else []
+        ranked = self.rank(mode, qvec, qtokens, allowed)
+        return [self._hit(ranked, j, mode, qvec, qtokens, evidence) for j in range(min(k, len(ranked.docs)))]
+
+    def encode_query(self, query: str) -> np.ndarray:
+        vector = np.asarray(self.encoder.encode([query])[0], dtype=np.float32)
+        if vector.shape != (self.index.manifest.dimension,):
+            raise DimensionMismatchError(
+                f"model {self.encoder.name!r} gives {vector.shape[-1]}-dimensional vectors but the search "
+                f"index holds {self.index.manifest.dimension}-dimensional ones; run `kg build`")
+        return vector
+
+    def rank(self, mode: str, qvec: np.ndarray | None, qtokens: Sequence[str],
+             allowed: np.ndarray | None = None) -> Ranking:
+        """Every candidate document, best first, with its component scores and ranks."""
+        if mode == "dense":
+            docs = self._dense_candidates(qvec, allowed)
+            dense = self._dense_scores(qvec, docs)
+            order = np.lexsort((docs, -dense.score))
+            d = dense.take(order)
+            return Ranking(docs[order], d.score, d.score, np.arange(1, len(docs) + 1),
+                           best_sentence=d.best_sentence, best_sentence_score=d.best_sentence_score)
+        bm25_all = self._bm25_all(qtokens, allowed)
+        bm25_docs = _top_positive(bm25_all, self.settings.candidates)
+        if mode == "bm25":
+            scores = bm25_all[bm25_docs]
+            return Ranking(bm25_docs, scores, bm25_score=scores, bm25_rank=np.arange(1, len(bm25_docs) + 1))
+        return self._fuse(qvec, bm25_all, bm25_docs, allowed)
+
+    def _fuse(self, qvec: np.ndarray | None, bm25_all: np.ndarray, bm25_docs: np.ndarray,
+              allowed: np.ndarray | None) -> Ranking:
+        docs = np.union1d(self._dense_candidates(qvec, allowed), bm25_docs)
+        dense = self._dense_scores(qvec, docs)
+        bm25 = bm25_all[docs]
+        dense_rank = _ranks(dense.score)
+        bm25_rank = np.where(bm25 > 0, _ranks(bm25), 0)
+        w, c = self.settings.dense_weight, self.settings.rrf_k
+        fused = w / (c + dense_rank) + np.where(bm25_rank > 0, (1 - w) / (c + bm25_rank), 0.0)
+        order = np.lexsort((docs, -dense.score, -fused))
+        d = dense.take(order)
+        return Ranking(docs[order], fused[order], d.score, dense_rank[order], bm25[order], bm25_rank[order],
+                       d.best_sentence, d.best_sentence_score)
+
+    def _dense_candidates(self, qvec: np.ndarray | None, allowed: np.ndarray | None) -> np.ndarray:
+        """Document numbers to score densely: all (allowed) ones when few, else faiss's nearest."""
+        n = len(self.documents)
+        pool = np.arange(n) if allowed is None else np.flatnonzero(allowed)
+        if len(pool) <= self.settings.candidates or qvec is None:
+            return pool
+        params = None
+        if allowed is not None:
+            selector = faiss.IDSelectorBatch(pool.astype(np.int64))
+            params = (faiss.SearchParametersHNSW(sel=selector, efSearch=self.index.dense.hnsw.efSearch)
+                      if self.index.manifest.index_type == "hnsw" else faiss.SearchParameters(sel=selector))
+        _, ids = self.index.dense.search(qvec[None, :], self.settings.candidates, params=params)
+        return np.sort(ids[0][ids[0] >= 0])
+
+    def _dense_scores(self, qvec: np.ndarray | None, docs: np.ndarray) -> _Dense:
+        """(1 - s) * cos(query, document) + s * the best cos(query, sentence), for each of `docs`."""
+        if len(docs) == 0 or qvec is None:
+            zeros = np.zeros(len(docs), dtype=np.float32)
+            return _Dense(zeros, np.zeros(len(docs), dtype=np.int64), zeros)
+        doc_sim = self.index.doc_vectors[docs].astype(np.float32, copy=False) @ qvec
+        rows, starts, lengths = _sentence_rows(self.index.sentence_offsets, docs)
+        sent_sim = self.index.sentence_vectors[rows].astype(np.float32) @ qvec
+        best = np.maximum.reduceat(sent_sim, starts)
+        first_best = _first_per_segment(np.flatnonzero(sent_sim >= np.repeat(best, lengths)), starts)
+        s = self.settings.sentence_weight
+        return _Dense(((1 - s) * doc_sim + s * best).astype(np.float32), first_best - starts, best)
+
+    def _bm25_all(self, qtokens: Sequence[str], allowed: np.ndarray | None) -> np.ndarray:
+        scores = self.index.bm25.score(qtokens)
+        return scores if allowed is None else np.where(allowed, scores, 0.0).astype(np.float32)
+
+    # ---- hits and evidence ---------------------------------------------------------------
+    def _hit(self, ranked: Ranking, j: int, mode: str, qvec: np.ndarray | None, qtokens: Sequence[str],
+             evidence: bool) -> Hit:
+        i = int(ranked.docs[j])
+        doc = self.documents[i]
+        hit = Hit(id=doc.id, title=doc.title, year=doc.year, rank=j + 1, score=_num(ranked.score[j]),
+                  mode=mode)
+        if ranked.dense_score is not None:
+            hit.dense_score, hit.dense_rank = _num(ranked.dense_score[j]), int(ranked.dense_rank[j])
+        if ranked.bm25_score is not None and ranked.bm25_score[j] > 0:
+            hit.bm25_score, hit.bm25_rank = _num(ranked.bm25_score[j]), int(ranked.bm25_rank[j])
+        if evidence and ranked.best_sentence is not None:  # already found while scoring
+            sentence = self._sentences_of(i)[int(ranked.best_sentence[j])]
+            hit.sentence, hit.field = sentence.text, sentence.field
+            hit.sentence_score = _num(ranked.best_sentence_score[j])
+        elif evidence:
+            sentence, score = self.best_sentence(i, qvec, qtokens)
+            hit.sentence, hit.field, hit.sentence_score = sentence.text, sentence.field, _num(score)
+        return hit
+
+    def _sentences_of(self, i: int) -> list[Sentence]:
+        sentences = self.documents[i].sentences
+        if len(sentences) != int(self.index.sentence_offsets[i + 1] - self.index.sentence_offsets[i]):
+            raise StaleIndexError(f"the search index does not match the sentences of {self.documents[i].id}; "
+                                  f"run `kg build`")
+        return sentences
+
+    def best_sentence(self, i: int, qvec: np.ndarray | None, qtokens: Sequence[str] = ()
+                      ) -> tuple[Sentence, float]:
+        """Document i's sentence closest to the query vector, else the one with most query words."""
+        sentences = self._sentences_of(i)
+        lo, hi = int(self.index.sentence_offsets[i]), int(self.index.sentence_offsets[i + 1])
+        if qvec is not None:
+            scores = self.index.sentence_vectors[lo:hi].astype(np.float32) @ qvec
+        else:
+            wanted = {t: self.index.bm25.idf(t) for t in qtokens}
+            scores = np.array([sum(wanted.get(t, 0.0) for t in set(tokenize(s.text))) for s in sentences])
+        best = int(np.argmax(scores))
+        return sentences[best], float(scores[best])
+
+    # ---- neighbours ----------------------------------------------------------------------
+    def similar(self, record_id: str, k: int = 10) -> list[Hit]:
+        """The `k` papers whose document vectors are closest to `record_id`'s."""
+        if record_id not in self.position:
+            raise NotFoundError(record_id, ["(only listed papers with some text are in the search index)"])
+        if k < 1:
+            raise BadInputError(f"k must be at least 1, not {k}")
+        i = self.position[record_id]
+        qvec = np.asarray(self.index.doc_vectors[i], dtype=np.float32)
+        scores, ids = self.index.dense.search(qvec[None, :], min(k + 1, len(self.documents)))
+        hits: list[Hit] = []
+        for score, j in zip(scores[0], ids[0], strict=True):
+            if j < 0 or j == i or len(hits) == k:
+                continue
+            doc = self.documents[j]
+            sentence, s_score = self.best_sentence(int(j), qvec)
+            hits.append(Hit(id=doc.id, title=doc.title, year=doc.year, rank=len(hits) + 1, score=_num(score),
+                            mode="similar", dense_score=_num(score), dense_rank=len(hits) + 1,
+                            sentence=sentence.text, field=sentence.field, sentence_score=_num(s_score)))
+        return hits
+
+
+# ---- module functions ------------------------------------------------------------------------
+def check_query(query: str) -> str:
+    """The stripped query; BadInputError when it is empty or has no letters or digits."""
+    query = (query or "").strip()
+    if not query:
+        raise BadInputError("empty query: give some words to search for")
+    if not any(ch.isalnum() for ch in query):
+        raise BadInputError(f"query {query[:40]!r} has no letters or digits to search for")
+    return query
+
+
+def check_mode(mode: str | None) -> str:
+    mode = (mode or DEFAULT_MODE).lower()
+    if mode not in MODES:
+        raise BadInputError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+    return mode
+
+
+def load_searcher(store: Store, encoder: Encoder | None = None, *, corpus: Corpus | None = None,
+                  model: str | None = None, settings: SearchSettings | None = None) -> Searcher:
+    """A searcher over the persisted index. The encoder defaults to the index's own model (or `model`);
+    a missing, stale or mismatched index raises StaleIndexError / DimensionMismatchError."""
+    documents = build_documents(corpus or Corpus.load(store))
+    if encoder is None:
+        manifest = read_manifest(store)
+        encoder = load_encoder(model or (manifest.model if manifest else None))
+    return Searcher(documents, load_index(store, encoder, documents), encoder, settings)
+
+
+def build_search_index(store: Store, encoder: Encoder | None = None, *, corpus: Corpus | None = None,
+                       model: str | None = None, force: bool = False, progress: bool = False,
+                       use_cache: bool = True) -> tuple[Manifest, bool]:
+    """(manifest, rebuilt): rebuild the index unless it already fits the corpus and model. The model is
+    `encoder`, else `model`, else the current index's model, else the bundled all-MiniLM-L6-v2.
+
+    With `use_cache`, sentence vectors are kept in store.build_dir/embeddings, so a rebuild after a
+    change embeds only sentences never seen before."""
+    documents = build_documents(corpus or Corpus.load(store))
+    try:
+        current = read_manifest(store)
+    except StaleIndexError as exc:  # an unreadable manifest is what `kg build` is there to repair
+        log.warning("%s", exc)
+        current = None
+    model = model or (current.model if current else None)  # keep the index's model unless told otherwise
+    name = encoder.name if encoder is not None else SentenceTransformerEncoder(model).name
+    if not force and current is not None and _fits(current, documents, name, encoder):
+        return current, False
+    encoder = encoder or load_encoder(model)
+    if not use_cache:
+        return build_index(store, encoder, documents, progress=progress), True
+    cached = CachedEncoder(encoder, EmbeddingCache.for_store(store, encoder.name))
+    manifest = build_index(store, cached, documents, progress=progress)
+    cached.cache.retain({text_key(s.text) for d in documents for s in d.sentences})
+    cached.cache.save()
+    return manifest, True
+
+
+def _fits(manifest: Manifest, documents: Sequence[Document], name: str, encoder: Encoder | None) -> bool:
+    same_dim = encoder is None or encoder.dimension == manifest.dimension
+    return (manifest.model == name and same_dim and manifest.format == INDEX_FORMAT
+            and manifest.corpus_hash == corpus_hash(documents))
+
+
+def similar_edges(searcher: Searcher, k: int = 5, min_score: float = 0.0) -> list[Edge]:
+    """`similar_to` edges from each paper to its `k` nearest papers scoring at least `min_score`."""
+    vectors = np.ascontiguousarray(searcher.index.doc_vectors, dtype=np.float32)
+    scores, ids = searcher.index.dense.search(vectors, min(k + 1, len(searcher.documents)))
+    provenance = f"index:{searcher.model}"
+    edges: list[Edge] = []
+    for i, (row_scores, row_ids) in enumerate(zip(scores, ids, strict=True)):
+        kept = [(s, j) for s, j in zip(row_scores, row_ids, strict=True) if j >= 0 and j != i][:k]
+        edges.extend(Edge(source=searcher.documents[i].id, target=searcher.documents[j].id, kind="similar_to",
+                          provenance=provenance, score=round(float(s), 4)) for s, j in kept if s >= min_score)
+    return edges
+
+
+def _sentence_rows(offsets: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sentence rows of `docs` in order, where each document's rows start in that list, their counts)."""
+    starts, ends = offsets[docs], offsets[docs + 1]
+    lengths = ends - starts
+    seg = np.zeros(len(docs), dtype=np.int64)
+    seg[1:] = np.cumsum(lengths)[:-1]
+    rows = np.repeat(starts - seg, lengths) + np.arange(int(lengths.sum()))
+    return rows, seg, lengths
+
+
+def _first_per_segment(positions: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """For sorted `positions` and segment `starts`, the first position in each segment (every segment
+    has one: its maximum)."""
+    segment = np.searchsorted(starts, positions, side="right") - 1
+    keep = np.ones(len(positions), dtype=bool)
+    keep[1:] = segment[1:] != segment[:-1]
+    return positions[keep]
+
+
+def _top_positive(scores: np.ndarray, n: int) -> np.ndarray:
+    """Numbers of the (at most) n best documents with a positive score, best first."""
+    top = np.argpartition(-scores, n - 1)[:n] if len(scores) > n else np.arange(len(scores))
+    top = top[scores[top] > 0]
+    return top[np.lexsort((top, -scores[top]))]
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """1-based ranks, best score first (ties: the lower document number first)."""
+    order = np.argsort(-scores, kind="stable")
+    ranks = np.empty(len(scores), dtype=np.int64)
+    ranks[order] = np.arange(1, len(scores) + 1)
+    return ranks
+
+
+def _num(value: float) -> float:
+    return round(float(value), 6)

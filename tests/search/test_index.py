@@ -1,0 +1,127 @@
+"""The persisted index: files and manifest, rebuilds, and the errors of a stale or mismatched index."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from kg import __version__
+from kg.encoders import FakeEncoder
+from kg.errors import DimensionMismatchError, StaleIndexError
+from kg.index import build_bm25, index_dir, manifest_path, read_manifest
+from kg.model import Note, Paper
+from kg.search import build_search_index, load_searcher
+
+from .conftest import LIST, make_papers, save_corpus
+
+
+def test_build_writes_files_and_a_manifest(store, encoder):
+    manifest, rebuilt = build_search_index(store, encoder)
+    assert rebuilt and manifest == read_manifest(store)
+    assert (manifest.model, manifest.dimension, manifest.index_type) == ("fake", 32, "flat")
+    assert manifest.package_version == __version__ and len(manifest.corpus_hash) == 64
+    assert manifest.n_documents == 8 and manifest.n_sentences == len(encoder.encoded)
+    folder = index_dir(store) / manifest.build_id
+    names = {p.name for p in folder.iterdir()}
+    assert names == {"doc_vectors.npy", "sentence_vectors.npy", "sentence_offsets.npy", "bm25.npz"}
+    assert np.load(folder / "sentence_vectors.npy").dtype == np.float16
+    assert json.loads(manifest_path(store).read_text())["build_id"] == manifest.build_id
+
+
+def test_build_is_skipped_when_up_to_date_and_redone_when_forced(store, encoder):
+    first, _ = build_search_index(store, encoder)
+    encoder.encoded.clear()
+    again, rebuilt = build_search_index(store, encoder)
+    assert not rebuilt and again == first and encoder.encoded == []
+    forced, rebuilt = build_search_index(store, encoder, force=True)
+    assert rebuilt and forced.build_id != first.build_id
+    assert encoder.encoded == []  # every sentence came from the cache
+    assert [p.name for p in index_dir(store).iterdir() if p.is_dir()] == [forced.build_id]  # old one removed
+
+
+def test_adding_one_paper_embeds_only_that_paper(store, encoder):
+    build_search_index(store, encoder)
+    encoder.encoded.clear()
+    new = Paper(id="2311.17042", title="Adversarial Diffusion Distillation", published="2023-11-28",
+                notes=[Note("One to four steps. Real-time synthesis.", LIST, 70)])
+    store.save_papers([*make_papers(), new])
+    manifest, rebuilt = build_search_index(store, encoder)
+    assert rebuilt and manifest.n_documents == 9 and manifest.embedded == 3
+    assert encoder.encoded == ["Adversarial Diffusion Distillation", "One to four steps.", "Real-time synthesis."]
+    assert load_searcher(store, encoder).search("real-time synthesis", k=1, mode="bm25")[0].id == "2311.17042"
+
+
+def test_missing_index_is_a_clear_error(store, encoder):
+    with pytest.raises(StaleIndexError, match="no search index has been built yet; run `kg build`"):
+        load_searcher(store, encoder)
+
+
+def test_changed_corpus_makes_the_index_stale(store, encoder):
+    build_search_index(store, encoder)
+    papers = make_papers()
+    papers[1].notes.append(Note("An added remark.", LIST, 21))
+    store.save_papers(papers)
+    with pytest.raises(StaleIndexError, match=r"corpus changed .*run `kg build`"):
+        load_searcher(store, encoder)
+
+
+def test_other_dimension_is_a_dimension_mismatch(store, encoder):
+    build_search_index(store, encoder)
+    with pytest.raises(DimensionMismatchError, match="32-dimensional .* gives 16"):
+        load_searcher(store, FakeEncoder(dimension=16))
+
+
+def test_other_model_is_stale(store, encoder):
+    build_search_index(store, encoder)
+    with pytest.raises(StaleIndexError, match="built with model 'fake', not 'other'"):
+        load_searcher(store, FakeEncoder(dimension=32, name="other"))
+
+
+def test_missing_or_inconsistent_files_are_errors_not_wrong_answers(store, encoder):
+    manifest, _ = build_search_index(store, encoder)
+    folder = index_dir(store) / manifest.build_id
+    (folder / "bm25.npz").unlink()
+    with pytest.raises(StaleIndexError, match="files are missing"):
+        load_searcher(store, encoder)
+    build_search_index(store, encoder, force=True)
+    data = json.loads(manifest_path(store).read_text())
+    data["n_sentences"] += 1
+    manifest_path(store).write_text(json.dumps(data))
+    with pytest.raises(StaleIndexError, match="do not match their manifest"):
+        load_searcher(store, encoder)
+
+
+def test_older_format_and_unreadable_manifest_are_stale(store, encoder):
+    build_search_index(store, encoder)
+    data = json.loads(manifest_path(store).read_text())
+    manifest_path(store).write_text(json.dumps({**data, "format": 0}))
+    with pytest.raises(StaleIndexError, match="older format"):
+        load_searcher(store, encoder)
+    manifest_path(store).write_text("{broken")
+    with pytest.raises(StaleIndexError, match="unreadable index manifest"):
+        load_searcher(store, encoder)
+    manifest, rebuilt = build_search_index(store, encoder)  # `kg build` repairs it
+    assert rebuilt and load_searcher(store, encoder).search("diffusion", k=1)
+
+
+def test_hnsw_above_the_threshold_gives_the_exact_answers_on_a_small_corpus(tmp_path, encoder):
+    exact_store = save_corpus(tmp_path / "exact")
+    hnsw_store = save_corpus(tmp_path / "hnsw")
+    build_search_index(exact_store, encoder)
+    from kg.index import build_index
+    from kg.search import Corpus, build_documents
+    manifest = build_index(hnsw_store, encoder, build_documents(Corpus.load(hnsw_store)), hnsw_threshold=4)
+    assert manifest.index_type == "hnsw" and (index_dir(hnsw_store) / manifest.build_id / "dense.faiss").exists()
+    exact, approx = load_searcher(exact_store, encoder), load_searcher(hnsw_store, encoder)
+    for query in ("faster sampling", "latent diffusion", "inpainting masks"):
+        assert [h.id for h in exact.search(query, mode="dense")] == [h.id for h in approx.search(query, mode="dense")]
+    assert [h.id for h in exact.similar("2010.02502", 3)] == [h.id for h in approx.similar("2010.02502", 3)]
+
+
+def test_bm25_of_documents_without_any_word(encoder):
+    from kg.documents import Document
+    docs = [Document(id="a", title="...", fields=[("title", "...")])]
+    bm25 = build_bm25(docs)
+    assert bm25.n_docs == 1 and bm25.score(["diffus"]).tolist() == [0.0]
