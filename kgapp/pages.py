@@ -7,11 +7,11 @@ models in `kg.view`, which escape every text from data) and lays out what comes 
 from __future__ import annotations
 
 import streamlit as st
-from kg.documents import Filters
-from kg.search import DEFAULT_MODE, MODES
 
 from kg.corpus import Corpus, Record
+from kg.documents import Filters
 from kg.errors import KGError
+from kg.search import DEFAULT_MODE, MODES
 from kg.view import family as vfamily
 from kg.view import records as vrec
 from kg.view import related as vrel

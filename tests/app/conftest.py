@@ -14,9 +14,9 @@ from unittest import mock
 
 import pytest
 import streamlit as st
-from kg.encoders import FakeEncoder
 from streamlit.testing.v1 import AppTest
 
+from kg.encoders import FakeEncoder
 from tests.app.fixtures import REPO, make_app_data
 
 APP = str(REPO / "app.py")

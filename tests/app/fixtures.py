@@ -13,9 +13,8 @@ from pathlib import Path
 
 from kg.encoders import Encoder
 from kg.graph import build_from_store, save_graph
-from kg.search import build_search_index
-
 from kg.model import Listing, Note, Paper
+from kg.search import build_search_index
 from kg.store import Store, write_text
 
 REPO = Path(__file__).resolve().parents[2]
