@@ -59,8 +59,12 @@ def serve_command(store: Store, port: int, address: str, app_path: Path | None,
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("TOKENIZERS_PARALLELISM", "false")
     click.echo(f"Paper KG on http://{address}:{port} (data: {store.root}); Ctrl+C stops it.")
+    cmd = build_serve_command(app, port, address, streamlit_args)
+    if os.name == "posix":  # streamlit takes this process's place, so every signal reaches the server
+        sys.stdout.flush()
+        os.execve(cmd[0], cmd, env)
     try:
-        code = subprocess.call(build_serve_command(app, port, address, streamlit_args), env=env)
+        code = subprocess.call(cmd, env=env)
     except KeyboardInterrupt:
         code = 0
     sys.exit(code)

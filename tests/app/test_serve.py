@@ -7,6 +7,7 @@ import subprocess
 import sys
 import urllib.request
 
+import pytest
 from click.testing import CliRunner
 
 from kg.cli import cli
@@ -47,5 +48,7 @@ def test_kg_serve_serves_the_app_on_the_data_directory(tmp_path):
             assert response.status == 200 and b"<div id=\"root\">" in response.read()
     finally:
         app.stop()
+    with pytest.raises(OSError):  # stopping `kg serve` stopped the server: no orphan left listening
+        urllib.request.urlopen(app.url + "/_stcore/health", timeout=2)
     text = log.read_text()
     assert f"Paper KG on http://127.0.0.1:{port} (data: {data})" in text
