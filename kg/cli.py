@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "kg.commands.graph",
     "kg.commands.export",
     "kg.commands.search",
+    "kg.commands.serve",
 ]
 
 

@@ -1,0 +1,70 @@
+"""Fixtures for the app's tests: built data directories and AppTest runs on them.
+
+AppTest runs app.py in this process; the data directory reaches it through KG_DATA_DIR and the
+embedding model is replaced by the deterministic FakeEncoder (patched where the app loads it).
+The browser test (test_browser.py) uses the real model instead.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from unittest import mock
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from kg.encoders import FakeEncoder
+from tests.app.fixtures import REPO, make_app_data
+
+APP = str(REPO / "app.py")
+
+
+def fake_encoder(model: str | None = None, **kwargs: object) -> FakeEncoder:
+    return FakeEncoder()
+
+
+@pytest.fixture(scope="session")
+def built_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Default corpus + the hostile paper, built with the fake encoder (shared, copied per test)."""
+    root = tmp_path_factory.mktemp("app-data") / "data"
+    make_app_data(root, FakeEncoder())
+    return root
+
+
+@pytest.fixture
+def app_data(built_data: Path, tmp_path: Path) -> Path:
+    """A private copy of `built_data` (exports write the key registry into it)."""
+    root = tmp_path / "data"
+    shutil.copytree(built_data, root)
+    return root
+
+
+@pytest.fixture
+def run_app(monkeypatch: pytest.MonkeyPatch, app_data: Path) -> Iterator[Callable[..., AppTest]]:
+    """`run_app(**query_params)`: a first run of app.py over `app_data`, fake encoder in place."""
+    yield from _runner(monkeypatch, app_data)
+
+
+def _runner(monkeypatch: pytest.MonkeyPatch, root: Path) -> Iterator[Callable[..., AppTest]]:
+    monkeypatch.setenv("KG_DATA_DIR", str(root))
+    st.cache_resource.clear()
+    with mock.patch("kg.encoders.load_encoder", side_effect=fake_encoder):
+        def run(**params: str) -> AppTest:
+            at = AppTest.from_file(APP, default_timeout=60)
+            for key, value in params.items():
+                at.query_params[key] = value
+            return at.run()
+
+        yield run
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def run_unbuilt(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[..., AppTest]]:
+    """Like `run_app`, over a data directory with no build/ yet (the first start)."""
+    root = tmp_path / "fresh"
+    make_app_data(root, None, build=False)
+    yield from _runner(monkeypatch, root)
