@@ -239,8 +239,10 @@ def pagerank(graph: nx.DiGraph, alpha: float = 0.85, tol: float = 1e-10,
 
 # ---- persistence ---------------------------------------------------------------------------------
 def graph_inputs_digest(store: Store) -> str:
-    """What a persisted graph was built from: the snapshot files, lineage.csv and the format."""
-    paths = [store.papers_path, store.systems_path, store.edges_path, store.lineage_path]
+    """What a persisted graph was built from: the snapshot files, lineage.csv, the search index
+    (its `similar_to` edges) and the format."""
+    paths = [store.papers_path, store.systems_path, store.edges_path, store.lineage_path,
+             store.search_manifest_path]
     return f"{GRAPH_FORMAT}:{digest_files(paths)}"
 
 

@@ -131,7 +131,7 @@ def index_dir(store: Store) -> Path:
 
 
 def manifest_path(store: Store) -> Path:
-    return index_dir(store) / "manifest.json"
+    return store.search_manifest_path
 
 
 def read_manifest(store: Store) -> Manifest | None:

@@ -86,6 +86,11 @@ class Store:
         return self.root / "build"
 
     @property
+    def search_manifest_path(self) -> Path:
+        """The search index's manifest: rebuilt indexes change it, and with it the graph's inputs."""
+        return self.build_dir / "search" / "manifest.json"
+
+    @property
     def cache_dir(self) -> Path:
         return self.root / "cache"
 

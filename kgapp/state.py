@@ -192,7 +192,11 @@ def table(rows: list[dict[str, str]], empty: str, hide: tuple[str, ...] = ("id",
         st.caption(empty)
         return
     frame = pd.DataFrame(rows).drop(columns=[c for c in hide if c in rows[0]])
-    st.dataframe(frame, hide_index=True, height="content" if len(rows) <= 15 else "auto")
+    if len(rows) <= 30:  # a static table: always drawn, wraps long text, prints well
+        literal = frame.map(lambda v: esc_md(v) if isinstance(v, str) else v)  # cells render Markdown
+        st.table(literal.set_index(literal.columns[0]))
+    else:
+        st.dataframe(frame, hide_index=True)
 
 
 def export_widget(records: list[Record], key: str) -> None:

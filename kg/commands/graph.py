@@ -17,7 +17,6 @@ from kg.graph import (
     GraphPath,
     Neighbor,
     TreeNode,
-    build_from_store,
     find_path,
     lineage_ids,
     lineage_tree,
@@ -28,6 +27,7 @@ from kg.graph import (
     resolve_node,
     save_graph,
 )
+from kg.pipeline import build_full_graph
 from kg.store import Store, write_text
 
 
@@ -208,14 +208,20 @@ def build_command(store: Store, as_json: bool) -> None:
     Example: kg graph build
     """
     report = BuildReport()
-    graph = build_from_store(store, report=report)
+    graph = build_full_graph(store, report=report)
     save_graph(store, graph)
-    data = {"nodes": report.nodes, "edges": report.edges, "seconds": round(report.seconds, 3),
-            "unresolved_rows": [r.row for r in report.unresolved],
-            "extracted_dropped": len(report.dropped)}
     if as_json:
-        _echo_json(data)
+        _echo_json(graph_report_data(report))
         return
+    echo_graph_report(graph, report)
+
+
+def graph_report_data(report: BuildReport) -> dict[str, Any]:
+    return {"nodes": report.nodes, "edges": report.edges, "seconds": round(report.seconds, 3),
+            "unresolved_rows": [r.row for r in report.unresolved], "extracted_dropped": len(report.dropped)}
+
+
+def echo_graph_report(graph: nx.MultiDiGraph, report: BuildReport) -> None:
     click.echo(f"built graph in {report.seconds:.2f} s: {graph.number_of_nodes()} nodes, "
                f"{graph.number_of_edges()} edges")
     click.echo("  nodes: " + ", ".join(f"{k} {v}" for k, v in sorted(report.nodes.items())))

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import click
 
+from kg.commands.graph import echo_graph_report, graph_report_data
 from kg.corpus import Corpus
 from kg.documents import Filters
 from kg.errors import BadInputError
 from kg.evaluate import evaluate, load_queries, queries_path
 from kg.index import Manifest, index_dir
-from kg.search import DEFAULT_MODE, MODES, Hit, build_search_index, load_searcher
+from kg.pipeline import build_all
+from kg.search import DEFAULT_MODE, MODES, Hit, load_searcher
 from kg.store import Store
 
 MODEL_HELP = ("Embedding model: a sentence-transformers name or a local path (env KG_MODEL; default: the "
@@ -34,19 +36,24 @@ def _load_corpus(store: Store) -> Corpus:
 @click.option("--json", "as_json", is_flag=True, help="Print the index manifest as JSON.")
 @click.pass_obj
 def build_command(store: Store, model: str | None, force: bool, as_json: bool) -> None:
-    """Build the search index from the corpus snapshot (offline; a stale index is rebuilt).
+    """Build the search index and the knowledge graph from the corpus snapshot (offline).
+
+    A stale index is rebuilt; the graph gets `similar_to` edges from the index.
 
     Sentence vectors are cached by text, so after adding a paper only its sentences are embedded.
 
     Example: kg build
     """
     started = time.perf_counter()
-    manifest, rebuilt = build_search_index(store, corpus=_load_corpus(store), model=model, force=force,
-                                           progress=sys.stderr.isatty())
+    _load_corpus(store)
+    result = build_all(store, model=model, force=force, progress=sys.stderr.isatty())
     if as_json:
-        click.echo(json.dumps({"rebuilt": rebuilt, **manifest.to_dict()}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"rebuilt": result.index_rebuilt, **result.manifest.to_dict(),
+                               "graph": graph_report_data(result.report)}, ensure_ascii=False, indent=2))
         return
-    click.echo(render_manifest(manifest, rebuilt, time.perf_counter() - started, index_dir(store)))
+    seconds = time.perf_counter() - started - result.report.seconds
+    click.echo(render_manifest(result.manifest, result.index_rebuilt, seconds, index_dir(store)))
+    echo_graph_report(result.graph, result.report)
 
 
 def render_manifest(manifest: Manifest, rebuilt: bool, seconds: float, where: Path) -> str:

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from kg.corpus import Corpus
 from kg.encoders import Encoder
 from kg.errors import StaleIndexError
-from kg.graph import GRAPH_FILE, build_from_store, save_graph
+from kg.graph import GRAPH_FILE, save_graph
 from kg.index import manifest_path, read_manifest
+from kg.pipeline import build_full_graph
 from kg.search import build_search_index
 from kg.store import Store
 
@@ -58,7 +59,7 @@ def plan_build(store: Store, load_encoder: Callable[[], Encoder]) -> list[BuildS
         build_search_index(store, state["encoder"], corpus=state["corpus"], force=True)  # type: ignore[arg-type]
 
     def graph() -> None:
-        save_graph(store, build_from_store(store, state["corpus"]))  # type: ignore[arg-type]
+        save_graph(store, build_full_graph(store, state["corpus"]))  # type: ignore[arg-type]
 
     return [BuildStep("Reading the corpus snapshot", load_corpus),
             BuildStep("Loading the embedding model", load_model),

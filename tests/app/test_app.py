@@ -31,8 +31,14 @@ def texts(at, kind: str) -> list[str]:
     return [str(e.value) for e in at.get(kind)]
 
 
+def shown(value):
+    """What a static table's cell displays: its Markdown escapes resolved."""
+    return re.sub(r"\\(.)", r"\1", value) if isinstance(value, str) else value
+
+
 def frames(at) -> list[pd.DataFrame]:
-    return [e.value for e in at.dataframe]
+    """The tables a page shows, in order: small ones are static tables (first column as index)."""
+    return [e.value.reset_index().map(shown) for e in at.table] + [e.value for e in at.dataframe]
 
 
 def dot(at) -> str:
