@@ -8,14 +8,14 @@ from pathlib import Path
 import click
 
 from kg.commands.corpus import load_corpus
+from kg.corpus import Corpus
 from kg.export import FORMATS, build_export
 from kg.export.select import lineage_family_ids, select_records
+from kg.search import load_searcher
 from kg.store import Store, write_text
 
-# HOOK for selections other modules make: add the option and pass its ids on through
-# `select_records(..., ids=...)`, as --lineage does with kg.graph's family. Still to wire:
-#   --query TEXT     the ids of kg.search's hits for TEXT
-# select_records checks every id against the corpus and unions them with the other selectors.
+# Selections other modules make (--lineage: kg.graph's family; --query: kg.search's hits) reach
+# `select_records(..., ids=...)`, which checks every id and unions them with the other selectors.
 
 
 @click.command("export")
@@ -31,6 +31,10 @@ from kg.store import Store, write_text
               help="A record's lineage family: it, its ancestors and descendants (repeatable).")
 @click.option("--depth", type=click.IntRange(min=1), default=None,
               help="Generations for --lineage (default: all).")
+@click.option("--query", "queries", multiple=True,
+              help="The top hits of a semantic search for this text (repeatable; needs `kg build`).")
+@click.option("-k", "--top", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="How many hits of each --query to take.")
 @click.option("--all", "everything", is_flag=True, help="Every paper and model release the lists name.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file (atomically) instead of standard output.")
@@ -38,8 +42,9 @@ from kg.store import Store, write_text
               help="Print a JSON summary (keys by id, left out, new keys; the text itself without --out).")
 @click.pass_obj
 def export_command(store: Store, names: tuple[str, ...], fmt: str, style: str | None,
-                   topics: tuple[str, ...], families: tuple[str, ...], depth: int | None, everything: bool,
-                   out: Path | None, as_json: bool) -> None:
+                   topics: tuple[str, ...], families: tuple[str, ...], depth: int | None,
+                   queries: tuple[str, ...], k: int, everything: bool, out: Path | None,
+                   as_json: bool) -> None:
     """Export a bibliography of named papers (ids, short names, titles), topics, lineage families or all.
 
     Citation keys are stable: once given, a key is kept in data/corpus/bibkeys.json and never
@@ -47,9 +52,10 @@ def export_command(store: Store, names: tuple[str, ...], fmt: str, style: str | 
     (listed on standard error).
 
     Example: kg export --format bibtex --lineage SDXL --out sdxl.bib
+    Example: kg export --format ris --query "which papers accelerate sampling?" -k 5
     """
     corpus = load_corpus(store)
-    ids = lineage_family_ids(store, corpus, families, depth)  # HOOK: --query ids join here
+    ids = lineage_family_ids(store, corpus, families, depth) + search_hit_ids(store, corpus, queries, k)
     records = select_records(corpus, names=names, topics=topics, everything=everything, ids=ids)
     result = build_export(records, fmt, style=style, store=store)
     if out is not None:
@@ -69,3 +75,12 @@ def export_command(store: Store, names: tuple[str, ...], fmt: str, style: str | 
 
 
 commands = [export_command]
+
+
+def search_hit_ids(store: Store, corpus: Corpus, queries: tuple[str, ...], k: int) -> list[str]:
+    """The ids of the top `k` hits of each query (the default search mode)."""
+    if not queries:
+        return []
+    searcher = load_searcher(store, corpus=corpus)
+    return [hit.id for query in queries for hit in searcher.search(query, k=k)]
+

@@ -84,3 +84,13 @@ def test_cli_search_similar_and_eval(built):
     assert res.exit_code == 0 and "Consistency" in res.output
     res = CliRunner().invoke(cli, ["--data-dir", str(built.root), "search", "扩散模型 autoregressive 自回归"])
     assert res.exit_code == 0 and "Traceback" not in res.output
+
+
+def test_export_takes_a_search_query_as_its_selection(built):
+    res = CliRunner().invoke(cli, ["--data-dir", str(built.root), "export", "--format", "bibtex", "--json",
+                                   "--query", "which papers accelerate sampling?", "-k", "3"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    top3 = [hit.id for hit in load_searcher(built).search("which papers accelerate sampling?", k=3)]
+    assert sorted(summary["keys"]) == sorted(top3)
+    assert summary["text"].count("@") == 3
