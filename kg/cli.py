@@ -13,19 +13,31 @@ from kg import __version__
 from kg.errors import KGError
 from kg.store import Store
 
-# Each module defines `commands`: a list of click commands to register on the group.
-COMMAND_MODULES = [
-    "kg.commands.corpus",
-    "kg.commands.fetch",
-    "kg.commands.graph",
-    "kg.commands.export",
-    "kg.commands.search",
-    "kg.commands.serve",
-]
+# Each command's module (which defines `commands`, a list of click commands). A module is imported
+# only when one of its commands runs, so `kg show` does not pay for faiss, torch or streamlit.
+COMMANDS = {
+    "ingest": "kg.commands.corpus", "show": "kg.commands.corpus", "list": "kg.commands.corpus",
+    "fetch": "kg.commands.fetch",
+    "build": "kg.commands.search", "search": "kg.commands.search", "similar": "kg.commands.search",
+    "eval": "kg.commands.search",
+    "lineage": "kg.commands.graph", "path": "kg.commands.graph", "neighbors": "kg.commands.graph",
+    "graph": "kg.commands.graph",
+    "export": "kg.commands.export",
+    "serve": "kg.commands.serve",
+}
 
 
 class KGGroup(click.Group):
-    """A group whose commands report `KGError` as one line and exit with its code (2)."""
+    """A group that loads its commands lazily and reports `KGError` as one line, exit status 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        module = COMMANDS.get(name)
+        if module is None:
+            return None
+        return next((c for c in importlib.import_module(module).commands if c.name == name), None)
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
@@ -49,16 +61,6 @@ def cli(ctx: click.Context, data_dir: str | None, verbose: int) -> None:
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = Store.at(data_dir)
-
-
-def _register() -> None:
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(name)
-        for command in module.commands:
-            cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:

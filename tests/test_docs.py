@@ -33,11 +33,23 @@ def test_ci_runs_the_readme_test_command_verbatim():
 
 def all_commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
     found = {}
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, f"`kg {prefix}{name}` is listed but does not load"
         found[prefix + name] = command
         if isinstance(command, click.Group):
             found.update(all_commands(command, prefix + name + " "))
     return found
+
+
+def test_every_command_module_command_is_reachable():
+    import importlib
+
+    from kg.cli import COMMANDS
+    for module in set(COMMANDS.values()):
+        for command in importlib.import_module(module).commands:
+            assert COMMANDS.get(command.name) == module, f"{module}:{command.name} is not in kg.cli.COMMANDS"
 
 
 def test_every_command_has_help_with_an_example_and_is_in_the_readme():

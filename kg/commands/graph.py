@@ -27,7 +27,6 @@ from kg.graph import (
     resolve_node,
     save_graph,
 )
-from kg.pipeline import build_full_graph
 from kg.store import Store, write_text
 
 
@@ -207,6 +206,8 @@ def build_command(store: Store, as_json: bool) -> None:
 
     Example: kg graph build
     """
+    from kg.pipeline import build_full_graph  # loads the search index's modules: only here
+
     report = BuildReport()
     graph = build_full_graph(store, report=report)
     save_graph(store, graph)
