@@ -16,7 +16,7 @@ from kg.errors import BadInputError
 from kg.ids import ArxivId, parse_arxiv_id
 from kg.known import FETCHED_PREFIXES, Known, bibliographic_copy, load_known
 from kg.markdown import parse_list_date
-from kg.mentions import MentionMatcher, sentence_around
+from kg.mentions import NameMatcher, sentence_around
 from kg.model import Listing, Mention, Note, Paper, System
 from kg.readinglist import MAX_LIST_BYTES, NoteLink, ParsedList, parse_reading_list
 from kg.report import IngestReport
@@ -152,7 +152,7 @@ def _record_linked_mention(file: str, linked: NoteLink, raw: str, owner: str | N
 
 def _extract_mentions(known: Known, parsed: list[ParsedList], owners: dict[str, list[str | None]],
                       acc: _Accumulator) -> None:
-    matcher = MentionMatcher([*known.papers.values(), *known.systems.values()])
+    matcher = NameMatcher([*known.papers.values(), *known.systems.values()])
     for plist in parsed:
         for entry, owner in zip(plist.entries, owners[plist.file], strict=True):
             for note in entry.notes:
@@ -161,7 +161,7 @@ def _extract_mentions(known: Known, parsed: list[ParsedList], owners: dict[str, 
             _scan(matcher, prose.text, plist.file, prose.line, None, acc)
 
 
-def _scan(matcher: MentionMatcher, text: str, file: str, line: int, owner: str | None,
+def _scan(matcher: NameMatcher, text: str, file: str, line: int, owner: str | None,
           acc: _Accumulator) -> None:
     for found in matcher.find(text):
         if found.record_id == owner:
@@ -170,7 +170,7 @@ def _scan(matcher: MentionMatcher, text: str, file: str, line: int, owner: str |
         if any(m.file == file and m.line == line for m in bucket[-3:]):
             continue  # one mention a line: "Stable Diffusion (LDM, 2022)" names it once
         if len(bucket) < MAX_MENTIONS_PER_RECORD:
-            bucket.append(Mention(file, line, found.alias, sentence_around(text, found.start, found.end),
+            bucket.append(Mention(file, line, found.name, sentence_around(text, found.start, found.end),
                                   by=owner))
 
 

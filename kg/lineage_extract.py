@@ -20,21 +20,14 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from kg.mentions import GENERIC_NAMES, Hit, NameMatcher, name_pattern  # noqa: F401 - re-exported
 from kg.model import Edge, Paper, System
-from kg.text import clean_text, compact_key, squash_spaces
+from kg.text import clean_text, squash_spaces
 
 log = logging.getLogger(__name__)
 
 Record = Paper | System
 
-# Generic words that some record carries as an alias ("GAN", "VAE"): never evidence of anything.
-GENERIC_NAMES = {"gan", "gans", "vae", "vaes", "aes", "sde", "sdes", "cfg", "diffusionmodels",
-                 "autoencodersaes", "diffusionmodels2015"}
-_BOUNDARY_L = r"(?<![A-Za-z0-9_\-])"
-# not followed by a version ("DALL-E" is not "DALL-E 2", "SD 2" not "SD 2.5"); a year may follow
-_BOUNDARY_R = r"(?![A-Za-z0-9_\-])(?!\s?\d{1,2}(?!\d))(?!\.\d)"
-_WORD_START = re.compile(r"(?<![A-Za-z0-9_\-])\S")
-_PLAIN_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+")
 _MD_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^)\s]*\)")
 _URL = re.compile(r"https?://\S+")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+(?=[^a-z\s])|(?<=[。！？])(?=\S)")
@@ -66,82 +59,6 @@ _STOP = re.compile(
     r"|\b(?:by|with|while|which|that|to|for|using|but|whereas|than|instead|rather|unlike|compared"
     r"|over|versus|vs)\b", re.IGNORECASE)
 MAX_SPAN = 90
-MAX_HEAD_WORDS, MAX_HEAD_CHARS = 3, 30  # a title's part before ":" is a name when this short
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A record's name found in a text, at [start, end)."""
-
-    record_id: str
-    name: str
-    start: int
-    end: int
-
-
-def name_pattern(name: str) -> str:
-    """The regex for one name: whole word, not followed by a version number, spaces optional
-    ("SD v1.5" = "SDv1.5"), a middle dot or a hyphen ("DALL·E 2" = "DALL-E 2"), plural "s" for
-    acronyms ("LDMs"); case-insensitive only for coined tokens ("PIXART-α" = "PixArt-α",
-    "controlNet" = "ControlNet"), never for plain words or acronyms ("GLIDE" is not "glide")."""
-    body = r"\s?".join(re.escape(part) for part in name.split()).replace("·", "[·-]")  # DALL·E = DALL-E
-    if name[-1].isupper():
-        body += "s?"
-    coined = " " not in name and len(name) >= 4 and not _PLAIN_WORD.fullmatch(name)
-    return _BOUNDARY_L + (f"(?i:{body})" if coined else body) + _BOUNDARY_R
-
-
-class NameMatcher:
-    """Finds the records a text names, by alias, system name or title; longest name first.
-
-    A name two records share is skipped (never guessed); generic aliases ("GAN") are ignored.
-    """
-
-    def __init__(self, records: Iterable[Record]):
-        owners: dict[str, set[str]] = {}
-        names: dict[str, str] = {}
-        for record in records:
-            for name in _names_of(record):
-                key = compact_key(name)
-                if len(key) < 2 or key in GENERIC_NAMES or key.isdigit():
-                    continue
-                owners.setdefault(key, set()).add(record.id)
-                names.setdefault(name, key)
-        self.owner = {key: next(iter(ids)) for key, ids in owners.items() if len(ids) == 1}
-        usable = sorted((n for n, k in names.items() if k in self.owner), key=lambda n: (-len(n), n))
-        # One alternation per first letter: tried only where a word starts with that letter.
-        groups: dict[str, list[str]] = {}
-        for name in usable:
-            groups.setdefault(name[0].lower(), []).append(name_pattern(name))
-        self.patterns = {first: re.compile("|".join(rx)) for first, rx in groups.items()}
-
-    def find(self, text: str) -> list[Hit]:
-        """The records `text` names, left to right, never two overlapping."""
-        hits: list[Hit] = []
-        pos = 0
-        for start in _WORD_START.finditer(text):
-            i = start.start()
-            pattern = self.patterns.get(text[i].lower())
-            m = pattern.match(text, i) if pattern is not None and i >= pos else None
-            if m is None:
-                continue
-            key = compact_key(m.group(0))
-            rid = self.owner.get(key) or self.owner.get(key[:-1] if key.endswith("s") else "")
-            if rid:
-                hits.append(Hit(rid, m.group(0), m.start(), m.end()))
-                pos = m.end()
-        return hits
-
-
-def _names_of(record: Record) -> list[str]:
-    """Aliases, the title, a system's name, and a title's short head ("LLaMA" of "LLaMA: Open and …")."""
-    names = [*record.aliases, record.title]
-    if isinstance(record, System):
-        names.append(record.name)
-    head = record.title.split(":", 1)[0].strip() if ":" in record.title else ""
-    if head and len(head) <= MAX_HEAD_CHARS and len(head.split()) <= MAX_HEAD_WORDS:
-        names.append(head)
-    return [clean_text(n).strip() for n in names if n and n.strip()]
 
 
 # ---- sentences -----------------------------------------------------------------------------------

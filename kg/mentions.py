@@ -1,4 +1,11 @@
-"""Mention extraction: which known papers and systems a piece of text names, by alias or title."""
+"""Names of known papers and systems in text: one matcher for ingest's mentions and the graph's
+extraction, and the sentence around a match.
+
+A name matches as a whole word, longest first, never followed by a version number ("SD 2" is not
+"SD 2.1"); spaces are optional ("SD v1.5" = "SDv1.5"); acronyms take a plural "s" ("LDMs"); coined
+tokens match in any case ("controlNet" = "ControlNet"), plain words and acronyms only as written
+("GLIDE" is not "glide"). A name two records share is skipped: never guessed.
+"""
 
 from __future__ import annotations
 
@@ -7,51 +14,95 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kg.model import Paper, System
+from kg.text import clean_text, compact_key
 
+Record = Paper | System
+
+# Generic words that some record carries as an alias ("GAN", "VAE"): never evidence of anything.
+GENERIC_NAMES = {"gan", "gans", "vae", "vaes", "aes", "sde", "sdes", "cfg", "diffusionmodels",
+                 "autoencodersaes", "diffusionmodels2015"}
+_BOUNDARY_L = r"(?<![A-Za-z0-9_\-])"
+# not followed by a version ("DALL-E" is not "DALL-E 2", "SD 2" not "SD 2.5"); a year may follow
+_BOUNDARY_R = r"(?![A-Za-z0-9_\-])(?!\s?\d{1,2}(?!\d))(?!\.\d)"
+_WORD_START = re.compile(r"(?<![A-Za-z0-9_\-])\S")
+_PLAIN_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+")
+MAX_HEAD_WORDS, MAX_HEAD_CHARS = 3, 30  # a title's part before ":" is a name when this short
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
-MIN_ALIAS_LEN = 2
 
 
 @dataclass(frozen=True)
-class Found:
+class Hit:
+    """A record's name found in a text, at [start, end)."""
+
     record_id: str
-    alias: str
+    name: str
     start: int
     end: int
 
 
-class MentionMatcher:
-    """Finds names of records in text: longest names first, case-sensitive, whole words only.
+def name_pattern(name: str) -> str:
+    """The regex for one name: whole word, not followed by a version number, spaces optional
+    ("SD v1.5" = "SDv1.5"), a middle dot or a hyphen ("DALL·E 2" = "DALL-E 2"), plural "s" for
+    acronyms ("LDMs"); case-insensitive only for coined tokens ("PIXART-α" = "PixArt-α",
+    "controlNet" = "ControlNet"), never for plain words or acronyms ("GLIDE" is not "glide")."""
+    body = r"\s?".join(re.escape(part) for part in name.split()).replace("·", "[·-]")  # DALL·E = DALL-E
+    if name[-1].isupper():
+        body += "s?"
+    coined = " " not in name and len(name) >= 4 and not _PLAIN_WORD.fullmatch(name)
+    return _BOUNDARY_L + (f"(?i:{body})" if coined else body) + _BOUNDARY_R
 
-    Case-sensitivity keeps "GAN" from matching "gan" inside words and lets acronyms stay precise;
-    a plural "s" is allowed ("LDMs", "GANs"). A name shared by several records is skipped.
+
+class NameMatcher:
+    """Finds the records a text names, by alias, system name or title; longest name first.
+
+    A name two records share is skipped (never guessed); generic aliases ("GAN") are ignored.
     """
 
-    def __init__(self, records: Iterable[Paper | System]):
+    def __init__(self, records: Iterable[Record]):
         owners: dict[str, set[str]] = {}
+        names: dict[str, str] = {}
         for record in records:
-            names = [*record.aliases, record.title] if isinstance(record, Paper) else [record.name,
-                                                                                         *record.aliases]
-            for name in names:
-                name = name.strip()
-                if len(name) >= MIN_ALIAS_LEN and not name.isdigit():
-                    owners.setdefault(name, set()).add(record.id)
-        self.owner = {name: next(iter(ids)) for name, ids in owners.items() if len(ids) == 1}
-        ordered = sorted(self.owner, key=lambda n: (-len(n), n))
-        alternatives = "|".join(rf"(?<![A-Za-z0-9_-]){re.escape(n)}(?:s)?(?![A-Za-z0-9_])" for n in ordered)
-        self.pattern = re.compile(alternatives) if ordered else None
+            for name in _names_of(record):
+                key = compact_key(name)
+                if len(key) < 2 or key in GENERIC_NAMES or key.isdigit():
+                    continue
+                owners.setdefault(key, set()).add(record.id)
+                names.setdefault(name, key)
+        self.owner = {key: next(iter(ids)) for key, ids in owners.items() if len(ids) == 1}
+        usable = sorted((n for n, k in names.items() if k in self.owner), key=lambda n: (-len(n), n))
+        # One alternation per first letter: tried only where a word starts with that letter.
+        groups: dict[str, list[str]] = {}
+        for name in usable:
+            groups.setdefault(name[0].lower(), []).append(name_pattern(name))
+        self.patterns = {first: re.compile("|".join(rx)) for first, rx in groups.items()}
 
-    def find(self, text: str) -> list[Found]:
-        if self.pattern is None or not text:
-            return []
-        found = []
-        for m in self.pattern.finditer(text):
-            name = m.group(0)
-            if name not in self.owner and name.endswith("s"):
-                name = name[:-1]
-            if name in self.owner:
-                found.append(Found(self.owner[name], name, m.start(), m.end()))
-        return found
+    def find(self, text: str) -> list[Hit]:
+        """The records `text` names, left to right, never two overlapping."""
+        hits: list[Hit] = []
+        pos = 0
+        for start in _WORD_START.finditer(text):
+            i = start.start()
+            pattern = self.patterns.get(text[i].lower())
+            m = pattern.match(text, i) if pattern is not None and i >= pos else None
+            if m is None:
+                continue
+            key = compact_key(m.group(0))
+            rid = self.owner.get(key) or self.owner.get(key[:-1] if key.endswith("s") else "")
+            if rid:
+                hits.append(Hit(rid, m.group(0), m.start(), m.end()))
+                pos = m.end()
+        return hits
+
+
+def _names_of(record: Record) -> list[str]:
+    """Aliases, the title, a system's name, and a title's short head ("LLaMA" of "LLaMA: Open and …")."""
+    names = [*record.aliases, record.title]
+    if isinstance(record, System):
+        names.append(record.name)
+    head = record.title.split(":", 1)[0].strip() if ":" in record.title else ""
+    if head and len(head) <= MAX_HEAD_CHARS and len(head.split()) <= MAX_HEAD_WORDS:
+        names.append(head)
+    return [clean_text(n).strip() for n in names if n and n.strip()]
 
 
 def sentence_around(text: str, start: int, end: int, max_len: int = 400) -> str:
