@@ -88,6 +88,13 @@ class Corpus:
         store = store or Store.at()
         return cls(store.load_papers(), store.load_systems(), store.load_edges())
 
+    @classmethod
+    def require(cls, store: Store) -> Corpus:
+        """The snapshot, or a clear error saying how to make one (for commands that need a corpus)."""
+        if not store.papers_path.exists():
+            raise BadInputError("no corpus snapshot yet: run `kg ingest` first", str(store.papers_path))
+        return cls.load(store)
+
     # ---- access ------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.papers) + len(self.systems)

@@ -7,7 +7,7 @@ Lineage edges point from child to parent ("SDXL extends LDM": SDXL -> LDM), so `
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 import networkx as nx
@@ -24,7 +24,6 @@ KIND_COST = {"lineage": 1.0, "described_in": 1.0, "cites": 1.5, "similar_to": 2.
              "authored_by": 3.0, "listed_under": 3.0}
 SUPPORT_COST = {"stated": 1.0, "extracted": 1.2, "named": 1.3, "placement": 1.6}
 EDGE_FIELDS = ("relation", "evidence", "evidence_ref", "provenance", "support", "score", "comment")
-HOP_FIELDS = ("relation", "evidence", "evidence_ref", "provenance", "support", "score")
 Direction = Literal["up", "down", "both"]
 
 
@@ -166,9 +165,26 @@ def _order(graph: nx.MultiDiGraph, node: str) -> tuple[Any, ...]:
     return (attrs.get("date") or "9999", str(attrs.get("label", node)).lower(), node)
 
 
+@dataclass(kw_only=True)
+class EdgeExplanation:
+    """What explains an edge: its relation, the words that support it and where, its source."""
+
+    relation: str | None = None
+    evidence: str | None = None
+    evidence_ref: str | None = None
+    provenance: str | None = None
+    support: str | None = None
+    score: float | None = None
+
+
+def explanation(attrs: dict[str, Any]) -> dict[str, Any]:
+    """An edge's attributes as `EdgeExplanation` keyword arguments."""
+    return {f.name: attrs.get(f.name) for f in fields(EdgeExplanation)}
+
+
 # ---- paths -----------------------------------------------------------------------------------------
 @dataclass
-class Hop:
+class Hop(EdgeExplanation):
     """One step of a path, walked from `start` to `end`; the edge itself runs `source` -> `target`."""
 
     start: str
@@ -176,12 +192,6 @@ class Hop:
     source: str
     target: str
     kind: str
-    relation: str | None = None
-    evidence: str | None = None
-    evidence_ref: str | None = None
-    provenance: str | None = None
-    support: str | None = None
-    score: float | None = None
 
 
 @dataclass
@@ -244,13 +254,13 @@ def _graph_path(graph: nx.MultiDiGraph, view: nx.DiGraph, order: list[str], via:
     for a, b in zip(order, order[1:], strict=False):
         source, target = (a, b) if view.has_edge(a, b) else (b, a)
         attrs = view[source][target]["attrs"]
-        hops.append(Hop(a, b, source, target, attrs["kind"], **{k: attrs.get(k) for k in HOP_FIELDS}))
+        hops.append(Hop(a, b, source, target, attrs["kind"], **explanation(attrs)))
     return GraphPath(order[0], order[-1], via, direction, hops, {n: node_info(graph, n) for n in order})
 
 
 # ---- neighbourhood -----------------------------------------------------------------------------
 @dataclass
-class Neighbor:
+class Neighbor(EdgeExplanation):
     """A node joined to the queried one by an edge of `kind`: `out` when the edge leaves the queried
     node (it cites / derives from / mentions the neighbour), `in` when it arrives."""
 
@@ -260,12 +270,6 @@ class Neighbor:
     year: int | None
     kind: str
     direction: str
-    relation: str | None = None
-    evidence: str | None = None
-    evidence_ref: str | None = None
-    provenance: str | None = None
-    support: str | None = None
-    score: float | None = None
 
 
 def neighbors(graph: nx.MultiDiGraph, node: str, kinds: tuple[str, ...] | None = None) -> list[Neighbor]:
@@ -284,7 +288,7 @@ def neighbors(graph: nx.MultiDiGraph, node: str, kinds: tuple[str, ...] | None =
             other = v if direction == "out" else u
             info = node_info(graph, other)
             row = Neighbor(other, info["label"], info["kind"], info["year"], attrs["kind"], direction,
-                           **{k: attrs.get(k) for k in HOP_FIELDS})
+                           **explanation(attrs))
             # authors in their order on the paper; anything else oldest first
             key = (rank[row.kind], direction != "out", attrs.get("position", 0), *_order(graph, other))
             rows.append((key, row))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from kg.mentions import GENERIC_NAMES, Hit, NameMatcher, name_pattern  # noqa: F401 - re-exported
+from kg.mentions import GENERIC_NAMES, Hit, NameMatcher, name_pattern, split_sentences  # noqa: F401
 from kg.model import Edge, Paper, System
 from kg.text import clean_text, squash_spaces
 
@@ -30,7 +30,6 @@ Record = Paper | System
 
 _MD_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^)\s]*\)")
 _URL = re.compile(r"https?://\S+")
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+(?=[^a-z\s])|(?<=[。！？])(?=\S)")
 
 # (relation, trigger). A trigger with a `span` group names where the parents stand; otherwise the
 # span runs from the trigger's end to the first stop. "accelerates" becomes distilled_from when the
@@ -67,11 +66,6 @@ def plain_text(text: str) -> str:
     text = _MD_LINK.sub(lambda m: m.group(1), clean_text(text))
     text = _URL.sub("", text).replace("**", "").replace("`", "")
     return squash_spaces(text)
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a plain text ("SDv1.2" and "2022.12" keep their dots)."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
 def _span(sentence: str, m: re.Match[str]) -> tuple[int, int]:

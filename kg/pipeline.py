@@ -6,7 +6,6 @@ Both `kg build` and the app's first start run these steps; each writes atomicall
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import networkx as nx
@@ -54,15 +53,11 @@ def build_full_graph(store: Store, corpus: Corpus | None = None,
 
 
 def build_all(store: Store, *, encoder: Encoder | None = None, model: str | None = None,
-              force: bool = False, progress: bool = False,
-              on_step: Callable[[str], None] | None = None) -> BuildResult:
+              force: bool = False, progress: bool = False) -> BuildResult:
     """Build (or bring up to date) the search index, then build and save the graph."""
-    step = on_step or (lambda label: None)
-    corpus = Corpus.load(store)
-    step("Embedding the papers and building the search index")
+    corpus = Corpus.require(store)
     manifest, rebuilt = build_search_index(store, encoder, corpus=corpus, model=model, force=force,
                                            progress=progress)
-    step("Building the knowledge graph")
     report = BuildReport()
     graph = build_full_graph(store, corpus, report)
     save_graph(store, graph)

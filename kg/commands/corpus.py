@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from kg.corpus import Corpus, filter_records, parse_year_range
-from kg.errors import BadInputError
 from kg.graph import load_or_build_graph, record_context
 from kg.ingest import ingest
 from kg.readinglist import MAX_LIST_BYTES
@@ -55,7 +54,7 @@ def show_command(store: Store, name: str, as_json: bool) -> None:
 
     Example: kg show LDM
     """
-    corpus = load_corpus(store)
+    corpus = Corpus.require(store)
     record = corpus.get(corpus.resolve(name))
     context = record_context(load_or_build_graph(store, corpus), record.id)
     if as_json:
@@ -78,20 +77,13 @@ def list_command(store: Store, topic: str | None, year: str | None, status: str 
 
     Example: kg list --topic "Stable Diffusion" --year 2022:2024
     """
-    records = filter_records(load_corpus(store), topic=topic, years=parse_year_range(year),
+    records = filter_records(Corpus.require(store), topic=topic, years=parse_year_range(year),
                              status=status, kind=kind)
     if as_json:
         for record in records:
             click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
     else:
         click.echo(render_record_table(records))
-
-
-def load_corpus(store: Store) -> Corpus:
-    """The snapshot, or a clear error saying how to make one."""
-    if not store.papers_path.exists():
-        raise BadInputError("no corpus snapshot yet: run `kg ingest` first", str(store.papers_path))
-    return Corpus.load(store)
 
 
 commands = [ingest_command, show_command, list_command]

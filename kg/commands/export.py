@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from kg.commands.corpus import load_corpus
 from kg.corpus import Corpus
 from kg.export import FORMATS, build_export
 from kg.export.select import lineage_family_ids, select_records
@@ -53,7 +52,7 @@ def export_command(store: Store, names: tuple[str, ...], fmt: str, style: str | 
     Example: kg export --format bibtex --lineage SDXL --out sdxl.bib
     Example: kg export --format ris --query "which papers accelerate sampling?" -k 5
     """
-    corpus = load_corpus(store)
+    corpus = Corpus.require(store)
     ids = lineage_family_ids(store, corpus, families, depth) + search_hit_ids(store, corpus, queries, k)
     records = select_records(corpus, names=names, topics=topics, everything=everything, ids=ids)
     result = build_export(records, fmt, style=style, store=store)

@@ -31,7 +31,7 @@ from kg.store import Store, write_text
 
 
 def _load(store: Store) -> tuple[nx.MultiDiGraph, Corpus]:
-    corpus = Corpus.load(store)
+    corpus = Corpus.require(store)
     return load_or_build_graph(store, corpus), corpus
 
 

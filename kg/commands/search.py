@@ -12,7 +12,6 @@ import click
 from kg.commands.graph import echo_graph_report, graph_report_data
 from kg.corpus import Corpus
 from kg.documents import Filters
-from kg.errors import BadInputError
 from kg.evaluate import evaluate, load_queries, queries_path
 from kg.index import Manifest, index_dir
 from kg.pipeline import build_all
@@ -22,12 +21,6 @@ from kg.store import Store
 MODEL_HELP = ("Embedding model: a sentence-transformers name or a local path (env KG_MODEL; default: the "
               "index's model, else the bundled all-MiniLM-L6-v2).")
 LONG_QUERY_CHARS = 1000  # past this, say that the model reads only the beginning
-
-
-def _load_corpus(store: Store) -> Corpus:
-    if not store.papers_path.exists():
-        raise BadInputError("no corpus snapshot yet: run `kg ingest` first", str(store.papers_path))
-    return Corpus.load(store)
 
 
 @click.command("build")
@@ -45,7 +38,6 @@ def build_command(store: Store, model: str | None, force: bool, as_json: bool) -
     Example: kg build
     """
     started = time.perf_counter()
-    _load_corpus(store)
     result = build_all(store, model=model, force=force, progress=sys.stderr.isatty())
     if as_json:
         click.echo(json.dumps({"rebuilt": result.index_rebuilt, **result.manifest.to_dict(),
@@ -87,7 +79,7 @@ def search_command(store: Store, query: str, k: int, mode: str, year: str | None
     Example: kg search "which papers accelerate sampling?" -k 5 --year 2022:2024
     """
     filters = Filters.from_options(year, topic, category)
-    searcher = load_searcher(store, corpus=_load_corpus(store), model=model)
+    searcher = load_searcher(store, corpus=Corpus.require(store), model=model)
     hits = searcher.search(query, k=k, mode=mode, filters=filters)
     if as_json:
         click.echo(json.dumps({"query": query, "mode": mode, "k": k, "model": searcher.model,
@@ -146,7 +138,7 @@ def similar_command(store: Store, name: str, k: int, as_json: bool, model: str |
 
     Example: kg similar DDIM -k 5
     """
-    corpus = _load_corpus(store)
+    corpus = Corpus.require(store)
     record_id = corpus.resolve(name)
     searcher = load_searcher(store, corpus=corpus, model=model)
     hits = searcher.similar(record_id, k=k)
@@ -171,7 +163,7 @@ def eval_command(store: Store, path: Path | None, as_json: bool, model: str | No
     """
     path = path or queries_path(store)
     queries = load_queries(path)
-    searcher = load_searcher(store, corpus=_load_corpus(store), model=model)
+    searcher = load_searcher(store, corpus=Corpus.require(store), model=model)
     report = evaluate(searcher, queries, path=str(path))
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
