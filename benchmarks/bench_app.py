@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import RESULTS, save_results, time_runs  # noqa: E402
 from kg.corpus import Corpus  # noqa: E402
 from kg.encoders import FakeEncoder, load_encoder  # noqa: E402
-from kg.graph import add_edge, build_graph, save_graph  # noqa: E402
+from kg.graph.build import add_edge, build_graph, save_graph  # noqa: E402
 from kg.model import Paper  # noqa: E402
 from kg.search import build_search_index  # noqa: E402
 from kg.store import Store  # noqa: E402
@@ -130,7 +130,7 @@ def write_family(root: Path, n: int = FAMILY_SIZE, seed: int = 7) -> str:
 def measure_family(root: Path, playwright) -> dict[str, float]:
     focus = write_family(root)
     store = Store.at(root)
-    from kg.graph import load_graph
+    from kg.graph.build import load_graph
 
     graph, corpus = load_graph(store), Corpus.load(store)
     family = family_graph(graph, focus, "family", None)

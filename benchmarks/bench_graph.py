@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import save_results, time_runs  # noqa: E402
 from kg.corpus import Corpus  # noqa: E402
-from kg.graph import (  # noqa: E402
+from kg.graph.build import (  # noqa: E402
     build_graph,
     find_path,
     lineage_tree,
@@ -32,7 +32,7 @@ from kg.graph import (  # noqa: E402
     render_node_link,
     save_graph,
 )
-from kg.lineage import load_lineage  # noqa: E402
+from kg.graph.lineage import load_lineage  # noqa: E402
 from kg.store import DEFAULT_DATA_DIR, Store  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent

@@ -13,9 +13,9 @@ import networkx as nx
 from kg.corpus import Corpus
 from kg.encoders import Encoder
 from kg.errors import StaleIndexError
-from kg.graph import BuildReport, build_graph, save_graph
+from kg.graph.build import BuildReport, build_graph, save_graph
 from kg.index import Manifest
-from kg.lineage import load_lineage
+from kg.graph.lineage import load_lineage
 from kg.model import Edge
 from kg.search import build_search_index, load_searcher, similar_edges
 from kg.store import Store

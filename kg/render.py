@@ -34,7 +34,7 @@ def _line(label: str, value: object, record: Record, name: str) -> str:
 
 
 def graph_lines(context: dict[str, Any]) -> list[str]:
-    """PageRank and direct lineage (from `kg.graph.record_context`) as lines of `render_record`."""
+    """PageRank and direct lineage (from `kg.graph.build.record_context`) as lines of `render_record`."""
     lines = []
     if context.get("pagerank") is not None:
         lines.append(f"{'PageRank':<12} {context['pagerank']:.4f} (rank {context['rank']} of "

@@ -16,7 +16,7 @@ from kg.corpus import Corpus, Record
 from kg.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from kg.errors import KGError, StaleIndexError
 from kg.export import EXTENSIONS, FORMATS, build_export
-from kg.graph import load_or_build_graph
+from kg.graph.build import load_or_build_graph
 from kg.index import read_manifest
 from kg.search import Searcher, load_searcher
 from kg.store import Store

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from kg.corpus import Corpus, filter_records, parse_year_range
-from kg.graph import load_or_build_graph, record_context
+from kg.graph.build import load_or_build_graph, record_context
 from kg.ingest import ingest
 from kg.readinglist import MAX_LIST_BYTES
 from kg.render import graph_lines, render_record, render_record_table

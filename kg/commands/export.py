@@ -12,7 +12,7 @@ from kg.export import FORMATS, build_export
 from kg.export.select import lineage_family_ids, select_records
 from kg.store import Store, write_text
 
-# Selections other modules make (--lineage: kg.graph's family; --query: kg.search's hits) reach
+# Selections other modules make (--lineage: kg.graph.build's family; --query: kg.search's hits) reach
 # `select_records(..., ids=...)`, which checks every id and unions them with the other selectors.
 
 

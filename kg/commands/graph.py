@@ -1,4 +1,4 @@
-"""`kg lineage`, `kg path`, `kg neighbors` and `kg graph build|export`: thin wrappers over kg.graph."""
+"""`kg lineage`, `kg path`, `kg neighbors` and `kg graph build|export`: thin wrappers over kg.graph.build."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import click
 import networkx as nx
 
 from kg.corpus import Corpus
-from kg.graph import (
+from kg.graph.build import (
     EDGE_KINDS,
     BuildReport,
     GraphPath,

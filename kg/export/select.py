@@ -2,7 +2,7 @@
 another module chose.
 
 `select_records` takes the union of its selectors. Selections that belong to other modules come
-in as plain id lists through `ids`: `lineage_family_ids` (kg.graph's `lineage_ids`) feeds
+in as plain id lists through `ids`: `lineage_family_ids` (kg.graph.build's `lineage_ids`) feeds
 `kg export --lineage`; the hits of kg.search will feed `--query` the same way.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from kg.corpus import Corpus, Record, filter_records
 from kg.errors import BadInputError
-from kg.graph import lineage_ids, load_or_build_graph, resolve_node
+from kg.graph.build import lineage_ids, load_or_build_graph, resolve_node
 from kg.store import Store
 
 

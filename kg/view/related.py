@@ -1,7 +1,7 @@
 """The paper page's graph sections and the lineage explorer's choice of family, as plain rows.
 
 Rows are dicts of display strings for `st.dataframe`; the graph queries themselves live in
-`kg.graph` (`lineage_tree`, `neighbors`, `lineage_family`); this module only shapes their results.
+`kg.graph.build` (`lineage_tree`, `neighbors`, `lineage_family`); this module only shapes their results.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from collections.abc import Iterable
 
 import networkx as nx
 
-from kg.graph import Neighbor, TreeNode, lineage_family, lineage_tree, neighbors
-from kg.graph_query import edge_fields, lineage_view, node_info
+from kg.graph.build import Neighbor, TreeNode, lineage_family, lineage_tree, neighbors
+from kg.graph.query import edge_fields, lineage_view, node_info
 from kg.view.records import MISSING
 
 NO_CITATIONS = "no citation data yet: `kg fetch --citations` fills it from Semantic Scholar when online"

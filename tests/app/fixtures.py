@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from kg.encoders import Encoder
-from kg.graph import build_from_store, save_graph
+from kg.graph.build import build_from_store, save_graph
 from kg.model import Listing, Note, Paper
 from kg.search import build_search_index
 from kg.store import Store, write_text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg.lineage_extract import (
+from kg.graph.extract import (
     NameMatcher,
     extract_relations,
     merge_extracted,

@@ -10,7 +10,7 @@ import pytest
 
 from kg.corpus import Corpus
 from kg.errors import BadInputError, NotFoundError, StaleIndexError
-from kg.graph import (
+from kg.graph.build import (
     BuildReport,
     NoPathError,
     build_graph,
@@ -29,8 +29,8 @@ from kg.graph import (
     resolve_node,
     save_graph,
 )
-from kg.lineage import LineageRow
-from kg.lineage_extract import GENERIC_NAMES
+from kg.graph.lineage import LineageRow
+from kg.graph.extract import GENERIC_NAMES
 from kg.model import Edge, Mention, Paper, System
 from kg.store import Store
 from kg.text import compact_key

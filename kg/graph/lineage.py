@@ -10,7 +10,7 @@ data directory). `support` says how the words carry the link:
 - `placement`: the link rests on where the list puts the entries and how their notes answer each other.
 
 A link the lists do not support in one of these ways is not in the file: an edge without a source
-does not exist. Relations extracted from notes live in `kg.lineage_extract`.
+does not exist. Relations extracted from notes live in `kg.graph.extract`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Queries over the knowledge graph built by `kg.graph`: lineage trees, family subgraphs, explained
+"""Queries over the knowledge graph built by `kg.graph.build`: lineage trees, family subgraphs, explained
 paths and neighbourhoods. Plain functions over `networkx` graphs; nothing here draws or prints.
 
 Lineage edges point from child to parent ("SDXL extends LDM": SDXL -> LDM), so `up` follows them
