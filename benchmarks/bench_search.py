@@ -7,7 +7,7 @@ Writes benchmarks/results/search.json. Every size runs in its own process (its p
 Synthetic corpora: a pool of 2,000 sentences and 1,000 titles is generated from a small vocabulary
 (deterministic) and embedded ONCE with the real model; each synthetic paper is a pool title plus two
 to five pool sentences. Because a document's vector is derived from its sentences' vectors (see
-kg/index.py), every vector in a synthetic index is exactly what the real model gives for that text,
+kg/search/index.py), every vector in a synthetic index is exactly what the real model gives for that text,
 without embedding 350k sentences on two cores. Queries are encoded by the real model at query time.
 """
 
@@ -31,11 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import RESULTS, save_results  # noqa: E402
 from kg.corpus import Corpus  # noqa: E402
-from kg.documents import build_documents  # noqa: E402
-from kg.encoders import SentenceTransformerEncoder  # noqa: E402
-from kg.index import build_dense_index, build_index, index_dir, load_index  # noqa: E402
+from kg.search.documents import build_documents  # noqa: E402
+from kg.search.encoders import SentenceTransformerEncoder  # noqa: E402
+from kg.search.index import build_dense_index, build_index, index_dir, load_index  # noqa: E402
 from kg.model import Note, Paper  # noqa: E402
-from kg.search import Searcher  # noqa: E402
+from kg.search.engine import Searcher  # noqa: E402
 from kg.store import DEFAULT_DATA_DIR, Store, read_jsonl  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent

@@ -9,9 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 from kg.corpus import Corpus, Record
-from kg.documents import Filters
+from kg.search.documents import Filters
 from kg.errors import KGError
-from kg.search import DEFAULT_MODE, MODES
+from kg.search.engine import DEFAULT_MODE, MODES
 from kg.view import family as vfamily
 from kg.view import records as vrec
 from kg.view import related as vrel

@@ -12,7 +12,7 @@ from kg.export import FORMATS, build_export
 from kg.export.select import lineage_family_ids, select_records
 from kg.store import Store, write_text
 
-# Selections other modules make (--lineage: kg.graph.build's family; --query: kg.search's hits) reach
+# Selections other modules make (--lineage: kg.graph.build's family; --query: kg.search.engine's hits) reach
 # `select_records(..., ids=...)`, which checks every id and unions them with the other selectors.
 
 
@@ -79,7 +79,7 @@ def search_hit_ids(store: Store, corpus: Corpus, queries: tuple[str, ...], k: in
     """The ids of the top `k` hits of each query (the default search mode)."""
     if not queries:
         return []
-    from kg.search import load_searcher  # faiss and the model's code load only for --query
+    from kg.search.engine import load_searcher  # faiss and the model's code load only for --query
 
     searcher = load_searcher(store, corpus=corpus)
     return [hit.id for query in queries for hit in searcher.search(query, k=k)]

@@ -3,7 +3,7 @@ another module chose.
 
 `select_records` takes the union of its selectors. Selections that belong to other modules come
 in as plain id lists through `ids`: `lineage_family_ids` (kg.graph.build's `lineage_ids`) feeds
-`kg export --lineage`; the hits of kg.search will feed `--query` the same way.
+`kg export --lineage`; the hits of kg.search.engine will feed `--query` the same way.
 """
 
 from __future__ import annotations

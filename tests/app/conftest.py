@@ -16,7 +16,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kg.encoders import FakeEncoder
+from kg.search.encoders import FakeEncoder
 from tests.app.fixtures import REPO, make_app_data
 
 APP = str(REPO / "app.py")
@@ -51,7 +51,7 @@ def run_app(monkeypatch: pytest.MonkeyPatch, app_data: Path) -> Iterator[Callabl
 def _runner(monkeypatch: pytest.MonkeyPatch, root: Path) -> Iterator[Callable[..., AppTest]]:
     monkeypatch.setenv("KG_DATA_DIR", str(root))
     st.cache_resource.clear()
-    with mock.patch("kg.encoders.load_encoder", side_effect=fake_encoder):
+    with mock.patch("kg.search.encoders.load_encoder", side_effect=fake_encoder):
         def run(**params: str) -> AppTest:
             at = AppTest.from_file(APP, default_timeout=60)
             for key, value in params.items():

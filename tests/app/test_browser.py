@@ -16,7 +16,7 @@ import bibtexparser
 import pytest
 from pybtex.database import parse_string
 
-from kg.encoders import load_encoder
+from kg.search.encoders import load_encoder
 from tests.app.fixtures import XSS_ID, XSS_TITLE, make_app_data
 from tests.app.live import ARTIFACTS, CHROMIUM, launch_chromium, start_app, wait_for_run, wait_healthy
 

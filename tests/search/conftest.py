@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from kg.encoders import FakeEncoder
+from kg.search.encoders import FakeEncoder
 from kg.model import Note, Paper
-from kg.search import Searcher, build_search_index, load_searcher
+from kg.search.engine import Searcher, build_search_index, load_searcher
 from kg.store import Store
 
 LIST = "reading-lists/test-list.md"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import kg.search
+import kg.search.engine
 from kg.cli import cli
-from kg.encoders import FakeEncoder
+from kg.search.encoders import FakeEncoder
 from kg.model import Note
 
 from .conftest import LIST, make_papers
@@ -20,7 +20,7 @@ from .conftest import LIST, make_papers
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch):
     """Every model name loads the fake encoder (named after the model asked for)."""
-    monkeypatch.setattr(kg.search, "load_encoder", lambda model=None, **_: FakeEncoder(name=model or "fake"))
+    monkeypatch.setattr(kg.search.engine, "load_encoder", lambda model=None, **_: FakeEncoder(name=model or "fake"))
 
 
 def run(store, *args: str):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from kg.corpus import Corpus
-from kg.documents import (
+from kg.search.documents import (
     MAX_SENTENCE_CHARS,
     FilterIndex,
     Filters,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kg.encoders import (
+from kg.search.encoders import (
     DEFAULT_MODEL,
     PROBES,
     CachedEncoder,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kg.documents import Filters
+from kg.search.documents import Filters
 from kg.errors import BadInputError, NotFoundError
-from kg.search import DEFAULT_MODE, MODES, SearchSettings, similar_edges
+from kg.search.engine import DEFAULT_MODE, MODES, SearchSettings, similar_edges
 
 from .conftest import LIST
 

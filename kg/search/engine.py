@@ -12,7 +12,7 @@ Scoring:
 - dense: a document's score is (1 - s) * cos(query, document vector) + s * max cos(query, sentence),
   with s = `SearchSettings.sentence_weight`; candidates come from faiss (exact or HNSW), the sentence
   term is then computed from precomputed sentence vectors (a dot product, no encoding).
-- bm25: bm25s's Lucene BM25 over title, summary, notes and aliases (see kg.documents.tokenize).
+- bm25: bm25s's Lucene BM25 over title, summary, notes and aliases (see kg.search.documents.tokenize).
 - hybrid: reciprocal-rank fusion of the two rankings over the union of their candidates:
   w / (k + rank_dense) + (1 - w) / (k + rank_bm25), w = `dense_weight`, k = `rrf_k`.
 Each hit carries its best sentence: the closest by cosine (dense, hybrid) or by summed IDF of the
@@ -29,8 +29,8 @@ import faiss
 import numpy as np
 
 from kg.corpus import Corpus
-from kg.documents import Document, FilterIndex, Filters, Sentence, build_documents, corpus_hash, tokenize
-from kg.encoders import (
+from kg.search.documents import Document, FilterIndex, Filters, Sentence, build_documents, corpus_hash, tokenize
+from kg.search.encoders import (
     CachedEncoder,
     EmbeddingCache,
     Encoder,
@@ -39,7 +39,7 @@ from kg.encoders import (
     text_key,
 )
 from kg.errors import BadInputError, DimensionMismatchError, NotFoundError, StaleIndexError
-from kg.index import INDEX_FORMAT, IndexData, Manifest, build_index, load_index, read_manifest
+from kg.search.index import INDEX_FORMAT, IndexData, Manifest, build_index, load_index, read_manifest
 from kg.model import Edge
 from kg.store import Store
 

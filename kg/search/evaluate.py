@@ -18,7 +18,7 @@ import ir_measures
 from ir_measures import R, nDCG
 
 from kg.errors import BadInputError
-from kg.search import MODES, Searcher
+from kg.search.engine import MODES, Searcher
 from kg.store import Store
 
 MEASURES = (nDCG @ 10, R @ 10)
