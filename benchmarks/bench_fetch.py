@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import save_results  # noqa: E402
-from kg.fetch import fetch_corpus  # noqa: E402
+from kg.sources.fetch import fetch_corpus  # noqa: E402
 from kg.model import Paper  # noqa: E402
 from kg.sources.arxiv import ArxivSettings  # noqa: E402
 from kg.sources.semantic_scholar import S2Settings  # noqa: E402

@@ -8,7 +8,7 @@ import math
 import arxiv
 import pytest
 
-from kg.fetch import fetch_corpus
+from kg.sources.fetch import fetch_corpus
 from kg.model import Paper
 from kg.sources.arxiv import ArxivClient, ArxivSettings, record_from_result
 from kg.sources.cache import ResponseCache

@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from kg.errors import OfflineError
-from kg.fetch import FetchError, fetch_corpus
+from kg.sources.fetch import FetchError, fetch_corpus
 from kg.sources.arxiv import ArxivSettings
 from kg.sources.cache import ResponseCache
 from kg.sources.http import parse_retry_after

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from kg.errors import OfflineError
-from kg.fetch import FetchError, fetch_corpus
+from kg.sources.fetch import FetchError, fetch_corpus
 from kg.model import Edge, Paper
 from kg.sources.semantic_scholar import S2_FIELDS
 from tests.sources.fake_servers import FakeSemanticScholar

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import arxiv
 import pytest
 
-from kg.fetch import fetch_corpus
+from kg.sources.fetch import fetch_corpus
 from kg.sources.titles import build_title_query, build_words_query, match_title
 from tests.sources.helpers import arxiv_settings, by_title, listed, make_store
 
