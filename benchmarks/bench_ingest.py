@@ -9,7 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import save_results, time_runs  # noqa: E402
-from kg.ingest import ingest  # noqa: E402
+from kg.ingest.run import ingest  # noqa: E402
 from kg.store import Store  # noqa: E402
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kg.corpus import Corpus
-from kg.ingest import ingest
+from kg.ingest.run import ingest
 from kg.store import Store, read_jsonl
 from tests.conftest import DATA
 

@@ -8,8 +8,8 @@ import pytest
 
 from kg.errors import BadInputError
 from kg.ids import parse_arxiv_id
-from kg.markdown import classify_url, parse_list_date
-from kg.readinglist import parse_reading_list
+from kg.ingest.markdown import classify_url, parse_list_date
+from kg.ingest.parser import parse_reading_list
 from kg.text import clean_text, match_key
 
 

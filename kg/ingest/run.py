@@ -14,13 +14,13 @@ from pathlib import Path
 
 from kg.errors import BadInputError
 from kg.ids import ArxivId, parse_arxiv_id
-from kg.known import FETCHED_PREFIXES, Known, bibliographic_copy, load_known
-from kg.markdown import parse_list_date
-from kg.mentions import NameMatcher, sentence_around
+from kg.ingest.known import FETCHED_PREFIXES, Known, bibliographic_copy, load_known
+from kg.ingest.markdown import parse_list_date
+from kg.ingest.mentions import NameMatcher, sentence_around
 from kg.model import Listing, Mention, Note, Paper, System
-from kg.readinglist import MAX_LIST_BYTES, NoteLink, ParsedList, parse_reading_list
-from kg.report import IngestReport
-from kg.resolve import Resolution, resolve_entry
+from kg.ingest.parser import MAX_LIST_BYTES, NoteLink, ParsedList, parse_reading_list
+from kg.ingest.report import IngestReport
+from kg.ingest.resolve import Resolution, resolve_entry
 from kg.store import Store, write_json
 from kg.text import compact_key
 

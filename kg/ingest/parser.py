@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kg.errors import BadInputError
 from kg.ids import parse_arxiv_id
-from kg.markdown import (
+from kg.ingest.markdown import (
     Link,
     bold_spans,
     find_links,
