@@ -16,7 +16,7 @@ from kg.view import family as vfamily
 from kg.view import records as vrec
 from kg.view import related as vrel
 from kg.view import timeline as vtime
-from kg.view.escape import esc_md
+from kgapp.escape import esc_md
 from kgapp.state import (
     corpus,
     export_widget,

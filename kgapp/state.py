@@ -21,7 +21,7 @@ from kg.search.index import read_manifest
 from kg.search.engine import Searcher, load_searcher
 from kg.store import Store
 from kg.view import build as vbuild
-from kg.view.escape import esc_md
+from kgapp.escape import esc_md
 
 _STORE: list[Store] = [Store.at()]  # the data directory app.py configured (one per server process)
 PAGES: dict[str, st.Page] = {}  # the navigation's pages by name, registered by app.py

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from kg.model import Paper
 from kg.store import Store
-from kg.view.escape import esc_md
+from kgapp.escape import esc_md
 from tests.app.conftest import APP
 from tests.app.fixtures import SDXL, XSS_ID, XSS_TITLE
 

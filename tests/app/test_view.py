@@ -14,10 +14,10 @@ from kg.corpus import Corpus
 from kg.model import Note, Paper, System
 from kg.store import Store
 from kg.view import build as vbuild
-from kg.view.escape import esc_dot, esc_html, esc_md
-from kg.view.family import SPLINE_LIMIT, UNDATED, layout_family, render_family_dot
-from kg.view.records import ABSTRACT_MISSING, MISSING, abstract_text, badges_md, metadata_rows, note_rows
-from kg.view.timeline import BEFORE_ERAS, build_eras, record_date, timeline_frame
+from kgapp.escape import esc_dot, esc_html, esc_md
+from kgapp.family import SPLINE_LIMIT, UNDATED, layout_family, render_family_dot
+from kgapp.records import ABSTRACT_MISSING, MISSING, abstract_text, badges_md, metadata_rows, note_rows
+from kgapp.timeline import BEFORE_ERAS, build_eras, record_date, timeline_frame
 from tests.app.fixtures import REPO, XSS_TITLE, copy_default_data
 
 # ---- escaping ---------------------------------------------------------------------------------------
@@ -180,8 +180,8 @@ def test_kg_never_imports_streamlit():
     import subprocess
     import sys
 
-    code = ("import sys, kg.cli, kg.view.build, kg.view.escape, kg.view.family, kg.view.records, "
-            "kg.view.related, kg.view.timeline, kg.commands.serve; "
+    code = ("import sys, kg.cli, kgapp.build, kgapp.escape, kgapp.family, kgapp.records, "
+            "kgapp.related, kgapp.timeline, kg.commands.serve; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'streamlit'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"

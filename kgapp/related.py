@@ -12,7 +12,7 @@ import networkx as nx
 
 from kg.graph.build import Neighbor, TreeNode, lineage_family, lineage_tree, neighbors
 from kg.graph.query import edge_fields, lineage_view, node_info
-from kg.view.records import MISSING
+from kgapp.records import MISSING
 
 NO_CITATIONS = "no citation data yet: `kg fetch --citations` fills it from Semantic Scholar when online"
 

@@ -23,7 +23,7 @@ from urllib.parse import quote
 import networkx as nx
 
 from kg.corpus import Corpus
-from kg.view.escape import esc_dot, shorten
+from kgapp.escape import esc_dot, shorten
 
 # points between neighbouring slots (time) and rows, for each direction
 SPACING = {"LR": (170.0, 62.0), "TB": (78.0, 160.0)}

@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 
 from kg.corpus import Corpus, Record
-from kg.view.records import describe, top_topic
+from kgapp.records import describe, top_topic
 
 ERA_SOURCE = "reading-lists/image-generation-101.md:14"
 # (era name, the id of the paper that opens it)

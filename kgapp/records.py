@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from kg.corpus import Corpus, Record
 from kg.model import Paper, System
-from kg.view.escape import esc_md
+from kgapp.escape import esc_md
 
 MISSING = "—"
 ABSTRACT_MISSING = "abstract not fetched yet (run `kg fetch` when online)"
