@@ -1,7 +1,7 @@
 """Paper KG's Streamlit app: Search · Paper · Lineage explorer · Timeline · Export.
 
 A thin script over `kg`: the pages (kgapp/pages.py) read widgets, call `kg.*` (search, graph
-queries, export, and the view models in `kg.view`, which also escape every text from data) and lay
+queries, export, and the view models in `kgapp`, which also escape every text from data) and lay
 out what comes back. No ranking, graph or export logic lives in the app.
 
 Run it with `kg serve` (or `streamlit run app.py`). The data directory comes from the environment

@@ -1,7 +1,7 @@
 """The app's five pages: Search, Paper, Lineage explorer, Timeline, Export (and the sidebar).
 
 Each page reads widgets and the URL, calls `kg` (through kgapp.state's cached objects and the view
-models in `kg.view`, which escape every text from data) and lays out what comes back.
+models in `kgapp`, which escape every text from data) and lays out what comes back.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from kg.corpus import Corpus, Record
 from kg.search.documents import Filters
 from kg.errors import KGError
 from kg.search.engine import DEFAULT_MODE, MODES
-from kg.view import family as vfamily
-from kg.view import records as vrec
-from kg.view import related as vrel
-from kg.view import timeline as vtime
+from kgapp import family as vfamily
+from kgapp import records as vrec
+from kgapp import related as vrel
+from kgapp import timeline as vtime
 from kgapp.escape import esc_md
 from kgapp.state import (
     corpus,

@@ -20,7 +20,7 @@ from kg.graph.build import load_or_build_graph
 from kg.search.index import read_manifest
 from kg.search.engine import Searcher, load_searcher
 from kg.store import Store
-from kg.view import build as vbuild
+from kgapp import build as vbuild
 from kgapp.escape import esc_md
 
 _STORE: list[Store] = [Store.at()]  # the data directory app.py configured (one per server process)

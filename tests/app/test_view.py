@@ -1,4 +1,4 @@
-"""The app's view models (kg.view): escaping, the layered lineage layout, timeline rows, first start."""
+"""The app's view models (kgapp): escaping, the layered lineage layout, timeline rows, first start."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from kg.corpus import Corpus
 from kg.model import Note, Paper, System
 from kg.store import Store
-from kg.view import build as vbuild
+from kgapp import build as vbuild
 from kgapp.escape import esc_dot, esc_html, esc_md
 from kgapp.family import SPLINE_LIMIT, UNDATED, layout_family, render_family_dot
 from kgapp.records import ABSTRACT_MISSING, MISSING, abstract_text, badges_md, metadata_rows, note_rows
