@@ -175,7 +175,12 @@ def _read_rest(draft: Draft, spans: list[Span], line: Line) -> None:
     text = squash_spaces(" ".join(s.text for s in words))
     bare = find_links(text)
     stripped = re.sub(r"https?://\S+", "", text).strip().lstrip("-–—:：|").strip()
-    venue, date = venue_and_date(stripped) if stripped.startswith(("(", "[")) else ("", "")
+    if not re.sub(r"[\[\]()\s.,;:|*_-]", "", strip_decorations(stripped)):
+        stripped = ""  # only the brackets around the title's own links, or a star count
+    short = stripped.startswith(("(", "[")) or len(stripped.split()) <= 4
+    venue, date = venue_and_date(stripped) if short else ("", "")
+    if venue and not date and not stripped.startswith(("(", "[")):
+        venue = ""  # bare words after a link are a note unless they carry a year
     own = [line.links[i] for i in sorted({s.link for s in spans if s.link >= 0} - named)]
     if venue or date or not stripped:
         draft.venue, draft.date = draft.venue or venue, date
@@ -204,6 +209,23 @@ def bare_name(line: Line) -> Draft | None:
     if body[:1].isupper() or any(c.isupper() for c in body[1:]):
         return Draft(short_name=name.strip(), how="named")
     return None
+
+
+def title_bullet(line: Line) -> Draft | None:
+    """ "- Improved Techniques for Training Consistency Models": a bullet that is a title alone
+    (four words or more, in title case, no sentence); a title-only entry."""
+    text = strip_decorations(line.text)
+    if line.all_links or any(s.bold or s.code or s.em for s in line.spans) or text.endswith((".", "!", "?")):
+        return None
+    words = text.split()
+    long_words = [w for w in words if len(w) > 3]
+    if not 4 <= len(words) <= 25 or not long_words:
+        return None
+    capitalised = sum(1 for w in long_words if w[:1].isupper() or w[:1].isdigit())
+    if capitalised < 0.6 * len(long_words):
+        return None
+    title, venue = split_title(text)
+    return Draft(title=title, venue=venue)
 
 
 def sub_release(line: Line) -> Draft | None:
@@ -249,6 +271,9 @@ def read_entry_line(line: Line, has_notes: bool, has_authors: bool) -> LineFacts
     if visible and all(s.em and not s.bold and s.link < 0 for s in visible) and not has_authors:
         facts.authors = text.strip(" .")
         return facts
+    if not links and _is_date_line(text):
+        facts.date = text.strip(" .")
+        return facts
     head = text.split("[")[0].split()
     if head and parse_list_date(head[0]) is not None and len(head) <= 6 or _is_link_line(line, links):
         _date_and_links(facts, text, links, line, has_authors)
@@ -263,6 +288,14 @@ def read_entry_line(line: Line, has_notes: bool, has_authors: bool) -> LineFacts
         return facts
     facts.note = text
     return facts
+
+
+def _is_date_line(text: str) -> bool:
+    """ "16 Jul 2022", "Jul. 2022", "2022-07-16": a line that is only a date finer than a year."""
+    parsed = parse_list_date(text)
+    return parsed is not None and parsed[1] != "year" and len(text.split()) <= 4 and \
+        not re.search(r"[A-Za-z]{5,}", re.sub(r"(?i)\b(?:january|february|march|april|june|july|august|"
+                                               r"september|october|november|december)\b", "", text))
 
 
 def _is_link_line(line: Line, links: list[Link]) -> bool:

@@ -19,7 +19,9 @@ GENERIC_LINK_TEXT = frozenset(
     "github official code demo video blog openreview html doi bib bibtex slides poster dataset data model "
     "models weights hf huggingface colab paper link arxiv link pdf link supp supplementary talk".split()
 ) | {"project page", "official code", "paper link", "code link", "arxiv paper", "github repo"}
-_DECORATION_WORDS = re.compile(r"^(?:\s*(?:NEW|New|HOT|Hot|\[?NEW\]?|\(?NEW\)?|⭐+|★+)\s*[:!\-–]?\s*)+")
+_DECORATION_WORDS = re.compile(
+    r"^(?:\s*(?:NEW|HOT|\[NEW\]|\(NEW\)|\[New\]|\(New\)|New!|⭐+|★+)(?![A-Za-z])\s*[:!\-–]?\s*)+")
+_SHORTCODE = re.compile(r"(?<![\w:]):[a-z0-9_+\-]+:(?![\w:])")
 _STAR_COUNT = re.compile(r"\s*[⭐★]\s*\d[\d,.]*[kK]?\s*$|\s*\(\s*\d[\d,.]*[kK]?\s*stars?\s*\)\s*$", re.I)
 _TRAILING_VENUE = re.compile(
     r"\s*[(\[]\s*([A-Za-z][\w&.\- ]{1,40}?[,\s]\s*'?(?:19|20)?\d{2}[^()\[\]]{0,30})[)\]]\s*$")
@@ -48,7 +50,7 @@ class Fields:
 # ---- titles ----------------------------------------------------------------------------------
 def strip_decorations(text: str) -> str:
     """A title without what decorates it: emoji, ⭐/🔥/NEW markers, star counts, badges' words."""
-    text = _STAR_COUNT.sub("", _KEYCAP.sub("", text))
+    text = _STAR_COUNT.sub("", _KEYCAP.sub("", _SHORTCODE.sub(" ", text)))
     kept = "".join(c for c in text if not _is_symbol(c))
     return squash_spaces(_DECORATION_WORDS.sub("", squash_spaces(kept))).strip(" -–—|:")
 

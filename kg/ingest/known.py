@@ -29,6 +29,15 @@ FETCHED_PREFIXES = ("arxiv:", "semantic_scholar:")
 _PRECISION = {"day": "day", "month_from_arxiv_id": "month", "month": "month", "year": "year"}
 
 
+_STOPWORDS = frozenset("a an and are as at by for from in into is of on or the to via with without".split())
+
+
+def significant_words(name: str) -> frozenset[str]:
+    """The words of a name that tell it apart: no stop words, numbers kept ("SAM 2" -> sam, 2)."""
+    words = match_key(name).split()
+    return frozenset(w for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit()))
+
+
 def paper_id_for(arxiv_id: str | None, doi: str | None, title: str, *, unique: bool = False) -> str:
     """The id rule: arXiv id without version, else `doi:…`, else `title:<slug>`; `unique` adds a
     short hash of the normalised title (for a title whose slug another title already has)."""
@@ -114,7 +123,7 @@ class Known:
     def _add_word_sets(self, paper: Paper) -> None:
         assert self._word_sets is not None  # noqa: S101 - built by the caller
         for name in (paper.title, *paper.aliases):
-            words = frozenset(w for w in match_key(name).split() if len(w) > 1)
+            words = significant_words(name)
             if 2 <= len(words) <= 4 and compact_key(name) not in GENERIC_NAMES:
                 self._word_sets.setdefault(words, []).append(paper.id)
 

@@ -32,6 +32,7 @@ class ListedEntry:
     authors: str = ""
     venue: str = ""
     how: str = "listed"  # listed | named (a bare name in a bullet)
+    from_heading: bool = False  # a link-less heading read as a title: a paper only if a known one
 
     @property
     def where(self) -> str:

@@ -15,7 +15,7 @@ from itertools import combinations
 
 from kg.errors import BadInputError, InvalidIdError
 from kg.ids import ArxivId, parse_arxiv_id
-from kg.ingest.known import Known, paper_id_for
+from kg.ingest.known import Known, paper_id_for, significant_words
 from kg.ingest.listed import ListedEntry
 from kg.ingest.report import Problem
 from kg.model import Paper
@@ -67,7 +67,7 @@ def near_names(known: Known, name: str) -> list[str]:
     if len(compact_key(name)) < 5:
         return []
     found = [i for i, _, _ in known.names.pick(name).candidates if i in known.papers]
-    words = sorted({w for w in match_key(name).split() if len(w) > 1})[:MAX_SUBSET_WORDS]
+    words = sorted(significant_words(name))[:MAX_SUBSET_WORDS]
     for size in range(2, min(4, len(words)) + 1):
         for subset in combinations(words, size):
             found += [i for i in known.word_sets.get(frozenset(subset), ()) if i in known.papers]
@@ -111,8 +111,11 @@ def _resolve_linked(known: Known, res: Resolution) -> None:
     assert aid is not None  # noqa: S101 - set by the caller
     res.paper_id = aid.id
     linked = known.papers.get(aid.id)
-    if linked is None or not entry.title:
-        return
+    if linked is None and entry.title:  # a new paper: its list title names it for the entries after it
+        known.add_paper(Paper(id=aid.id, arxiv_id=aid.id, title=entry.title,
+                              provenance={"title": f"list:{entry.where}"}))
+    if linked is None or not entry.title or from_list(linked):
+        return  # a title only the lists give is checked across them (run.conflicting_titles)
     by_title = same_title(known, entry.title)
     others = [i for i in by_title if i != aid.id]
     if len(by_title) == 1 and others:
@@ -124,6 +127,11 @@ def _resolve_linked(known: Known, res: Resolution) -> None:
             and not _is_alias(linked, entry.title):
         res.report("title_differs", id=aid.id, listed_title=entry.title, known_title=linked.title,
                    similarity=round(name_score(entry.title, linked.title)))
+
+
+def from_list(paper: Paper) -> bool:
+    """Is the paper's title one a reading list gave (no fetched or gathered title yet)?"""
+    return paper.provenance.get("title", "").startswith("list:")
 
 
 def titles_agree(a: str, b: str) -> bool:
@@ -149,6 +157,8 @@ def _resolve_unlinked(known: Known, res: Resolution) -> None:
         if len(ids) > 1:
             _ambiguous(known, res, name, kind, ids)
             return
+    if entry.from_heading:
+        return  # a heading that names no known paper is a section, never a record
     near = list(dict.fromkeys(near_names(known, entry.title) + near_names(known, entry.short_name)))
     if entry.title and entry.how == "listed":
         _new_title_record(known, res, near)

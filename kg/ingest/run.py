@@ -19,7 +19,7 @@ from kg.ingest.markdown import parse_list_date
 from kg.ingest.mentions import NameMatcher, sentence_around
 from kg.ingest.parser import MAX_LIST_BYTES, NoteLink, ParsedList, parse_reading_list
 from kg.ingest.report import IngestReport, Problem
-from kg.ingest.resolve import Resolution, resolve_entry, titles_agree
+from kg.ingest.resolve import Resolution, from_list, resolve_entry, titles_agree
 from kg.model import Listing, Mention, Note, Paper, System
 from kg.store import Store, write_json
 from kg.text import compact_key, match_key
@@ -97,6 +97,7 @@ def ingest(store: Store, paths: list[Path] | None = None, *, write: bool = True,
         raise RejectedEntriesError(f"{first.where}: {first['reason']} ({len(report.skipped)} entries "
                                    "could not be read; --strict: nothing was written)")
     report.add_problems(conflicting_titles(acc.titles, known))
+    _merge_title_records(known, acc)
     _extract_mentions(known, parsed, owners, acc)
     papers, systems = _build_records(known, acc, report)
     report.summarise(papers, systems, parsed)
@@ -202,6 +203,20 @@ def _scan(matcher: NameMatcher, text: str, file: str, line: int, owner: str | No
                                   by=owner))
 
 
+def _merge_title_records(known: Known, acc: _Accumulator) -> None:
+    """A title-only entry read before the arXiv-linked entry of the same (normalised) title: one
+    record, under the arXiv id (the same normalised title is a merge, never a guess)."""
+    by_title = {match_key(p.title): p.id for p in known.papers.values() if p.arxiv_id and p.title}
+    for tid in [i for i in acc.listings if i.startswith("title:")]:
+        paper = known.papers.get(tid)
+        target = by_title.get(match_key(paper.title)) if paper is not None else None
+        if target is None or target == tid:
+            continue
+        for bucket in (acc.listings, acc.notes, acc.mentions, acc.aliases, acc.urls, acc.topics):
+            bucket[target].extend(bucket.pop(tid, []))  # type: ignore[attr-defined]
+        known.papers.pop(tid, None)
+
+
 # ---- building the records -------------------------------------------------------------------
 def _build_records(known: Known, acc: _Accumulator, report: IngestReport) -> tuple[list[Paper], list[System]]:
     ids = set(acc.listings) | set(acc.mentions)
@@ -303,7 +318,8 @@ def conflicting_titles(titles: dict[str, list[tuple[str, str]]], known: Known) -
     known title is checked entry by entry): reported at the entries whose title is the odd one out."""
     problems = []
     for aid, rows in sorted(titles.items()):
-        if known.papers.get(aid) is not None and known.papers[aid].title:
+        paper = known.papers.get(aid)
+        if paper is not None and paper.title and not from_list(paper):
             continue
         groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for title, where in rows:

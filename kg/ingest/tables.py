@@ -11,7 +11,8 @@ from kg.ingest.inline import Line, is_badge
 from kg.text import squash_spaces
 
 _STRONG_TITLE = ("title", "paper", "papers", "paper title", "paper name", "publication")
-_WEAK_TITLE = ("name", "method", "methods", "model", "models", "work", "works", "project")
+_WEAK_TITLE = ("name", "model", "models", "work", "works", "method", "methods", "project")
+_SHORT = ("method", "methods", "abbr", "abbreviation", "short name", "alias", "model", "name")
 _EMPTY = ("", "-", "--", "~", "none", "n/a", "na", "/", "—", "–")
 
 
@@ -38,9 +39,10 @@ def columns_of(header: list[str]) -> Columns | None:
         title = _find(names, _WEAK_TITLE)
     if title < 0:
         return None
-    short = _find(names, _WEAK_TITLE) if strong else -1
+    others = [n if i != title else "" for i, n in enumerate(names)]
+    short = _find(others, _SHORT)
     return Columns(
-        title=title, strong=strong, short=short if short != title else -1,
+        title=title, strong=strong, short=short,
         date=_find(names, ("date", "time", "year", "published", "release"), exclude=("pub",)),
         venue=_find(names, ("conference", "venue", "journal", "pub", "published in", "publisher"),
                     exclude=("date",)),
@@ -53,9 +55,10 @@ def columns_of(header: list[str]) -> Columns | None:
 
 
 def _find(names: list[str], wanted: tuple[str, ...], exclude: tuple[str, ...] = ()) -> int:
-    for i, name in enumerate(names):
-        if name in wanted:
-            return i
+    """The column called by the first of `wanted` names (in their order), else one containing it."""
+    for want in wanted:
+        if want in names:
+            return names.index(want)
     for i, name in enumerate(names):
         if any(w in name for w in wanted if len(w) > 3) and not any(x in name for x in exclude):
             return i

@@ -22,6 +22,7 @@ from kg.ingest.entries import (
     read_entry_line,
     short_name_title,
     sub_release,
+    title_bullet,
 )
 from kg.ingest.fields import split_title, strip_decorations
 from kg.ingest.inline import Line
@@ -80,8 +81,12 @@ class Walker:
         return " > ".join(p for p in parts if p)
 
     def new_entry(self, line: int, draft: Draft) -> ListedEntry:
-        if self.tentative is not None and self.tentative[0] is not self.open:
-            self._demote_tentative()
+        if self.tentative is not None:
+            heading = self.tentative[0]
+            if heading.paper_links or heading.date:  # a link or a date under it: a paper after all
+                self.tentative = None
+            else:
+                self._demote_tentative()
         entry = ListedEntry(self.file, line, self.section, title=draft.title, short_name=draft.short_name,
                             paper_links=list(draft.paper_links), links=list(draft.links), date=draft.date,
                             authors=draft.authors, venue=draft.venue, how=draft.how)
@@ -138,7 +143,8 @@ class Walker:
             self._apply(entry, facts, line)
 
     def _apply(self, entry: ListedEntry, facts: LineFacts, line: Line) -> None:
-        entry.date = facts.date or entry.date
+        if facts.date and (not entry.date or len(facts.date) > 4 or len(entry.date) <= 4):
+            entry.date = facts.date  # a full date wins over a venue's year
         entry.authors = entry.authors or facts.authors
         entry.venue = entry.venue or facts.venue
         known = set(entry.urls)
@@ -176,11 +182,12 @@ class Walker:
         while self.sections and self.sections[-1][0] >= block.level:
             self.sections.pop()
         if papers or (block.level >= 3 and not links and _looks_like_title(title)):
-            draft = Draft(title=split_title(title)[0], paper_links=papers,
-                          links=[x for x in links if not x.is_paper])
+            draft = Draft(title=split_title(title)[0])
+            draft.add_links(links)
             entry = self.new_entry(block.start, draft)
             self.open_entry(entry, block.end, sticky=True)
             if not papers:
+                entry.from_heading = True  # a paper only when it is a known title (resolve.py)
                 self.tentative = (entry, block.level)
             return
         self.sections.append((block.level, title))
@@ -307,7 +314,7 @@ class Walker:
             return draft
         draft = _block_draft(block.lines)
         if draft is None and not self._has_children(block):
-            draft = bare_name(line)
+            draft = bare_name(line) or title_bullet(line)
         return draft
 
     def _has_children(self, block: Block) -> bool:
