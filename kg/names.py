@@ -31,6 +31,7 @@ _NUMBER = re.compile(r"\d+")
 THRESHOLD = 90.0  # rapidfuzz score (0-100) the best candidate must reach
 MARGIN = 3.0  # a runner-up this close to the best makes the name ambiguous
 MIN_CHARS = 5  # names with fewer letters and digits are never matched fuzzily
+GLUED_MIN = 3  # a one-word query meets a name's glued start only with this many letters past its first word
 
 
 def name_score(query: str, name: str) -> float:
@@ -54,25 +55,6 @@ def _variants(name: str) -> tuple[str, ...]:
         head, tail = name.split(":", 1)
         variants += [match_key(head), match_key(tail)]
     return tuple(dict.fromkeys(variants))
-
-
-@lru_cache(maxsize=1 << 17)
-def _variants(name: str) -> tuple[str, ...]:
-    """The match keys a name is scored by: the whole, and the parts around its first colon."""
-    variants = [match_key(name)]
-    if ":" in name:
-        head, tail = name.split(":", 1)
-        variants += [match_key(head), match_key(tail)]
-    return tuple(dict.fromkeys(variants))
-
-
-def _glued_score(key: str, name_key: str) -> float:
-    """A one-word query against the start of a name whose words it glues together ("stylealign" and
-    "style aligned image …"); a query that is only the name's first word gets nothing here."""
-    words = name_key.split()
-    if len(words) < 2 or len(words[0]) >= len(key):
-        return 0.0
-    return float(fuzz.ratio(key, "".join(words)[: len(key)]))
 
 
 @dataclass(frozen=True)
@@ -127,6 +109,6 @@ def _scored_keys(key: str, name: str) -> tuple[str, ...]:
     if " " in key or not variants:
         return variants
     words = variants[0].split()
-    if len(words) < 2 or len(words[0]) >= len(key):
-        return variants
+    if len(words) < 2 or len(key) - len(words[0]) < GLUED_MIN:
+        return variants  # "sdxll" is not "SDXL L…": the query must reach well into the second word
     return (*variants, "".join(words)[: len(key)])

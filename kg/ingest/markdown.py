@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlparse
 
 from kg.ids import arxiv_ids_in_url
@@ -52,6 +53,7 @@ class Link:
         return arxiv_ids_in_url(self.url) if self.kind == "arxiv" else []
 
 
+@lru_cache(maxsize=1 << 16)
 def classify_url(url: str) -> str:  # noqa: C901 - a flat table of hosts
     """arxiv | openreview | proceedings | pdf | model | code | video | blog | page."""
     parsed = urlparse(url if "://" in url else "https://" + url)

@@ -50,6 +50,14 @@ class _Accumulator:
     versions: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     titles: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
 
+    def move(self, source: str, target: str) -> None:
+        """Everything gathered for record `source` now belongs to `target`."""
+        self.listings[target].extend(self.listings.pop(source, []))
+        self.notes[target].extend(self.notes.pop(source, []))
+        self.mentions[target].extend(self.mentions.pop(source, []))
+        for bucket in (self.aliases, self.urls, self.topics):
+            bucket[target].extend(bucket.pop(source, []))
+
 
 # ---- finding the lists ----------------------------------------------------------------------
 def find_list_files(paths: list[Path]) -> list[Path]:
@@ -212,8 +220,7 @@ def _merge_title_records(known: Known, acc: _Accumulator) -> None:
         target = by_title.get(match_key(paper.title)) if paper is not None else None
         if target is None or target == tid:
             continue
-        for bucket in (acc.listings, acc.notes, acc.mentions, acc.aliases, acc.urls, acc.topics):
-            bucket[target].extend(bucket.pop(tid, []))  # type: ignore[attr-defined]
+        acc.move(tid, target)
         known.papers.pop(tid, None)
 
 
