@@ -117,6 +117,9 @@ def add_record_names(index: NameIndex, r: Record) -> None:
     index.add(r.id, r.title, alias=False)
     for alias in r.aliases:
         index.add(r.id, alias, alias=True)
+    if isinstance(r, Paper):  # every title a list wrote for it: `kg show "<title as written>"`
+        for title in sorted({x.title for x in r.listings if x.title and x.how == "listed"} - {r.title}):
+            index.add(r.id, title, alias=False)
 
 
 class Corpus:

@@ -134,8 +134,6 @@ def test_kg_show_answers_every_listed_entry_by_its_title_as_written(formats_stor
     corpus = Corpus.load(store)
     for name, rows in EXPECTED.items():
         for _, title, aid, *_ in rows:
-            if title.startswith("Prompt-to-Prompt"):
-                continue  # its link is Null-text Inversion's id: reported below, shown under that id
             res = runner.invoke(cli, ["--data-dir", str(store.root), "show", title])
             assert res.exit_code == 0, (name, title, res.output)
             expected = aid or corpus.resolve(title)
@@ -147,6 +145,17 @@ def test_an_id_listed_under_another_title_is_reported(formats_store):
     (problem,) = result.report.by_kind("id_title_conflict")
     assert problem.where == "reading-lists/bold_blocks.md:25" and problem["id"] == "2211.09794"
     assert "Prompt-to-Prompt" in result.report.render()
+
+
+def test_one_invalid_id_among_a_thousand_costs_one_entry(tmp_path):
+    lines = [f"- [Paper number {i} of a long list](https://arxiv.org/abs/2401.{10000 + i})" for i in range(999)]
+    lines.insert(500, "- [A paper with a mistyped id](https://arxiv.org/abs/2401.1234567)")
+    path = tmp_path / "long.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = ingest(Store(tmp_path / "data"), [path], write=False)
+    assert result.report.counts["papers_listed"] == 999
+    (skipped,) = result.report.skipped
+    assert skipped.where == f"{path}:501" and "invalid arXiv id '2401.1234567'" in skipped["reason"]
 
 
 def test_the_same_paper_by_arxiv_link_and_by_title_only_is_one_record(tmp_path):
