@@ -36,8 +36,8 @@ from kg.lock import writer_lock
 from kg.search import encoders
 from kg.search.documents import Document, build_documents
 from kg.search.encoders import EmbeddingCache, Encoder, SentenceTransformerEncoder
-from kg.search.engine import Searcher, build_searcher, index_fits, load_searcher, similar_edges
-from kg.search.index import Manifest, read_manifest
+from kg.search.engine import Searcher, build_searcher, index_fits, similar_edges
+from kg.search.index import Manifest, load_index, read_manifest
 from kg.store import Store
 
 log = logging.getLogger(__name__)
@@ -149,8 +149,9 @@ class BuildPlan:
         assert encoder is not None
         if self.state.rebuilt:
             self.state.searcher = build_searcher(store, encoder, self.state.documents, progress=self.progress)
-        else:
-            self.state.searcher = load_searcher(store, encoder, corpus=self.state.corpus)
+        else:  # the carried index, checked against these documents (built once, here)
+            documents = self.state.documents
+            self.state.searcher = Searcher(documents, load_index(store, encoder, documents), encoder)
 
     def _graph(self) -> None:
         searcher, corpus = self.state.searcher, self.state.corpus
