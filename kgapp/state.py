@@ -83,7 +83,15 @@ def corpus() -> Corpus:
 
 
 def graph():
-    return get_graph(str(store().root), stamp())
+    """The graph of the last build, or an explanation and a stop (stale or damaged: a button runs
+    the build; the app never shows a lesser graph built on the spot)."""
+    try:
+        return get_graph(str(store().root), stamp())
+    except StaleIndexError as exc:
+        st.warning(f"The knowledge graph cannot be used: {exc}")
+        if st.button("Build it now", key="rebuild-graph"):
+            run_build()
+        st.stop()
 
 
 def searcher() -> Searcher:
