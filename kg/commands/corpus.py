@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
+from kg.commands.render import graph_lines, render_record, render_record_table
 from kg.corpus import Corpus, filter_records, parse_year_range
 from kg.graph.build import load_or_build_graph, record_context
-from kg.ingest.run import ingest
 from kg.ingest.parser import MAX_LIST_BYTES
-from kg.commands.render import graph_lines, render_record, render_record_table
+from kg.ingest.run import ingest
 from kg.store import Store
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from kg.sources.fetch import FetchError, FetchReport, fetch_corpus
 from kg.sources.arxiv import ArxivSettings, endpoint_format
+from kg.sources.fetch import FetchError, FetchReport, fetch_corpus
 from kg.sources.semantic_scholar import S2Settings
 from kg.store import Store
 

@@ -29,8 +29,8 @@ from kg.graph.build import (
     resolve_node,
     save_graph,
 )
-from kg.graph.lineage import LineageRow
 from kg.graph.extract import GENERIC_NAMES
+from kg.graph.lineage import LineageRow
 from kg.model import Edge, Mention, Paper, System
 from kg.store import Store
 from kg.text import compact_key

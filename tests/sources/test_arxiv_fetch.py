@@ -8,10 +8,10 @@ import math
 import arxiv
 import pytest
 
-from kg.sources.fetch import fetch_corpus
 from kg.model import Paper
 from kg.sources.arxiv import ArxivClient, ArxivSettings, record_from_result
 from kg.sources.cache import ResponseCache
+from kg.sources.fetch import fetch_corpus
 from kg.store import Store, read_jsonl
 from tests.sources.fake_servers import (
     FakeArxiv,

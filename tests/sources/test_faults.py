@@ -7,9 +7,9 @@ import socket
 import pytest
 
 from kg.errors import OfflineError
-from kg.sources.fetch import FetchError, fetch_corpus
 from kg.sources.arxiv import ArxivSettings
 from kg.sources.cache import ResponseCache
+from kg.sources.fetch import FetchError, fetch_corpus
 from kg.sources.http import parse_retry_after
 from kg.store import read_jsonl
 from tests.sources.helpers import arxiv_settings, by_title, listed, make_store
