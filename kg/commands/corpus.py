@@ -9,7 +9,8 @@ import click
 
 from kg.commands.render import graph_lines, render_record, render_record_table
 from kg.corpus import Corpus, filter_records, parse_year_range
-from kg.graph.build import load_or_build_graph, record_context
+from kg.graph.build import load_or_build_graph
+from kg.graph.query import record_context
 from kg.ingest.parser import MAX_LIST_BYTES
 from kg.ingest.run import ingest
 from kg.store import Store

@@ -11,26 +11,22 @@ import click
 import networkx as nx
 
 from kg.corpus import Corpus
-from kg.graph.build import (
+from kg.graph.build import BuildReport, load_or_build_graph, render_graphml, render_node_link, save_graph
+from kg.graph.query import (
     EDGE_KINDS,
-    BuildReport,
     GraphPath,
     Neighbor,
     TreeNode,
     find_path,
     lineage_ids,
     lineage_tree,
-    load_or_build_graph,
     neighbors,
-    render_graphml,
-    render_node_link,
     resolve_node,
-    save_graph,
 )
 from kg.store import Store, write_text
 
 
-def _load(store: Store) -> tuple[nx.MultiDiGraph, Corpus]:
+def _load(store: Store) -> tuple[nx.MultiDiGraph[str], Corpus]:
     corpus = Corpus.require(store)
     return load_or_build_graph(store, corpus), corpus
 
@@ -222,7 +218,7 @@ def graph_report_data(report: BuildReport) -> dict[str, Any]:
             "unresolved_rows": [r.row for r in report.unresolved], "extracted_dropped": len(report.dropped)}
 
 
-def echo_graph_report(graph: nx.MultiDiGraph, report: BuildReport) -> None:
+def echo_graph_report(graph: nx.MultiDiGraph[str], report: BuildReport) -> None:
     click.echo(f"built graph in {report.seconds:.2f} s: {graph.number_of_nodes()} nodes, "
                f"{graph.number_of_edges()} edges")
     click.echo("  nodes: " + ", ".join(f"{k} {v}" for k, v in sorted(report.nodes.items())))

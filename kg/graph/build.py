@@ -14,7 +14,7 @@ edges   source -> target, attribute `kind`:
         similar_to    from the search index (passed as `extra_edges`), with `score`
 
 Every edge has a `provenance`; an edge with none is never added. Queries (lineage trees, paths,
-neighbours, family subgraphs) are in `kg.graph.query` and re-exported here.
+neighbours, family subgraphs) are in `kg.graph.query`.
 """
 
 from __future__ import annotations
@@ -31,24 +31,9 @@ import networkx as nx
 
 from kg.corpus import Corpus, Record
 from kg.errors import StaleIndexError
-from kg.graph.query import (  # noqa: F401 - re-exported: the graph's public API
-    EDGE_KINDS,
-    NODE_KINDS,
-    GraphPath,
-    Hop,
-    Neighbor,
-    NoPathError,
-    TreeNode,
-    find_path,
-    lineage_family,
-    lineage_ids,
-    lineage_tree,
-    neighbors,
-    record_context,
-    resolve_node,
-)
-from kg.graph.lineage import LineageRow, load_lineage, unresolved_rows
 from kg.graph.extract import GENERIC_NAMES, extract_relations, merge_extracted
+from kg.graph.lineage import LineageRow, load_lineage, unresolved_rows
+from kg.graph.query import EDGE_KINDS
 from kg.model import Edge, Paper, System
 from kg.store import Store, digest_files, read_json, write_json
 from kg.text import compact_key, slugify

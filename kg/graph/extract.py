@@ -143,7 +143,7 @@ def merge_extracted(curated: Iterable[Edge],
                     extracted: Iterable[Edge]) -> tuple[list[Edge], list[tuple[Edge, str]]]:
     """The extracted lineage edges that neither duplicate, contradict nor close a cycle with the
     curated ones (or with those kept before them), and the dropped ones with the reason."""
-    tree = nx.DiGraph()
+    tree: nx.DiGraph[str] = nx.DiGraph()
     pairs: dict[frozenset[str], Edge] = {}
     for e in curated:
         tree.add_edge(e.source, e.target)

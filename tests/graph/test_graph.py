@@ -12,25 +12,27 @@ from kg.corpus import Corpus
 from kg.errors import BadInputError, NotFoundError, StaleIndexError
 from kg.graph.build import (
     BuildReport,
-    NoPathError,
     build_graph,
     centrality,
-    find_path,
     graphml_safe,
-    lineage_family,
-    lineage_ids,
-    lineage_tree,
     load_graph,
     load_or_build_graph,
-    neighbors,
-    record_context,
     render_graphml,
     render_node_link,
-    resolve_node,
     save_graph,
 )
 from kg.graph.extract import GENERIC_NAMES
 from kg.graph.lineage import LineageRow
+from kg.graph.query import (
+    NoPathError,
+    find_path,
+    lineage_family,
+    lineage_ids,
+    lineage_tree,
+    neighbors,
+    record_context,
+    resolve_node,
+)
 from kg.model import Edge, Mention, Paper, System
 from kg.store import Store
 from kg.text import compact_key
