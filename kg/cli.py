@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import sys
+from typing import Any
 
 import click
 
@@ -39,7 +39,7 @@ class KGGroup(click.Group):
             return None
         return next((c for c in importlib.import_module(module).commands if c.name == name), None)
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except KGError as exc:
@@ -69,4 +69,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
