@@ -11,13 +11,13 @@ from dataclasses import dataclass
 import networkx as nx
 
 from kg.corpus import Corpus
-from kg.search.encoders import Encoder
 from kg.errors import StaleIndexError
 from kg.graph.build import BuildReport, build_graph, save_graph
-from kg.search.index import Manifest
 from kg.graph.lineage import load_lineage
 from kg.model import Edge
+from kg.search.encoders import Encoder
 from kg.search.engine import build_search_index, load_searcher, similar_edges
+from kg.search.index import Manifest
 from kg.store import Store
 
 log = logging.getLogger(__name__)

@@ -13,12 +13,12 @@ import pandas as pd
 import streamlit as st
 
 from kg.corpus import Corpus, Record
-from kg.search.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from kg.errors import KGError, StaleIndexError
 from kg.export import EXTENSIONS, FORMATS, build_export
 from kg.graph.build import load_or_build_graph
-from kg.search.index import read_manifest
+from kg.search.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from kg.search.engine import Searcher, load_searcher
+from kg.search.index import read_manifest
 from kg.store import Store
 from kgapp import build as vbuild
 from kgapp.escape import esc_md

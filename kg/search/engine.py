@@ -29,7 +29,17 @@ import faiss
 import numpy as np
 
 from kg.corpus import Corpus
-from kg.search.documents import Document, FilterIndex, Filters, Sentence, build_documents, corpus_hash, tokenize
+from kg.errors import BadInputError, DimensionMismatchError, NotFoundError, StaleIndexError
+from kg.model import Edge
+from kg.search.documents import (
+    Document,
+    FilterIndex,
+    Filters,
+    Sentence,
+    build_documents,
+    corpus_hash,
+    tokenize,
+)
 from kg.search.encoders import (
     CachedEncoder,
     EmbeddingCache,
@@ -38,9 +48,7 @@ from kg.search.encoders import (
     load_encoder,
     text_key,
 )
-from kg.errors import BadInputError, DimensionMismatchError, NotFoundError, StaleIndexError
 from kg.search.index import INDEX_FORMAT, IndexData, Manifest, build_index, load_index, read_manifest
-from kg.model import Edge
 from kg.store import Store
 
 log = logging.getLogger(__name__)
