@@ -25,7 +25,7 @@ import math
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,9 +35,9 @@ import faiss
 import numpy as np
 
 from kg import __version__
+from kg.errors import BadInputError, DimensionMismatchError, StaleIndexError
 from kg.search.documents import DOC_FORMAT, Document, corpus_hash, tokenize
 from kg.search.encoders import Encoder
-from kg.errors import BadInputError, DimensionMismatchError, StaleIndexError
 from kg.store import Store, atomic_open, read_json, write_json
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,6 @@ class IndexData:
     dense: Any  # faiss.Index
     bm25: Bm25Postings
     path: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # ---- paths -------------------------------------------------------------------------------
