@@ -22,9 +22,9 @@ import pytest
 from tests.conftest import REPO
 from tests.test_packaging import declared_runtime
 
-LINTED = ["kg", "kgapp", "tests", "benchmarks", "app.py"]
-SCANNED = ["kg", "kgapp", "app.py", "benchmarks", "tests"]
-OURS = {"kg", "kgapp", "app", "tests", "benchmarks"}
+LINTED = ["kg", "kgapp", "tests", "testkit", "benchmarks", "app.py"]
+SCANNED = ["kg", "kgapp", "app.py", "benchmarks", "tests", "testkit"]
+OURS = {"kg", "kgapp", "app", "tests", "testkit", "benchmarks"}
 
 
 def run_tool(*args: str) -> subprocess.CompletedProcess[str]:
@@ -40,6 +40,33 @@ def test_mypy_passes():
     res = run_tool("mypy")  # files, strictness and the modules not yet checked: pyproject.toml
     assert res.returncode == 0, res.stdout + res.stderr
     assert "Success" in res.stdout
+
+
+# ---- who imports whom --------------------------------------------------------------------------------
+def imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+def importers_of(roots: list[str], banned: set[str]) -> list[str]:
+    found = []
+    for root in roots:
+        path = REPO / root
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            bad = sorted(m for m in imported_modules(file) if m.split(".")[0] in banned)
+            found += [f"{file.relative_to(REPO)}: {m}" for m in bad]
+    return found
+
+
+def test_runtime_code_imports_no_test_support_and_benchmarks_no_tests():
+    assert not importers_of(["kg", "kgapp", "app.py"], {"tests", "testkit", "benchmarks"})
+    assert not importers_of(["benchmarks", "testkit"], {"tests"})
+    assert importers_of(["benchmarks"], {"testkit"}), "the check looks at the benchmarks' imports"
 
 
 # ---- private names of dependencies ------------------------------------------------------------------

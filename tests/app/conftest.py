@@ -23,7 +23,7 @@ import kg.search.encoders
 import kgapp.pages  # noqa: F401 - app.py's imports, loaded before any patch (see the module's docstring)
 import kgapp.state  # noqa: F401
 from kg.search.encoders import FakeEncoder
-from tests.app.fixtures import REPO, make_app_data
+from testkit.appdata import REPO, make_app_data
 
 APP = str(REPO / "app.py")
 

@@ -21,8 +21,8 @@ from streamlit.testing.v1 import AppTest
 from kg.model import Paper
 from kg.store import Store
 from kgapp.escape import esc_md
+from testkit.appdata import SDXL, XSS_ID, XSS_TITLE
 from tests.app.conftest import APP
-from tests.app.fixtures import SDXL, XSS_ID, XSS_TITLE
 
 SAMPLING = "which papers accelerate sampling?"
 

@@ -18,7 +18,7 @@ from kgapp.escape import esc_dot, esc_html, esc_md
 from kgapp.family import SPLINE_LIMIT, UNDATED, layout_family, render_family_dot
 from kgapp.records import ABSTRACT_MISSING, MISSING, abstract_text, badges_md, metadata_rows, note_rows
 from kgapp.timeline import BEFORE_ERAS, build_eras, record_date, timeline_frame
-from tests.app.fixtures import REPO, XSS_TITLE, copy_default_data
+from testkit.appdata import REPO, XSS_TITLE, copy_default_data
 
 # ---- escaping ---------------------------------------------------------------------------------------
 
