@@ -31,9 +31,10 @@ import networkx as nx
 
 from kg.corpus import Corpus, Record
 from kg.errors import StaleIndexError
-from kg.graph.extract import GENERIC_NAMES, extract_relations, merge_extracted
+from kg.graph.extract import extract_relations, merge_extracted
 from kg.graph.lineage import LineageRow, load_lineage, unresolved_rows
 from kg.graph.query import EDGE_KINDS
+from kg.ingest.mentions import GENERIC_NAMES
 from kg.model import Edge, Paper, System
 from kg.store import Store, digest_files, read_json, write_json
 from kg.text import compact_key, slugify

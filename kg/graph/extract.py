@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from kg.ingest.mentions import GENERIC_NAMES, Hit, NameMatcher, name_pattern, split_sentences  # noqa: F401
+from kg.ingest.mentions import NameMatcher, split_sentences
 from kg.model import Edge, Paper, System
 from kg.text import clean_text, squash_spaces
 
