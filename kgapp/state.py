@@ -173,7 +173,7 @@ def pick_record(key: str, options: dict[str, str], param: str, default: str) -> 
         st.session_state[key] = url
     elif st.session_state.get(key) not in options:
         st.session_state[key] = last if last in options else default
-    chosen = st.selectbox("Paper or model release", list(options), key=key, format_func=options.get)
+    chosen = st.selectbox("Paper or model release", list(options), key=key, format_func=options.__getitem__)
     st.session_state[f"_{key}"] = chosen
     st.query_params[param] = chosen
     return chosen
