@@ -17,8 +17,6 @@ from functools import cache
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import REPO
 from tests.test_packaging import declared_runtime
 
@@ -187,8 +185,6 @@ def private_uses() -> list[str]:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason="kg/sources/arxiv.py uses arxiv's _feed, Client._parse_feed, _format_url and "
-                   "_session until the arXiv client moves to the public API (issue 11, item 5)")
 def test_no_private_name_of_a_dependency_is_used():
     assert {"arxiv", "bm25s", "faiss", "streamlit"} <= dependency_modules()
     offenders = private_uses()

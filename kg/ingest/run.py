@@ -91,7 +91,7 @@ def ingest(store: Store, paths: list[Path] | None = None, *, write: bool = True,
     if write:
         store.save_papers(papers)
         store.save_systems(systems)
-        write_json(store.build_path("ingest-report.json"), report.to_dict())
+        write_json(store.report_path("ingest-report.json"), report.to_dict())
     return IngestResult(papers, systems, report)
 
 
