@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from tests.sources.fake_servers import FakeArxiv, synthetic_arxiv_table
-
 from kg.sources.fetch import fetch_corpus
 from kg.store import read_jsonl
+from testkit.servers import FakeArxiv, synthetic_arxiv_table
 from tests.sources.helpers import arxiv_settings, listed, make_store
 
 
