@@ -258,6 +258,17 @@ def test_the_built_graph_is_saved_and_goes_stale_with_its_inputs(data_copy):
         load_graph(store)
 
 
+def test_a_saved_graph_that_is_not_a_directed_multigraph_is_damaged(data_copy):
+    store = Store.at(data_copy)
+    save_graph(store, build_from_store(store))
+    path = store.build_path("graph.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["graph"]["directed"] = False  # node_link_graph follows the file's own flags
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(StaleIndexError, match="not a directed multigraph"):
+        load_graph(store)
+
+
 def test_a_system_without_paper_or_notes_is_a_lone_node():
     graph = build_graph(Corpus([], [System(id="system:flux-1", name="FLUX.1")]))
     assert list(graph.nodes) == ["system:flux-1"] and graph.number_of_edges() == 0
