@@ -130,7 +130,7 @@ class S2Client:
             self.cache.put(key, resp.content, request=request, url=self.batch_url, fetched_at=fetched_at)
         return json.loads(resp.content), fetched_at
 
-    def fetch_papers(self, ids: Iterable[str], progress: Callable[[int], None] | None = None
+    def fetch_papers(self, ids: Iterable[str], progress: Callable[[int], object] | None = None
                      ) -> tuple[dict[str, S2Paper], SourceError | None]:
         """Every id looked up, `batch_size` at a time (sorted, so batches and cache keys are stable).
 
