@@ -50,7 +50,7 @@ class Link:
         return arxiv_ids_in_url(self.url) if self.kind == "arxiv" else []
 
 
-def classify_url(url: str) -> str:  # noqa: C901 - a flat table of hosts
+def classify_url(url: str) -> str:
     """arxiv | openreview | proceedings | pdf | model | code | video | blog | page."""
     parsed = urlparse(url if "://" in url else "https://" + url)
     host = (parsed.hostname or "").lower().removeprefix("www.")

@@ -95,7 +95,7 @@ class IngestReport:
         return "\n".join(lines)
 
 
-def _describe(problem: dict[str, Any]) -> str:  # noqa: C901 - one line per kind
+def _describe(problem: dict[str, Any]) -> str:
     kind, where = problem["kind"], problem["where"]
     if kind == "id_title_mismatch":
         return (f"{where}: {problem['listed_title']!r} links {problem['linked_id']} "
