@@ -25,7 +25,9 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b((?:19|20)\d{2})\b"), "y"),
 ]
 _PROCEEDINGS_HOSTS = ("ecva.net", "thecvf.com", "mlr.press", "neurips.cc", "nips.cc", "aclanthology.org",
-                      "dl.acm.org", "ieeexplore.ieee.org", "doi.org", "sciencedirect.com", "springer.com")
+                      "aclweb.org", "dl.acm.org", "ieeexplore.ieee.org", "doi.org", "sciencedirect.com",
+                      "springer.com", "aaai.org", "ijcai.org", "jmlr.org", "nature.com", "science.org",
+                      "biorxiv.org", "medrxiv.org", "semanticscholar.org", "iclr.cc", "icml.cc")
 _HF_NOT_MODELS = {"blog", "docs", "papers", "datasets", "spaces", "learn", "models", "posts"}
 
 
