@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from kg.commands.render import graph_lines, render_record, render_record_table
+from kg.commands.render import graph_lines, printable, render_record, render_record_table
 from kg.corpus import Corpus, filter_records, parse_year_range
 from kg.errors import StaleIndexError
-from kg.graph.build import load_graph, record_context
+from kg.graph.build import load_graph
+from kg.graph.query import record_context
 from kg.ingest.parser import MAX_LIST_BYTES
 from kg.ingest.run import ingest
 from kg.lock import writer_lock
@@ -76,7 +77,7 @@ def show_command(store: Store, name: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({**record.to_dict(), "graph": context or None}, ensure_ascii=False, indent=2))
         return
-    click.echo(render_record(record, graph_lines(context)))
+    click.echo(printable(render_record(record, graph_lines(context))))
     if missing is not None:
         click.echo(f"note: no lineage or rank shown: {missing}", err=True)
 
@@ -101,7 +102,7 @@ def list_command(store: Store, topic: str | None, year: str | None, status: str 
         for record in records:
             click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
     else:
-        click.echo(render_record_table(records))
+        click.echo(printable(render_record_table(records)))
 
 
 commands = [ingest_command, show_command, list_command]

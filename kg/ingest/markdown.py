@@ -54,7 +54,7 @@ class Link:
 
 
 @lru_cache(maxsize=1 << 16)
-def classify_url(url: str) -> str:  # noqa: C901 - a flat table of hosts
+def classify_url(url: str) -> str:
     """arxiv | openreview | proceedings | pdf | model | code | video | blog | page."""
     parsed = urlparse(url if "://" in url else "https://" + url)
     host = (parsed.hostname or "").lower().removeprefix("www.")

@@ -103,7 +103,7 @@ def _search(client: ArxivClient, query: str, n: int, paper_ids: list[str],
 
 
 def resolve_titles(client: ArxivClient, wanted: dict[str, str],
-                   progress: Callable[[int], None] | None = None) -> dict[str, TitleMatch]:
+                   progress: Callable[[int], object] | None = None) -> dict[str, TitleMatch]:
     """Look up papers by title: `wanted` maps a paper id to its title; the answer is keyed the same.
 
     `SourceError` (naming the paper ids not resolved yet) when a query fails after every retry.
