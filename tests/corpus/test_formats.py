@@ -70,6 +70,16 @@ EXPECTED = {
         (23, "AnimateDiff: Animate Your Personalized Text-to-Image Diffusion Models without Specific Tuning",
          "2307.04725", "", "Jul., 2023", "", "Video diffusion tables > Methods"),
     ],
+    "dated_bullets.md": [
+        (6, "DynamicKV: Task-Aware Adaptive KV Cache Compression for Long Context LLMs", "2412.14838", "",
+         "2024.12.20", "", "Long-context papers > News"),
+        (7, "An Efficient Recipe for Long Context Extension via Middle-Focused Positional Encoding", "2406.07138",
+         "", "2024.12.20", "NeurIPS 2024", "Long-context papers > News"),
+        (11, "Efficient Transformers: A Survey", "2009.06732", "Yi Tay, Mostafa Dehghani, Dara Bahri, Donald Metzler",
+         "2022", "Arxiv 2022", "Long-context papers > Surveys"),
+        (13, "Longformer: The Long-Document Transformer", "2004.05150", "Iz Beltagy, Matthew E. Peters, Arman Cohan",
+         "2020", "Arxiv 2020", "Long-context papers > Surveys"),
+    ],
     "decorations.md": [
         (5, "Stable Video Diffusion: Scaling Latent Video Diffusion Models to Large Datasets", "2311.15127", "",
          "2023", "arXiv 2023", "Hot papers > Video"),
