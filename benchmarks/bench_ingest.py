@@ -9,6 +9,7 @@ Usage: python benchmarks/bench_ingest.py [--quick]   (--quick: the 4,000-entry l
 
 from __future__ import annotations
 
+import os
 import random
 import resource
 import sys
@@ -72,13 +73,17 @@ def measure_synthetic(n: int, repeat: int) -> dict[str, float]:
         path = root / f"synthetic-{n}.md"
         path.write_text(synthetic_list(n), encoding="utf-8")
         store = Store(root / "data")
+        cpu = time.process_time()
         result = ingest(store, [path], write=False)
+        cpu = time.process_time() - cpu
         timing = time_runs(lambda: ingest(store, [path], write=False), repeat=repeat)
     counts = result.report.counts
     print(f"{n} entries ({counts['entries']} read, {counts['papers_listed']} papers listed, "
           f"{counts['papers_without_arxiv_id']} title-only): median {timing['median_s']:.2f} s "
-          f"(min {timing['min_s']:.2f}, max {timing['max_s']:.2f})")
-    return {"entries": counts["entries"], "papers_listed": counts["papers_listed"], **timing}
+          f"(min {timing['min_s']:.2f}, max {timing['max_s']:.2f}); CPU time of one run {cpu:.2f} s, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    return {"entries": counts["entries"], "papers_listed": counts["papers_listed"], "cpu_s": round(cpu, 2),
+            "load_average": round(os.getloadavg()[0], 1), **timing}
 
 
 def main(quick: bool) -> None:
