@@ -10,7 +10,8 @@ import click
 from kg.commands.render import graph_lines, printable, render_record, render_record_table
 from kg.corpus import Corpus, filter_records, parse_year_range
 from kg.errors import StaleIndexError
-from kg.graph.build import load_graph, record_context
+from kg.graph.build import load_graph
+from kg.graph.query import record_context
 from kg.ingest.parser import MAX_LIST_BYTES
 from kg.ingest.run import ingest
 from kg.lock import writer_lock
