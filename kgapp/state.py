@@ -116,7 +116,11 @@ def run_build() -> None:
         plan = BuildPlan(store(), make_encoder=lambda name: get_encoder(name or DEFAULT_MODEL),
                          command="the app's first start")
         bar = st.progress(0.0, text="Building the search index and the graph…")
-        plan.run(on_step=lambda i, n, label: bar.progress(i / n, text=f"Step {i + 1} of {n}: {label}…"))
+
+        def show(i: int, n: int, label: str) -> None:
+            bar.progress(i / n, text=f"Step {i + 1} of {n}: {label}…")
+
+        plan.run(on_step=show)
         bar.progress(1.0, text="Built. Starting…")
     finally:
         lock.release()
@@ -181,7 +185,7 @@ def pick_record(key: str, options: dict[str, str], param: str, default: str) -> 
         st.session_state[key] = url
     elif st.session_state.get(key) not in options:
         st.session_state[key] = last if last in options else default
-    chosen = st.selectbox("Paper or model release", list(options), key=key, format_func=options.get)
+    chosen = st.selectbox("Paper or model release", list(options), key=key, format_func=options.__getitem__)
     st.session_state[f"_{key}"] = chosen
     st.query_params[param] = chosen
     return chosen

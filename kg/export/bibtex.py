@@ -78,7 +78,10 @@ def _authors(c: Citable, ascii_only: bool) -> str | None:
 def _venue_fields(c: Citable, biblatex: bool) -> list[tuple[str, str | None]]:
     ascii_only = not biblatex
     v = c.venue
-    enc = lambda s: encode_latex(s, ascii_only=ascii_only) if s else None  # noqa: E731
+
+    def enc(s: str | None) -> str | None:
+        return encode_latex(s, ascii_only=ascii_only) if s else None
+
     if c.kind == "conference" and v:
         return [("booktitle", enc(v.name)), ("series", enc(v.series)), ("volume", v.volume),
                 ("pages", _pages(v.pages)), ("note", enc(v.note))]

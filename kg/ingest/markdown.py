@@ -25,7 +25,9 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b((?:19|20)\d{2})\b"), "y"),
 ]
 _PROCEEDINGS_HOSTS = ("ecva.net", "thecvf.com", "mlr.press", "neurips.cc", "nips.cc", "aclanthology.org",
-                      "dl.acm.org", "ieeexplore.ieee.org", "doi.org", "sciencedirect.com", "springer.com")
+                      "aclweb.org", "dl.acm.org", "ieeexplore.ieee.org", "doi.org", "sciencedirect.com",
+                      "springer.com", "aaai.org", "ijcai.org", "jmlr.org", "nature.com", "science.org",
+                      "biorxiv.org", "medrxiv.org", "semanticscholar.org", "iclr.cc", "icml.cc")
 _HF_NOT_MODELS = {"blog", "docs", "papers", "datasets", "spaces", "learn", "models", "posts"}
 
 
@@ -50,7 +52,7 @@ class Link:
         return arxiv_ids_in_url(self.url) if self.kind == "arxiv" else []
 
 
-def classify_url(url: str) -> str:  # noqa: C901 - a flat table of hosts
+def classify_url(url: str) -> str:
     """arxiv | openreview | proceedings | pdf | model | code | video | blog | page."""
     parsed = urlparse(url if "://" in url else "https://" + url)
     host = (parsed.hostname or "").lower().removeprefix("www.")

@@ -68,7 +68,7 @@ class RetryPolicy:
         Half of the delay is fixed and half random, so clients that failed together spread out
         while the wait still grows with every failure.
         """
-        delay = float(min(self.backoff_max, self.backoff_base * 2**attempt))
+        delay = min(self.backoff_max, self.backoff_base * 2.0**attempt)
         return delay / 2 + random.uniform(0, delay / 2)
 
 

@@ -12,7 +12,7 @@ from kg.sources.arxiv import ArxivClient, ArxivSettings, record_from_result
 from kg.sources.cache import ResponseCache
 from kg.sources.fetch import fetch_corpus
 from kg.store import Store, read_jsonl
-from tests.sources.fake_servers import (
+from testkit.servers import (
     FakeArxiv,
     FakeSemanticScholar,
     load_arxiv_table,
