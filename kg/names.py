@@ -56,16 +56,6 @@ def _variants(name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(variants))
 
 
-@lru_cache(maxsize=1 << 17)
-def _variants(name: str) -> tuple[str, ...]:
-    """The match keys a name is scored by: the whole, and the parts around its first colon."""
-    variants = [match_key(name)]
-    if ":" in name:
-        head, tail = name.split(":", 1)
-        variants += [match_key(head), match_key(tail)]
-    return tuple(dict.fromkeys(variants))
-
-
 def _glued_score(key: str, name_key: str) -> float:
     """A one-word query against the start of a name whose words it glues together ("stylealign" and
     "style aligned image …"); a query that is only the name's first word gets nothing here."""

@@ -11,6 +11,7 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from kg.errors import BadInputError, RejectedEntriesError
 from kg.ids import ArxivId, parse_arxiv_id
@@ -212,8 +213,10 @@ def _merge_title_records(known: Known, acc: _Accumulator) -> None:
         target = by_title.get(match_key(paper.title)) if paper is not None else None
         if target is None or target == tid:
             continue
-        for bucket in (acc.listings, acc.notes, acc.mentions, acc.aliases, acc.urls, acc.topics):
-            bucket[target].extend(bucket.pop(tid, []))  # type: ignore[attr-defined]
+        buckets: tuple[dict[str, list[Any]], ...] = (acc.listings, acc.notes, acc.mentions, acc.aliases,
+                                                      acc.urls, acc.topics)
+        for bucket in buckets:
+            bucket[target].extend(bucket.pop(tid, []))
         known.papers.pop(tid, None)
 
 

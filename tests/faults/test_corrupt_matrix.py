@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from testkit.servers import FakeArxiv, table_for_papers
 from tests.faults.helpers import (
     REPO,
     assert_one_line,
@@ -41,7 +42,6 @@ from tests.faults.helpers import (
     normal_state,
     patch_encoders,
 )
-from tests.sources.fake_servers import FakeArxiv, table_for_papers
 
 HOWS = ("deleted", "truncated", "zero", "garbage", "wrong-type")
 READERS = (("search", "diffusion sampling"), ("show", "LDM"), ("lineage", "SDXL"),

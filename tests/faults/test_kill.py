@@ -23,6 +23,7 @@ import pytest
 from kg.cli import cli
 from kg.generations import verify
 from kg.store import Store
+from testkit.servers import FakeArxiv, table_for_papers
 from tests.faults.helpers import (
     REPO,
     copy_data,
@@ -33,7 +34,6 @@ from tests.faults.helpers import (
     normal_state,
     patch_encoders,
 )
-from tests.sources.fake_servers import FakeArxiv, table_for_papers
 
 KILLS = 20
 TIME = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
