@@ -9,7 +9,8 @@ makes the name ambiguous, reported with its candidates, never guessed. A name sh
 The scorer (`name_score`) is rapidfuzz's `ratio` on match keys (case, punctuation, accents and
 ligatures ignored), also against the parts of a candidate before and after its first colon
 ("TurboEdit" meets "TurboEdit: Instant …"), and, for a one-word query, against the candidate's
-start with spaces removed ("StyleAlign" meets "Style Aligned Image Generation …"). Names whose
+start with spaces removed, reaching at least `GLUED_MIN` characters into its second word
+("StyleAlign" meets "Style Aligned Image Generation …"; "SDXLL" does not meet "SDXL-Lightning"). Names whose
 numbers differ never match ("Paper 395" and "Paper 396", "SD 2" and "SD 3").
 """
 
@@ -31,6 +32,7 @@ _NUMBER = re.compile(r"\d+")
 THRESHOLD = 90.0  # rapidfuzz score (0-100) the best candidate must reach
 MARGIN = 3.0  # a runner-up this close to the best makes the name ambiguous
 MIN_CHARS = 5  # names with fewer letters and digits are never matched fuzzily
+GLUED_MIN = 3  # a glued one-word query must reach this far into the name's second word
 
 
 def name_score(query: str, name: str) -> float:
@@ -60,7 +62,7 @@ def _glued_score(key: str, name_key: str) -> float:
     """A one-word query against the start of a name whose words it glues together ("stylealign" and
     "style aligned image …"); a query that is only the name's first word gets nothing here."""
     words = name_key.split()
-    if len(words) < 2 or len(words[0]) >= len(key):
+    if len(words) < 2 or len(key) - len(words[0]) < GLUED_MIN:
         return 0.0
     return float(fuzz.ratio(key, "".join(words)[: len(key)]))
 
@@ -117,6 +119,6 @@ def _scored_keys(key: str, name: str) -> tuple[str, ...]:
     if " " in key or not variants:
         return variants
     words = variants[0].split()
-    if len(words) < 2 or len(words[0]) >= len(key):
+    if len(words) < 2 or len(key) - len(words[0]) < GLUED_MIN:
         return variants
     return (*variants, "".join(words)[: len(key)])

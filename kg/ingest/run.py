@@ -213,8 +213,8 @@ def _merge_title_records(known: Known, acc: _Accumulator) -> None:
         target = by_title.get(match_key(paper.title)) if paper is not None else None
         if target is None or target == tid:
             continue
-        buckets: tuple[dict[str, list[Any]], ...] = (acc.listings, acc.notes, acc.mentions, acc.aliases,
-                                                      acc.urls, acc.topics)
+        buckets: tuple[dict[str, list[Any]], ...] = (
+            acc.listings, acc.notes, acc.mentions, acc.aliases, acc.urls, acc.topics)
         for bucket in buckets:
             bucket[target].extend(bucket.pop(tid, []))
         known.papers.pop(tid, None)
