@@ -59,29 +59,27 @@ class _Walker:
             self.i += 1
             yield from self._block(tok)
 
-    def _block(self, tok: Token) -> list[Block]:  # noqa: C901 - one case per block token
+    def _block(self, tok: Token) -> list[Block]:
+        """The blocks one token closes or opens: list nesting is kept here, the rest has a handler."""
         kind = tok.type
         if kind in ("bullet_list_open", "ordered_list_open"):
             self.lists.append(kind == "ordered_list_open")
-        elif kind in ("bullet_list_close", "ordered_list_close"):
+            return []
+        if kind in ("bullet_list_close", "ordered_list_close"):
             self.lists.pop()
-        elif kind == "list_item_open":
-            return self._item(tok)
-        elif kind == "list_item_close":
+            return []
+        if kind == "list_item_close" or kind in _SKIPPED:
             return self._flush_item()
-        elif kind == "heading_open":
-            return self._heading(tok)
-        elif kind == "paragraph_open":
-            return self._paragraph(tok)
-        elif kind == "table_open":
-            return self._table(tok)
-        elif kind == "html_block":
-            return self._with_item(Block("html", *_span(tok), html=tok.content, depth=len(self.lists)))
-        elif kind == "hr":
-            return self._with_item(Block("rule", *_span(tok)))
-        elif kind in _SKIPPED:
-            return self._flush_item()
-        return []
+        handler = {"list_item_open": self._item, "heading_open": self._heading,
+                   "paragraph_open": self._paragraph, "table_open": self._table, "html_block": self._html,
+                   "hr": self._rule}.get(kind)
+        return handler(tok) if handler is not None else []
+
+    def _html(self, tok: Token) -> list[Block]:
+        return self._with_item(Block("html", *_span(tok), html=tok.content, depth=len(self.lists)))
+
+    def _rule(self, tok: Token) -> list[Block]:
+        return self._with_item(Block("rule", *_span(tok)))
 
     # -- list items: the first paragraph's lines go with the item --
     def _item(self, tok: Token) -> list[Block]:
