@@ -132,14 +132,14 @@ class IngestReport:
 
 
 def _describe(problem: Problem) -> str:
-    """One line of the terminal report: where, then what (a describer per kind)."""
-    describe = _DESCRIBERS.get(problem.kind)
-    return f"{problem.where}: {describe(problem) if describe else repr(problem.get('name', ''))}"
+    """One line for one finding: where, then what."""
+    describe = _DESCRIBE.get(problem.kind)
+    what = describe(problem) if describe is not None else repr(problem.get("name", ""))
+    return f"{problem.where}: {what}"
 
 
-def _id_title_conflict(p: Problem) -> str:
-    listings = (f"{title!r} ({', '.join(places)})" for title, places in p["titles"])
-    return f"{p['id']} is listed as " + "; ".join(listings)
+def _conflict(p: Problem) -> str:
+    return f"{p['id']} is listed as " + "; ".join(f"{t!r} ({', '.join(places)})" for t, places in p["titles"])
 
 
 def _possible_duplicate(p: Problem) -> str:
@@ -155,9 +155,9 @@ def _date_before_id(p: Problem) -> str:
     return f"{p['id']} dated {p['listed_date']!r}, but it was first submitted to arXiv on {first}"
 
 
-_DESCRIBERS: dict[str, Callable[[Problem], str]] = {
+_DESCRIBE: dict[str, Callable[[Problem], str]] = {
     "skipped": lambda p: str(p["reason"]),
-    "id_title_conflict": _id_title_conflict,
+    "id_title_conflict": _conflict,
     "possible_duplicate": _possible_duplicate,
     "id_title_mismatch": lambda p: (f"{p['listed_title']!r} links {p['linked_id']} ({p['linked_title']!r}); "
                                     f"resolved by title to {p['resolved_to']}"),
