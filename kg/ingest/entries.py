@@ -260,7 +260,7 @@ class LineFacts:
     sticky: bool = False
 
 
-def read_entry_line(line: Line, has_notes: bool, has_authors: bool) -> LineFacts:  # noqa: C901
+def read_entry_line(line: Line, has_notes: bool, has_authors: bool) -> LineFacts:
     """One line of an entry block after its title line."""
     text = line.text
     facts = LineFacts()

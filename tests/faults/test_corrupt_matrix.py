@@ -67,7 +67,7 @@ def arxiv() -> Iterator[FakeArxiv]:
     for row in table:  # the versions the lists name, so that ingest after fetch changes nothing
         row["version"] = int(versions.get(row["id"], "v1").lstrip("v") or 1)
     with FakeArxiv(table) as server:
-        yield server
+        yield server  # type: ignore[misc]
 
 
 @pytest.fixture(scope="module")

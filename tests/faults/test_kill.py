@@ -53,7 +53,7 @@ def mp() -> Iterator[pytest.MonkeyPatch]:
 def arxiv() -> Iterator[FakeArxiv]:
     papers = Store.at(REPO / "data").load_papers()
     with FakeArxiv(table_for_papers(papers)) as server:
-        yield server
+        yield server  # type: ignore[misc]
 
 
 def run_forked(root: Path, args: tuple[str, ...], kill_after: float | None) -> int | None:

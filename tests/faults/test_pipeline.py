@@ -56,7 +56,12 @@ def test_graph_build_keeps_the_index_model_and_does_not_rebuild_the_index(data_c
 def test_the_index_is_handed_on_in_memory_and_documents_are_built_once(data_copy, monkeypatch):
     calls: list[int] = []
     real = pipeline.build_documents
-    monkeypatch.setattr(pipeline, "build_documents", lambda corpus: calls.append(1) or real(corpus))
+
+    def counted(corpus: object) -> object:
+        calls.append(1)
+        return real(corpus)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "build_documents", counted)
     for module in (search_index, pipeline, search_engine):
         monkeypatch.setattr(module, "load_index", lambda *a, **k: pytest.fail("read back"))
     result = BuildPlan(Store.at(data_copy)).run()
@@ -141,8 +146,7 @@ def test_a_batch_that_fails_before_its_commit_point_leaves_the_old_state(data_co
 
 
 # ---- the lock: two writers ------------------------------------------------------------------------
-def _paused_build(root: Path, point: str) -> tuple[threading.Thread, threading.Event, threading.Event,
-                                                     list[BaseException]]:
+def _paused_build(root: Path, point: str) -> tuple[threading.Thread, threading.Event, list[BaseException]]:
     """A `kg build --force` in a thread that stops at `point` until released."""
     reached, release, errors = threading.Event(), threading.Event(), []
 
