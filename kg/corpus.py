@@ -8,6 +8,7 @@ candidates, never guessed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -21,8 +22,9 @@ from kg.text import compact_key, match_key
 
 Record = Paper | System
 
+_NUMBER = re.compile(r"\d+")
 _STOPWORDS = frozenset("a an and are as at by for from in into is of on or the to via with without".split())
-MAX_BLOCK = 400  # candidates gathered per query word (the rarest words are tried first)
+MAX_BLOCK = 200  # candidates gathered per query word (the rarest words are tried first)
 SMALL_BLOCK = 50  # a query word this rare decides the candidates alone
 
 
@@ -58,11 +60,11 @@ class NameIndex:
 
     def candidates(self, name: str) -> list[tuple[str, str]]:
         """(record id, name) of every name that could match `name` closely."""
-        keys = _query_keys(match_key(name))
-        numbers = [w for w in keys if w.isdigit()]
+        key = match_key(name)
+        numbers = ["#" + n for n in _NUMBER.findall(key)]
         if any(n not in self.by_word for n in numbers):
             return []  # a number no name has: nothing can match (numbers must agree)
-        words = sorted((w for w in (numbers or keys) if w in self.by_word),
+        words = sorted((w for w in [*numbers, *_query_keys(key)] if w in self.by_word),
                        key=lambda w: len(self.by_word[w]))[:2]
         if words and len(self.by_word[words[0]]) <= SMALL_BLOCK:
             words = words[:1]
@@ -91,7 +93,8 @@ class NameIndex:
 def _block_keys(key: str) -> set[str]:
     words = {w for w in key.split() if w not in _STOPWORDS}
     compact = key.replace(" ", "")
-    return words | ({"^" + compact[:4]} if len(compact) >= 4 else set())
+    numbers = {"#" + n for n in _NUMBER.findall(key)}
+    return words | numbers | ({"^" + compact[:4]} if len(compact) >= 4 else set())
 
 
 def _query_keys(key: str) -> list[str]:
@@ -114,6 +117,9 @@ def add_record_names(index: NameIndex, r: Record) -> None:
     index.add(r.id, r.title, alias=False)
     for alias in r.aliases:
         index.add(r.id, alias, alias=True)
+    if isinstance(r, Paper):  # every title a list wrote for it: `kg show "<title as written>"`
+        for title in sorted({x.title for x in r.listings if x.title and x.how == "listed"} - {r.title}):
+            index.add(r.id, title, alias=False)
 
 
 class Corpus:

@@ -58,15 +58,6 @@ def _variants(name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(variants))
 
 
-def _glued_score(key: str, name_key: str) -> float:
-    """A one-word query against the start of a name whose words it glues together ("stylealign" and
-    "style aligned image …"); a query that is only the name's first word gets nothing here."""
-    words = name_key.split()
-    if len(words) < 2 or len(key) - len(words[0]) < GLUED_MIN:
-        return 0.0
-    return float(fuzz.ratio(key, "".join(words)[: len(key)]))
-
-
 @dataclass(frozen=True)
 class Pick(Generic[T]):
     """The outcome of matching one name: `choice` when exactly one candidate matches; otherwise
@@ -120,5 +111,5 @@ def _scored_keys(key: str, name: str) -> tuple[str, ...]:
         return variants
     words = variants[0].split()
     if len(words) < 2 or len(key) - len(words[0]) < GLUED_MIN:
-        return variants
+        return variants  # "sdxll" is not "SDXL L…": the query must reach well into the second word
     return (*variants, "".join(words)[: len(key)])

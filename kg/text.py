@@ -34,6 +34,8 @@ def _repair_mac_roman(run: str) -> str:
 
 def clean_text(text: str) -> str:
     """Readable text: mojibake repaired, PDF ligatures expanded ("Diﬀusion" -> "Diffusion"), NFC."""
+    if text.isascii() and text.isprintable() and "&" not in text:
+        return text  # nothing ftfy would change: no mojibake, ligature, entity or control character
     text = _NON_ASCII_RUN.sub(lambda m: _repair_mac_roman(m.group(0)), text)
     text = ftfy.fix_text(text, normalization="NFC")
     return text

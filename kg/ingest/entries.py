@@ -35,6 +35,7 @@ _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _BARE_URL = re.compile(r"^<?(https?://\S+?)>?$")
 _ORG_ABBREVIATION = re.compile(r"\b(?:Inc|Ltd|Co|Corp|LLC|GmbH|Labs?)\.$")  # "ByteDance Inc.": no sentence
 _SUB_RELEASE = re.compile(r"^\s*[:：]\s*")
+_LEAD_LABEL = re.compile(r"(?i)\[?(?:paper|title|arxiv|pdf)\]?\s*[:：-]")
 
 
 @dataclass
@@ -62,10 +63,10 @@ class Draft:
 
 
 def lead_spans(line: Line) -> list[Span]:
-    """The visible spans, with leading decorations (emoji, ⭐, "NEW") dropped."""
+    """The visible spans, with leading decorations (emoji, ⭐, "NEW") and a "Paper:" label dropped."""
     spans = line.visible()
     while spans and not spans[0].bold and not spans[0].code and spans[0].link < 0 \
-            and not strip_decorations(spans[0].text):
+            and (not strip_decorations(spans[0].text) or _LEAD_LABEL.fullmatch(spans[0].text.strip())):
         spans = spans[1:]
     return spans
 
@@ -99,6 +100,8 @@ def bold_title(line: Line, block_has_more: bool) -> Draft | None:
         return None
     bold, n = bold_run(spans)
     after = "".join(s.text for s in spans[n:n + 1])
+    if n < len(spans) and spans[n - 1].link >= 0 and spans[n].link == spans[n - 1].link:
+        return None  # only part of a link is bold: the linked-title convention reads it
     if is_label(bold, after) or _DATE_ONLY.match(bold.strip()) or len(bold.split()) < 1:
         return None
     if _QUOTED.match(bold.strip()) or _BOLD_BY.match(after):
@@ -109,6 +112,7 @@ def bold_title(line: Line, block_has_more: bool) -> Draft | None:
     title, venue = split_title(bold)
     draft = Draft(title=title, short_name=rest.short_name, authors=rest.authors,
                   venue=rest.venue or venue, date=rest.date)
+    draft.add_links([line.links[i] for i in sorted({s.link for s in spans[:n] if s.link >= 0})])
     draft.add_links(rest.links)
     if not draft.venue:
         draft.venue = venue_of_links(line)
@@ -256,7 +260,7 @@ class LineFacts:
     sticky: bool = False
 
 
-def read_entry_line(line: Line, has_notes: bool, has_authors: bool) -> LineFacts:  # noqa: C901
+def read_entry_line(line: Line, has_notes: bool, has_authors: bool) -> LineFacts:
     """One line of an entry block after its title line."""
     text = line.text
     facts = LineFacts()

@@ -51,7 +51,7 @@ class Fields:
 def strip_decorations(text: str) -> str:
     """A title without what decorates it: emoji, ⭐/🔥/NEW markers, star counts, badges' words."""
     text = _STAR_COUNT.sub("", _KEYCAP.sub("", _SHORTCODE.sub(" ", text)))
-    kept = "".join(c for c in text if not _is_symbol(c))
+    kept = text if text.isascii() else "".join(c for c in text if not _is_symbol(c))
     return squash_spaces(_DECORATION_WORDS.sub("", squash_spaces(kept))).strip(" -–—|:")
 
 

@@ -79,7 +79,7 @@ def inline_lines(children: Sequence[Token] | None, first_line: int) -> list[Line
     return [line for line in lines if line.spans or line.links]
 
 
-def _add_token(tok: Token, line: Line, state: _State) -> None:  # noqa: C901 - one case per token kind
+def _add_token(tok: Token, line: Line, state: _State) -> None:
     kind = tok.type
     if kind == "text":
         line.spans.append(Span(tok.content, state.bold > 0, state.em > 0, link=state.link))

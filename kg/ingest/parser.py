@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kg.errors import BadInputError
 from kg.ids import parse_arxiv_id
-from kg.ingest.blocks import read_blocks
+from kg.ingest.blocks import markdown_parser, read_blocks, sections
 from kg.ingest.listed import MAX_NOTE_CHARS, ListedEntry, NoteLine
 from kg.ingest.markdown import Link
 from kg.ingest.walker import Walker
@@ -106,7 +106,9 @@ def parse_lines(lines: list[str], display: str) -> ParsedList:
     """Parse a list's (cleaned) lines; front matter is blanked, so line numbers stay the file's."""
     lines = _blank_front_matter(lines)
     walker = Walker(display)
-    walker.run(read_blocks("\n".join(lines)))
+    parser = markdown_parser()
+    for offset, part in sections(lines):
+        walker.run(read_blocks("\n".join(part), parser, offset))
     out = ParsedList(display)
     out.entries = walker.entries
     out.prose = [NoteLine(text, line) for text, line in walker.prose]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,33 +131,39 @@ class IngestReport:
         return "\n".join(lines)
 
 
-def _describe(problem: Problem) -> str:  # noqa: C901 - one line per kind
-    kind, where = problem.kind, problem.where
-    if kind == "skipped":
-        return f"{where}: {problem['reason']}"
-    if kind == "id_title_conflict":
-        return f"{where}: {problem['id']} is listed as " + "; ".join(
-            f"{title!r} ({', '.join(places)})" for title, places in problem["titles"])
-    if kind == "possible_duplicate":
-        kept = f"; kept as {problem['kept'][0]}" if problem["kept"] else "; not merged"
-        return f"{where}: {problem['name']!r} is close to " + "; ".join(problem["candidates"]) + kept
-    if kind == "id_title_mismatch":
-        return (f"{where}: {problem['listed_title']!r} links {problem['linked_id']} "
-                f"({problem['linked_title']!r}); resolved by title to {problem['resolved_to']}")
-    if kind == "title_differs":
-        return (f"{where}: {problem['id']} listed as {problem['listed_title']!r}, known as "
-                f"{problem['known_title']!r}")
-    if kind == "date_before_id":
-        first = problem["first_submitted"]
-        if len(first) == len("2021-06"):  # only the id's month: arXiv numbers a paper when it announces it
-            return (f"{where}: {problem['id']} dated {problem['listed_date']!r}, but its arXiv id is from "
-                    f"{first} (a date before it holds only for a submission held back before announcement)")
-        return (f"{where}: {problem['id']} dated {problem['listed_date']!r}, but it was first "
-                f"submitted to arXiv on {first}")
-    if kind == "non_arxiv_link":
-        return f"{where}: {problem['id']} is on arXiv; the list links {', '.join(problem['urls'])}"
-    if kind == "ambiguous":
-        return f"{where}: {problem['name']!r} could be " + "; ".join(problem["candidates"])
-    if kind == "no_arxiv_id":
-        return f"{where}: {problem['title']!r} kept as {problem['id']}"
-    return f"{where}: {problem.get('name', '')!r}"
+def _describe(problem: Problem) -> str:
+    """One line for one finding: where, then what."""
+    describe = _DESCRIBE.get(problem.kind)
+    what = describe(problem) if describe is not None else repr(problem.get("name", ""))
+    return f"{problem.where}: {what}"
+
+
+def _conflict(p: Problem) -> str:
+    return f"{p['id']} is listed as " + "; ".join(f"{t!r} ({', '.join(places)})" for t, places in p["titles"])
+
+
+def _possible_duplicate(p: Problem) -> str:
+    kept = f"; kept as {p['kept'][0]}" if p["kept"] else "; not merged"
+    return f"{p['name']!r} is close to " + "; ".join(p["candidates"]) + kept
+
+
+def _date_before_id(p: Problem) -> str:
+    first = p["first_submitted"]
+    if len(first) == len("2021-06"):  # only the id's month: arXiv numbers a paper when it announces it
+        return (f"{p['id']} dated {p['listed_date']!r}, but its arXiv id is from {first} (a date before it "
+                "holds only for a submission held back before announcement)")
+    return f"{p['id']} dated {p['listed_date']!r}, but it was first submitted to arXiv on {first}"
+
+
+_DESCRIBE: dict[str, Callable[[Problem], str]] = {
+    "skipped": lambda p: str(p["reason"]),
+    "id_title_conflict": _conflict,
+    "possible_duplicate": _possible_duplicate,
+    "id_title_mismatch": lambda p: (f"{p['listed_title']!r} links {p['linked_id']} ({p['linked_title']!r}); "
+                                    f"resolved by title to {p['resolved_to']}"),
+    "title_differs": lambda p: f"{p['id']} listed as {p['listed_title']!r}, known as {p['known_title']!r}",
+    "date_before_id": _date_before_id,
+    "non_arxiv_link": lambda p: f"{p['id']} is on arXiv; the list links {', '.join(p['urls'])}",
+    "ambiguous": lambda p: f"{p['name']!r} could be " + "; ".join(p["candidates"]),
+    "no_arxiv_id": lambda p: f"{p['title']!r} kept as {p['id']}",
+}

@@ -11,7 +11,6 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from kg.errors import BadInputError, RejectedEntriesError
 from kg.ids import ArxivId, parse_arxiv_id
@@ -50,6 +49,14 @@ class _Accumulator:
     topics: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     versions: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     titles: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+
+    def move(self, source: str, target: str) -> None:
+        """Everything gathered for record `source` now belongs to `target`."""
+        self.listings[target].extend(self.listings.pop(source, []))
+        self.notes[target].extend(self.notes.pop(source, []))
+        self.mentions[target].extend(self.mentions.pop(source, []))
+        for bucket in (self.aliases, self.urls, self.topics):
+            bucket[target].extend(bucket.pop(source, []))
 
 
 # ---- finding the lists ----------------------------------------------------------------------
@@ -213,10 +220,7 @@ def _merge_title_records(known: Known, acc: _Accumulator) -> None:
         target = by_title.get(match_key(paper.title)) if paper is not None else None
         if target is None or target == tid:
             continue
-        buckets: tuple[dict[str, list[Any]], ...] = (
-            acc.listings, acc.notes, acc.mentions, acc.aliases, acc.urls, acc.topics)
-        for bucket in buckets:
-            bucket[target].extend(bucket.pop(tid, []))
+        acc.move(tid, target)
         known.papers.pop(tid, None)
 
 

@@ -27,7 +27,7 @@ from kg.ingest.entries import (
 from kg.ingest.fields import split_title, strip_decorations
 from kg.ingest.inline import Line
 from kg.ingest.listed import ListedEntry
-from kg.ingest.markdown import Link, find_links
+from kg.ingest.markdown import Link, find_links, parse_list_date
 from kg.ingest.tables import Columns, cell_text, columns_of, row_draft, row_note
 from kg.text import squash_spaces
 
@@ -49,6 +49,7 @@ class _Item:
     entry: ListedEntry | None = None
     label: str = ""
     category: str = ""
+    date: str = ""  # a bold date the item's sub-items are listed under ("- **[2024.12.20]**")
 
 
 @dataclass
@@ -289,6 +290,8 @@ class Walker:
             self.open_end = block.item_end
             return
         draft = self._item_draft(block, parent)
+        if draft is not None and len(draft.date) <= 4:  # no date, or only a venue's year
+            draft.date = next((i.date for i in reversed(self.items) if i.date), draft.date)
         if draft is not None:
             item.entry = self.new_entry(block.start, draft)
             if draft.how == "titled":
@@ -327,6 +330,7 @@ class Walker:
         spans = line.visible()
         if spans and spans[0].bold:
             item.label = squash_spaces("".join(s.text for s in spans if s.bold))
+            item.date = _label_date(item.label)
         elif self._has_children(block) and not line.all_links and len(line.text.split()) <= 6:
             item.category = strip_decorations(line.text).rstrip(":：")
             return
@@ -415,6 +419,13 @@ def _block_draft(lines: list[Line]) -> Draft | None:
         if draft is not None:
             return draft
     return None
+
+
+def _label_date(label: str) -> str:
+    """ "[2024.12.20]", "2024-12-20", "Dec 2024": a bold label that is only a date finer than a year."""
+    text = label.strip("[]() :")
+    parsed = parse_list_date(text)
+    return text if parsed is not None and parsed[1] != "year" and len(text.split()) <= 3 else ""
 
 
 def _looks_like_title(title: str) -> bool:

@@ -70,6 +70,16 @@ EXPECTED = {
         (23, "AnimateDiff: Animate Your Personalized Text-to-Image Diffusion Models without Specific Tuning",
          "2307.04725", "", "Jul., 2023", "", "Video diffusion tables > Methods"),
     ],
+    "dated_bullets.md": [
+        (6, "DynamicKV: Task-Aware Adaptive KV Cache Compression for Long Context LLMs", "2412.14838", "",
+         "2024.12.20", "", "Long-context papers > News"),
+        (7, "An Efficient Recipe for Long Context Extension via Middle-Focused Positional Encoding", "2406.07138",
+         "", "2024.12.20", "NeurIPS 2024", "Long-context papers > News"),
+        (11, "Efficient Transformers: A Survey", "2009.06732", "Yi Tay, Mostafa Dehghani, Dara Bahri, Donald Metzler",
+         "2022", "Arxiv 2022", "Long-context papers > Surveys"),
+        (13, "Longformer: The Long-Document Transformer", "2004.05150", "Iz Beltagy, Matthew E. Peters, Arman Cohan",
+         "2020", "Arxiv 2020", "Long-context papers > Surveys"),
+    ],
     "decorations.md": [
         (5, "Stable Video Diffusion: Scaling Latent Video Diffusion Models to Large Datasets", "2311.15127", "",
          "2023", "arXiv 2023", "Hot papers > Video"),
@@ -134,8 +144,6 @@ def test_kg_show_answers_every_listed_entry_by_its_title_as_written(formats_stor
     corpus = Corpus.load(store)
     for name, rows in EXPECTED.items():
         for _, title, aid, *_ in rows:
-            if title.startswith("Prompt-to-Prompt"):
-                continue  # its link is Null-text Inversion's id: reported below, shown under that id
             res = runner.invoke(cli, ["--data-dir", str(store.root), "show", title])
             assert res.exit_code == 0, (name, title, res.output)
             expected = aid or corpus.resolve(title)
@@ -147,6 +155,17 @@ def test_an_id_listed_under_another_title_is_reported(formats_store):
     (problem,) = result.report.by_kind("id_title_conflict")
     assert problem.where == "reading-lists/bold_blocks.md:25" and problem["id"] == "2211.09794"
     assert "Prompt-to-Prompt" in result.report.render()
+
+
+def test_one_invalid_id_among_a_thousand_costs_one_entry(tmp_path):
+    lines = [f"- [Paper number {i} of a long list](https://arxiv.org/abs/2401.{10000 + i})" for i in range(999)]
+    lines.insert(500, "- [A paper with a mistyped id](https://arxiv.org/abs/2401.1234567)")
+    path = tmp_path / "long.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = ingest(Store(tmp_path / "data"), [path], write=False)
+    assert result.report.counts["papers_listed"] == 999
+    (skipped,) = result.report.skipped
+    assert skipped.where == f"{path}:501" and "invalid arXiv id '2401.1234567'" in skipped["reason"]
 
 
 def test_the_same_paper_by_arxiv_link_and_by_title_only_is_one_record(tmp_path):
