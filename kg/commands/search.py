@@ -49,7 +49,7 @@ def build_command(store: Store, model: str | None, force: bool, as_json: bool) -
                                "graph": graph_report_data(result.report)}, ensure_ascii=False, indent=2))
         return
     seconds = time.perf_counter() - started - result.report.seconds
-    click.echo(render_manifest(result.manifest, result.index_rebuilt, seconds, index_dir(store)))
+    click.echo(render_manifest(result.manifest, result.index_rebuilt, seconds, index_dir(Store(store.root))))
     echo_graph_report(result.graph, result.report)
 
 
