@@ -197,12 +197,25 @@ def test_near_names_stay_distinct_and_are_reported(data_copy, tmp_path):
     for title in ("SAM 2: Segment Anything in Images and Videos",
                   "Improved Techniques for Training Consistency Models"):
         assert ids[title].startswith("title:"), title
-    assert "Stable Video Diffusion" not in ids  # a short bare name: resolved only by an exact name
+    assert ids["Stable Video Diffusion"].startswith("title:")  # more words than LDM's alias: its own
     assert not {"2112.10752", "2303.01469"} & set(ids.values())  # LDM, Consistency Models: not listed here
     near = {p["name"]: " ".join(p["candidates"]) for p in result.report.by_kind("possible_duplicate")}
     assert "2112.10752" in near["Stable Video Diffusion"]
     assert "2304.02643" in near["SAM 2: Segment Anything in Images and Videos"]
     assert "2303.01469" in near["Improved Techniques for Training Consistency Models"]
+    (svd,) = [p for p in result.papers if p.title == "Stable Video Diffusion"]
+    assert [(x.line, x.how) for x in svd.listings] == [(3, "named")]
+
+
+def test_category_bullets_near_a_known_name_make_no_record(data_copy, tmp_path):
+    """Two-word or lower-case bullets near a known name are categories or prose, never papers."""
+    path = tmp_path / "cats.md"
+    path.write_text("- [Segment Anything](https://arxiv.org/abs/2304.02643)\n\n## Topics\n"
+                    "- Semantic Segmentation\n- Stable Diffusion\n- stable video diffusion\n", encoding="utf-8")
+    result = ingest(Store(data_copy), [path], write=False)
+    titles = {p.title for p in result.papers if p.status == "listed"}
+    assert not {"Semantic Segmentation", "stable video diffusion"} & titles
+    assert not [p for p in result.papers if p.id.startswith("title:")]
 
 
 def test_distinct_rows_never_collapse(tmp_path):
