@@ -18,6 +18,8 @@ from kg.text import squash_spaces
 
 _BREAKS = ("softbreak", "hardbreak")
 _SHORTCODE = re.compile(r"(?<![\w:]):[a-z0-9_+\-]+:(?![\w:])")
+_HTML_A_OPEN = re.compile(r"""^<a\s[^>]*?\bhref\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+_HTML_A_CLOSE = re.compile(r"^</a\s*>$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,21 @@ def _add_token(tok: Token, line: Line, state: _State) -> None:
         _close_link(line, state)
     elif kind == "image":
         line.spans.append(Span(tok.content, image=True, link=state.link))
+    elif kind == "html_inline":
+        _html_inline(tok.content, line, state)
+
+
+def _html_inline(html: str, line: Line, state: _State) -> None:
+    """`<a href="…">…</a>` is a link like Markdown's; any other tag (`<ins>`, `<br>`, `<sup>`)
+    separates words ("models<ins>arXiv, 2023</ins>" reads "models arXiv, 2023")."""
+    if (m := _HTML_A_OPEN.match(html)) and state.link < 0:
+        line.links.append(Link(m[1], ""))
+        state.link = len(line.links) - 1
+    elif _HTML_A_CLOSE.match(html.strip()):
+        _close_link(line, state)
+    elif line.spans and not line.spans[-1].image:
+        last = line.spans[-1]
+        line.spans[-1] = Span(last.text + " ", last.bold, last.em, last.code, last.link)
 
 
 def _open_link(tok: Token, line: Line, state: _State) -> None:

@@ -24,7 +24,7 @@ from kg.ingest.entries import (
     sub_release,
     title_bullet,
 )
-from kg.ingest.fields import split_title, strip_decorations
+from kg.ingest.fields import looks_like_authors, split_title, strip_decorations
 from kg.ingest.inline import Line
 from kg.ingest.listed import ListedEntry
 from kg.ingest.markdown import Link, find_links, parse_list_date
@@ -250,10 +250,10 @@ class Walker:
 
     def _per_line_entries(self, block: Block) -> bool:
         """ "[Title](arxiv-url) venue" lines, one paper a line, in one paragraph."""
-        if len(block.lines) < 2:
-            return False
+        if len(block.lines) < 2 or bold_title(block.lines[0], True):
+            return False  # a bold title over its authors and links: one entry
         drafts = [linked_title(line) for line in block.lines]
-        if sum(1 for d in drafts if d is not None and d.title) < 2 or bold_title(block.lines[0], True):
+        if sum(1 for d in drafts if d is not None and d.title) < 2:
             return False
         for line, draft in zip(block.lines, drafts, strict=True):
             if draft is not None:
@@ -316,6 +316,8 @@ class Walker:
             draft.how = "titled"
             return draft
         draft = _block_draft(block.lines)
+        if draft is None and parent is not None and parent.entry is not None:
+            return None  # "  - Keyword: …" under a paper: its words, never a paper of their own
         if draft is None and not self._has_children(block):
             draft = bare_name(line) or title_bullet(line)
         return draft
@@ -328,6 +330,10 @@ class Walker:
     def _item_words(self, block: Block, item: _Item, parent: _Item | None) -> None:
         line = block.lines[0]
         spans = line.visible()
+        owner = parent.entry if parent is not None else None
+        if owner is not None and not owner.authors and not line.all_links and looks_like_authors(line.text):
+            owner.authors = line.text.strip(" .")  # "  - Dun Zeng, Yong Dai, …" under its paper
+            return
         if spans and spans[0].bold:
             item.label = squash_spaces("".join(s.text for s in spans if s.bold))
             item.date = _label_date(item.label)
