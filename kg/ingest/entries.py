@@ -334,8 +334,10 @@ def _sort_links(facts: LineFacts, links: list[Link]) -> None:
 
 
 def _date_and_links(facts: LineFacts, text: str, links: list[Link], line: Line, has_authors: bool) -> None:
-    """ "2021.12 [[Paper](…)] [[Project](…)]", "2022.8 CompVis", "CVPR 2023. [[Paper](…)]"."""
-    head = text.split("[")[0].strip()
+    """ "2021.12 [[Paper](…)] [[Project](…)]", "2022.8 CompVis", "CVPR 2023. [[Paper](…)]" (the words
+    of the links themselves, "**[Project Page](…)** | **[Paper](…)**", are no venue)."""
+    plain = strip_decorations("".join(s.text for s in line.spans if s.link < 0 and not s.image))
+    head = plain.split("[")[0].strip(" |")
     parsed = parse_list_date(head.split()[0]) if head.split() else None
     if parsed is not None:
         facts.date = head.split()[0].rstrip(".")

@@ -145,3 +145,15 @@ def is_badge(line: Line, index: int) -> bool:
     """A link made of an image only (a shields.io badge, a star count)."""
     spans = [s for s in link_spans(line, index) if s.text.strip()]
     return bool(spans) and all(s.image for s in spans)
+
+
+def joined(first: Line, second: Line) -> Line:
+    """Two source lines read as one (a title that wraps before its links), numbered as the first."""
+    shift = len(first.links)
+    spans = list(first.spans)
+    if spans:
+        last = spans[-1]
+        spans[-1] = Span(last.text + " ", last.bold, last.em, last.code, last.link, last.image)
+    spans += [Span(s.text, s.bold, s.em, s.code, s.link + shift if s.link >= 0 else -1, s.image)
+              for s in second.spans]
+    return Line(first.number, spans, [*first.links, *second.links])

@@ -25,7 +25,7 @@ from kg.ingest.entries import (
     title_bullet,
 )
 from kg.ingest.fields import looks_like_authors, split_title, strip_decorations
-from kg.ingest.inline import Line
+from kg.ingest.inline import Line, joined
 from kg.ingest.listed import ListedEntry
 from kg.ingest.markdown import Link, find_links, parse_list_date
 from kg.ingest.tables import Columns, cell_text, columns_of, row_draft, row_note
@@ -298,6 +298,8 @@ class Walker:
                 item.entry.how = "listed"
                 self.group.append(item.entry)
             self.feed(item.entry, block.lines[1:])
+            if item.entry.how == "named" and item.entry.title and item.entry.paper_links:
+                item.entry.how = "listed"  # a title whose paper link comes on its next line
             if block.depth == 1:
                 self.close()
             return
@@ -316,6 +318,9 @@ class Walker:
             draft.how = "titled"
             return draft
         draft = _block_draft(block.lines)
+        if draft is None and _wraps_before_links(block.lines):
+            draft = linked_title(joined(block.lines[0], block.lines[1]))
+            block.lines = [joined(block.lines[0], block.lines[1]), *block.lines[2:]] if draft else block.lines
         if draft is None and parent is not None and parent.entry is not None:
             return None  # "  - Keyword: …" under a paper: its words, never a paper of their own
         if draft is None and not self._has_children(block):
@@ -425,6 +430,14 @@ def _block_draft(lines: list[Line]) -> Draft | None:
         if draft is not None:
             return draft
     return None
+
+
+def _wraps_before_links(lines: list[Line]) -> bool:
+    """ "- CROSSGET: CROSS-GUIDED ENSEMBLE OF TOKENS" / "FOR … TRANSFORMERS. [[Paper](arxiv)]": a
+    link-less first line whose words go on in the next line, which brings the paper link."""
+    if len(lines) < 2 or lines[0].all_links or not any(x.is_paper for x in lines[1].all_links):
+        return False
+    return not any(s.bold or s.em or s.code for s in lines[0].spans + lines[1].visible()[:1])
 
 
 def _label_date(label: str) -> str:
