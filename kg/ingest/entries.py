@@ -164,7 +164,7 @@ def linked_title(line: Line) -> Draft | None:
         if not draft.venue:  # "Title. arXiv, 2023 [[Paper](…)]", "Title. CVPR 2024 [[paper](…)]"
             draft.title, draft.venue = split_tail_venue(draft.title)
             draft.date = _year_of(draft.venue)
-        rest_spans = spans[1:]
+        rest_spans = spans[next((i for i, s in enumerate(spans) if s.link >= 0), len(spans)):]
     _read_rest(draft, rest_spans, line)
     return draft
 

@@ -18,6 +18,8 @@ from kg.text import squash_spaces
 
 _BREAKS = ("softbreak", "hardbreak")
 _SHORTCODE = re.compile(r"(?<![\w:]):[a-z0-9_+\-]+:(?![\w:])")
+_STYLE_STEPS = {"strong_open": ("bold", 1), "strong_close": ("bold", -1), "em_open": ("em", 1),
+                "em_close": ("em", -1)}
 _HTML_A_OPEN = re.compile(r"""^<a\s[^>]*?\bhref\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 _HTML_A_CLOSE = re.compile(r"^</a\s*>$", re.IGNORECASE)
 
@@ -87,14 +89,9 @@ def _add_token(tok: Token, line: Line, state: _State) -> None:
         line.spans.append(Span(tok.content, state.bold > 0, state.em > 0, link=state.link))
     elif kind == "code_inline":
         line.spans.append(Span(tok.content, state.bold > 0, state.em > 0, code=True, link=state.link))
-    elif kind == "strong_open":
-        state.bold += 1
-    elif kind == "strong_close":
-        state.bold -= 1
-    elif kind == "em_open":
-        state.em += 1
-    elif kind == "em_close":
-        state.em -= 1
+    elif kind in _STYLE_STEPS:
+        attr, step = _STYLE_STEPS[kind]
+        setattr(state, attr, getattr(state, attr) + step)
     elif kind == "link_open":
         _open_link(tok, line, state)
     elif kind == "link_close":

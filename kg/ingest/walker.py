@@ -339,6 +339,8 @@ class Walker:
         if owner is not None and not owner.authors and not line.all_links and looks_like_authors(line.text):
             owner.authors = line.text.strip(" .")  # "  - Dun Zeng, Yong Dai, …" under its paper
             return
+        if owner is not None:  # "  - Code: [official](github-url)": the paper's own links
+            owner.links += [x for x in line.all_links if not x.is_paper and x.url not in set(owner.urls)]
         if spans and spans[0].bold:
             item.label = squash_spaces("".join(s.text for s in spans if s.bold))
             item.date = _label_date(item.label)
