@@ -1,4 +1,4 @@
-"""`kg build`, `kg search`, `kg similar`, `kg eval`: the search commands (thin wrappers over kg.search.engine)."""
+"""`kg build`, `kg search`, `kg similar`, `kg eval`: the search commands (thin wrappers over kg.search)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import click
 
 from kg.commands.graph import echo_graph_report, graph_report_data
 from kg.corpus import Corpus
+from kg.pipeline import build_all
 from kg.search.documents import Filters
+from kg.search.engine import DEFAULT_MODE, MODES, Hit, load_searcher
 from kg.search.evaluate import evaluate, load_queries, queries_path
 from kg.search.index import Manifest, index_dir
-from kg.pipeline import build_all
-from kg.search.engine import DEFAULT_MODE, MODES, Hit, load_searcher
 from kg.store import Store
 
 MODEL_HELP = ("Embedding model: a sentence-transformers name or a local path (env KG_MODEL; default: the "

@@ -29,7 +29,17 @@ import faiss
 import numpy as np
 
 from kg.corpus import Corpus
-from kg.search.documents import Document, FilterIndex, Filters, Sentence, build_documents, corpus_hash, tokenize
+from kg.errors import BadInputError, DimensionMismatchError, NotFoundError, StaleIndexError
+from kg.model import Edge
+from kg.search.documents import (
+    Document,
+    FilterIndex,
+    Filters,
+    Sentence,
+    build_documents,
+    corpus_hash,
+    tokenize,
+)
 from kg.search.encoders import (
     CachedEncoder,
     EmbeddingCache,
@@ -38,9 +48,7 @@ from kg.search.encoders import (
     load_encoder,
     text_key,
 )
-from kg.errors import BadInputError, DimensionMismatchError, NotFoundError, StaleIndexError
 from kg.search.index import INDEX_FORMAT, IndexData, Manifest, build_index, load_index, read_manifest
-from kg.model import Edge
 from kg.store import Store
 
 log = logging.getLogger(__name__)
@@ -294,7 +302,7 @@ def load_searcher(store: Store, encoder: Encoder | None = None, *, corpus: Corpu
     documents = build_documents(corpus or Corpus.load(store))
     if encoder is None:
         manifest = read_manifest(store)
-        encoder = load_encoder(model or (manifest.model if manifest else None))
+        encoder = load_encoder(model or (manifest.model if manifest else None), store=store)
     return Searcher(documents, load_index(store, encoder, documents), encoder, settings)
 
 
@@ -315,15 +323,29 @@ def build_search_index(store: Store, encoder: Encoder | None = None, *, corpus: 
     model = model or (current.model if current else None)  # keep the index's model unless told otherwise
     name = encoder.name if encoder is not None else SentenceTransformerEncoder(model).name
     if not force and current is not None and _fits(current, documents, name, encoder):
+        ensure_query_export(store, current.model, encoder)
         return current, False
     encoder = encoder or load_encoder(model)
     if not use_cache:
-        return build_index(store, encoder, documents, progress=progress), True
-    cached = CachedEncoder(encoder, EmbeddingCache.for_store(store, encoder.name))
-    manifest = build_index(store, cached, documents, progress=progress)
-    cached.cache.retain({text_key(s.text) for d in documents for s in d.sentences})
-    cached.cache.save()
+        manifest = build_index(store, encoder, documents, progress=progress)
+    else:
+        cached = CachedEncoder(encoder, EmbeddingCache.for_store(store, encoder.name))
+        manifest = build_index(store, cached, documents, progress=progress)
+        cached.cache.retain({text_key(s.text) for d in documents for s in d.sentences})
+        cached.cache.save()
+    ensure_query_export(store, manifest.model, encoder)
     return manifest, True
+
+
+def ensure_query_export(store: Store, model: str, encoder: Encoder | None) -> None:
+    """Export (or repair) the ONNX query encoder of a real sentence-transformers model; nothing for
+    other encoders (the test fake). The model is loaded only when an export must be made."""
+    if encoder is not None and not isinstance(encoder, SentenceTransformerEncoder):
+        return
+    from kg.search.query_encoder import ensure_export
+
+    real = encoder if encoder is not None else SentenceTransformerEncoder(model)
+    ensure_export(store, model, lambda: real.model)
 
 
 def _fits(manifest: Manifest, documents: Sequence[Document], name: str, encoder: Encoder | None) -> bool:

@@ -35,9 +35,9 @@ import faiss
 import numpy as np
 
 from kg import __version__
+from kg.errors import BadInputError, DimensionMismatchError, StaleIndexError
 from kg.search.documents import DOC_FORMAT, Document, corpus_hash, tokenize
 from kg.search.encoders import Encoder
-from kg.errors import BadInputError, DimensionMismatchError, StaleIndexError
 from kg.store import Store, atomic_open, read_json, write_json
 
 log = logging.getLogger(__name__)

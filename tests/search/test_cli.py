@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 import kg.search.engine
 from kg.cli import cli
-from kg.search.encoders import FakeEncoder
 from kg.model import Note
+from kg.search.encoders import FakeEncoder
 
 from .conftest import LIST, make_papers
 

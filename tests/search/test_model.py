@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import cli
-from kg.search.encoders import DEFAULT_MODEL, SentenceTransformerEncoder
 from kg.errors import BadInputError
-from kg.search.evaluate import evaluate, load_queries, queries_path
+from kg.search.encoders import DEFAULT_MODEL, SentenceTransformerEncoder
 from kg.search.engine import DEFAULT_MODE, load_searcher
+from kg.search.evaluate import evaluate, load_queries, queries_path
 from kg.store import Store
 
 pytestmark = pytest.mark.model
@@ -43,14 +43,6 @@ def test_bundled_model_loads_offline_and_gives_unit_vectors():
     vectors = enc.encode(["faster sampling of diffusion models", "image inpainting with masks"])
     assert enc.name == DEFAULT_MODEL and enc.dimension == 384 and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
-
-
-def test_one_text_takes_the_fast_path_and_gets_encodes_numbers():
-    enc = SentenceTransformerEncoder()
-    for text in ["which papers accelerate sampling?", "自回归图像生成 Diﬀusion", "many words " * 2000]:
-        reference = enc.model.encode([text], normalize_embeddings=True)
-        np.testing.assert_allclose(enc.encode([text]), reference, atol=1e-5)
-    assert enc._single is not None and "_lean_bert_path" in enc._single.__qualname__
 
 
 def test_a_directory_that_is_no_model_is_a_clear_error(tmp_path):
