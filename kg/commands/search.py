@@ -9,14 +9,14 @@ from pathlib import Path
 
 import click
 
-from kg.commands.graph import echo_graph_report, graph_report_data
 from kg.corpus import Corpus
-from kg.pipeline import build_all
 from kg.search.documents import Filters
 from kg.search.engine import DEFAULT_MODE, MODES, Hit, load_searcher
-from kg.search.evaluate import evaluate, load_queries, queries_path
 from kg.search.index import Manifest, index_dir
 from kg.store import Store
+
+# kg.pipeline (the graph, networkx) and kg.search.evaluate (ir-measures) load only in the commands that
+# need them: `kg search` starts in a fraction of a second.
 
 MODEL_HELP = ("Embedding model: a sentence-transformers name or a local path (env KG_MODEL; default: the "
               "index's model, else the bundled all-MiniLM-L6-v2).")
@@ -37,6 +37,9 @@ def build_command(store: Store, model: str | None, force: bool, as_json: bool) -
 
     Example: kg build
     """
+    from kg.commands.graph import echo_graph_report, graph_report_data
+    from kg.pipeline import build_all
+
     started = time.perf_counter()
     result = build_all(store, model=model, force=force, progress=sys.stderr.isatty())
     if as_json:
@@ -161,6 +164,8 @@ def eval_command(store: Store, path: Path | None, as_json: bool, model: str | No
 
     Example: kg eval
     """
+    from kg.search.evaluate import evaluate, load_queries, queries_path
+
     path = path or queries_path(store)
     queries = load_queries(path)
     searcher = load_searcher(store, corpus=Corpus.require(store), model=model)

@@ -23,7 +23,6 @@ from functools import cached_property
 import numpy as np
 import Stemmer
 from anyascii import anyascii
-from bm25s.stopwords import STOPWORDS_EN
 
 from kg.corpus import Corpus, parse_year_range
 from kg.errors import BadInputError
@@ -38,7 +37,12 @@ SUMMARY_STOPWORDS = frozenset(
     "paper papers present presents presented propose proposes proposed introduce introduces "
     "introduced author authors".split()
 )
-STOPWORDS = frozenset(STOPWORDS_EN) | SUMMARY_STOPWORDS | frozenset("which what how do does".split())
+# Lucene's English stop set
+STOPWORDS_EN = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there "
+    "these they this to was will with".split()
+)
+STOPWORDS = STOPWORDS_EN | SUMMARY_STOPWORDS | frozenset("which what how do does".split())
 
 MAX_SENTENCE_CHARS = 400  # longer "sentences" (tables, run-on lists) are cut at clause boundaries
 

@@ -12,7 +12,8 @@ Scoring:
 - dense: a document's score is (1 - s) * cos(query, document vector) + s * max cos(query, sentence),
   with s = `SearchSettings.sentence_weight`; candidates come from faiss (exact or HNSW), the sentence
   term is then computed from precomputed sentence vectors (a dot product, no encoding).
-- bm25: bm25s's Lucene BM25 over title, summary, notes and aliases (see kg.search.documents.tokenize).
+- bm25: Lucene's BM25 (kg.search.index.build_bm25) over title, summary, notes and aliases
+  (tokens: kg.search.documents.tokenize).
 - hybrid: reciprocal-rank fusion of the two rankings over the union of their candidates:
   w / (k + rank_dense) + (1 - w) / (k + rank_bm25), w = `dense_weight`, k = `rrf_k`.
 Each hit carries its best sentence: the closest by cosine (dense, hybrid) or by summed IDF of the
@@ -340,11 +341,11 @@ def build_search_index(store: Store, encoder: Encoder | None = None, *, corpus: 
 def ensure_query_export(store: Store, model: str, encoder: Encoder | None) -> None:
     """Export (or repair) the ONNX query encoder of a real sentence-transformers model; nothing for
     other encoders (the test fake). The model is loaded only when an export must be made."""
-    if encoder is not None and not isinstance(encoder, SentenceTransformerEncoder):
+    real = encoder if encoder is not None else load_encoder(model)
+    if not isinstance(real, SentenceTransformerEncoder):
         return
     from kg.search.query_encoder import ensure_export
 
-    real = encoder if encoder is not None else SentenceTransformerEncoder(model)
     ensure_export(store, model, lambda: real.model)
 
 

@@ -6,7 +6,7 @@ Layout under `store.build_dir / "search"`:
     <build-id>/doc_vectors.npy        float32 (documents x dimension), one vector per document
     <build-id>/sentence_vectors.npy   float16 (sentences x dimension), every sentence of every document
     <build-id>/sentence_offsets.npy   int64 (documents + 1): document i owns rows offsets[i]:offsets[i+1]
-    <build-id>/bm25.npz               bm25s's eager score matrix (CSC postings) and its vocabulary
+    <build-id>/bm25.npz               the eager BM25 score matrix (CSC postings) and its vocabulary
     <build-id>/dense.faiss            an HNSW graph, only above HNSW_THRESHOLD documents
 
 A new build writes a fresh folder and then replaces the manifest in one step, so a reader sees the
@@ -30,7 +30,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import bm25s
 import faiss
 import numpy as np
 
@@ -41,9 +40,9 @@ from kg.search.encoders import Encoder
 from kg.store import Store, atomic_open, read_json, write_json
 
 log = logging.getLogger(__name__)
-logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logger to DEBUG on import
 
 INDEX_FORMAT = 1
+BM25_K1, BM25_B = 1.5, 0.75  # Lucene's defaults
 HNSW_THRESHOLD = 5_000  # documents; up to here exact search costs <= 0.4 ms, above it HNSW is faster
 HNSW_M = 32  # neighbours per node in the HNSW graph
 HNSW_EF_CONSTRUCTION = 80
@@ -66,7 +65,6 @@ class Manifest:
     format: int = INDEX_FORMAT
     doc_format: int = DOC_FORMAT
     faiss_version: str = faiss.__version__
-    bm25s_version: str = bm25s.__version__
     build_seconds: float = 0.0
     embedded: int | None = None  # texts sent to the model by this build (the rest came from the cache)
 
@@ -81,7 +79,7 @@ class Manifest:
 
 @dataclass
 class Bm25Postings:
-    """bm25s's eager BM25 matrix in CSC form: column t lists (document, score) pairs of token t."""
+    """The eager BM25 matrix in CSC form: column t lists (document, score) pairs of token t."""
 
     data: np.ndarray  # float32 scores
     indices: np.ndarray  # int32 document numbers
@@ -186,16 +184,25 @@ def build_dense_index(doc_vectors: np.ndarray, *, hnsw_threshold: int = HNSW_THR
 
 
 def build_bm25(documents: Sequence[Document], *, progress: bool = False) -> Bm25Postings:
-    """BM25 (bm25s, Lucene variant, k1=1.5, b=0.75) over each document's title, summary, notes, aliases."""
+    """BM25 (Lucene's variant, k1=1.5, b=0.75) over each document's title, summary, notes and aliases,
+    as an eager score matrix in CSC form (numpy only; `progress` is accepted for symmetry)."""
     tokens = [tokenize(d.bm25_text) for d in documents]
-    if not any(tokens):
+    vocab: dict[str, int] = {}
+    ids = [np.array([vocab.setdefault(t, len(vocab)) for t in doc], dtype=np.int64) for doc in tokens]
+    lengths = np.array([len(doc) for doc in ids], dtype=np.float64)
+    if not vocab:
         return Bm25Postings(np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int64), {},
                             len(documents))
-    retriever = bm25s.BM25(method="lucene")
-    retriever.index(tokens, show_progress=progress)
-    s = retriever.scores
-    return Bm25Postings(np.asarray(s["data"], np.float32), np.asarray(s["indices"], np.int32),
-                        np.asarray(s["indptr"], np.int64), dict(retriever.vocab_dict), int(s["num_docs"]))
+    doc_of = np.repeat(np.arange(len(ids), dtype=np.int64), lengths.astype(np.int64))
+    pairs, tf = np.unique(np.concatenate(ids) * len(ids) + doc_of, return_counts=True)  # sorted by term
+    term, doc = pairs // len(ids), pairs % len(ids)
+    df = np.bincount(term, minlength=len(vocab))
+    idf = np.log(1.0 + (len(ids) - df + 0.5) / (df + 0.5))
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(float(lengths.mean()), 1e-9))
+    scores = idf[term] * tf / (tf + norm[doc])
+    indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum(df)
+    return Bm25Postings(scores.astype(np.float32), doc.astype(np.int32), indptr, vocab, len(ids))
 
 
 def build_index(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
