@@ -110,7 +110,8 @@ def render_hits(hits: list[Hit]) -> str:
     blocks = []
     for h in hits:
         year = f" ({h.year})" if h.year else ""
-        lines = [f"{h.rank:>2}. {h.title}{year}  [{h.id}]"]
+        kind = "  (model release)" if h.kind == "system" else ""
+        lines = [f"{h.rank:>2}. {h.title}{year}  [{h.id}]{kind}"]
         if h.sentence:
             sentence = h.sentence if len(h.sentence) <= 220 else h.sentence[:217] + "..."
             lines.append(f"    \"{sentence}\"  ({h.field})")
@@ -120,7 +121,8 @@ def render_hits(hits: list[Hit]) -> str:
 
 
 def _render_scores(h: Hit) -> str:
-    parts = [f"{h.mode} {h.score:.4f}"] if h.mode == "hybrid" else []
+    parts = ["exact name"] if h.exact_name else []
+    parts += [f"{h.mode} {h.score:.4f}"] if h.mode == "hybrid" else []
     if h.dense_score is not None:
         parts.append(f"dense {h.dense_score:.3f} (#{h.dense_rank})")
     if h.bm25_score is not None:
@@ -178,6 +180,19 @@ def eval_command(store: Store, path: Path | None, as_json: bool, model: str | No
     for mode, scores in report.scores.items():
         mark = "  (default)" if mode == DEFAULT_MODE else ""
         click.echo(f"{mode:<8} {scores['nDCG@10']:>8.4f} {scores['R@10']:>8.4f}{mark}")
+    if report.families:
+        click.echo("\n" + render_families(report.families, report.family_sizes))
+
+
+def render_families(families: dict[str, dict[str, float]], sizes: dict[str, int]) -> str:
+    """nDCG@10 per query family and mode, the best mode of each family marked with *."""
+    modes = list(next(iter(families.values())))
+    lines = [f"{'family':<16} {'n':>3} " + " ".join(f"{m:>8}" for m in modes)]
+    for family, scores in families.items():
+        best = max(scores.values())
+        cells = " ".join(f"{scores[m]:>7.4f}{'*' if scores[m] == best else ' '}" for m in modes)
+        lines.append(f"{family:<16} {sizes[family]:>3} {cells}")
+    return "\n".join(lines)
 
 
 commands = [build_command, search_command, similar_command, eval_command]
