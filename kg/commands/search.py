@@ -52,7 +52,7 @@ def build_command(store: Store, model: str | None, force: bool, as_json: bool) -
 
 
 def render_manifest(manifest: Manifest, rebuilt: bool, seconds: float, where: Path) -> str:
-    kind = "exact inner product" if manifest.index_type == "flat" else "HNSW"
+    kind = "exact inner product" if manifest.index_type == "flat" else "IVF-PQ"
     what = (f"{manifest.n_documents} papers, {manifest.n_sentences} sentences, model {manifest.model} "
             f"({manifest.dimension} dimensions), {kind}")
     if not rebuilt:

@@ -10,8 +10,8 @@ Library API (the CLI and the app call only this):
 
 Scoring:
 - dense: a document's score is (1 - s) * cos(query, document vector) + s * max cos(query, sentence),
-  with s = `SearchSettings.sentence_weight`; candidates come from faiss (exact or HNSW), the sentence
-  term is then computed from precomputed sentence vectors (a dot product, no encoding).
+  with s = `SearchSettings.sentence_weight`; candidates come from faiss (exact, or IVF-PQ rescored
+  exactly), the sentence term from precomputed sentence vectors (a dot product, no encoding).
 - bm25: Lucene's BM25 (kg.search.index.build_bm25) over title, summary, notes and aliases
   (tokens: kg.search.documents.tokenize).
 - hybrid: reciprocal-rank fusion of the two rankings over the union of their candidates:
@@ -52,6 +52,7 @@ from kg.search.encoders import (
 from kg.search.evidence import Evidence, first_per_segment, pick_evidence, sentence_rows
 from kg.search.fusion import EXACT_BONUS, NameIndex, fuse, ranks, top_positive
 from kg.search.index import INDEX_FORMAT, IndexData, Manifest, build_index, load_index, read_manifest
+from kg.search.vectors import REFINE, compressed_search, top_exact
 from kg.store import Store
 
 log = logging.getLogger(__name__)
@@ -207,11 +208,11 @@ class Searcher:
         pool = np.arange(len(self.documents)) if allowed is None else np.flatnonzero(allowed)
         if len(pool) <= n or qvec is None:
             return pool
-        params = None
-        if allowed is not None:
-            selector = faiss.IDSelectorBatch(pool.astype(np.int64))
-            params = (faiss.SearchParametersHNSW(sel=selector, efSearch=self.index.dense.hnsw.efSearch)
-                      if self.index.manifest.index_type == "hnsw" else faiss.SearchParameters(sel=selector))
+        selector = None if allowed is None else faiss.IDSelectorBatch(pool.astype(np.int64))
+        if self.index.compressed:  # candidates from the codes, the best n of them by exact vectors
+            found = compressed_search(self.index.dense, qvec, max(n, REFINE), selector)
+            return top_exact(self.index.doc_vectors, found, qvec, n)
+        params = None if selector is None else faiss.SearchParameters(sel=selector)
         _, ids = self.index.dense.search(qvec[None, :], n, params=params)
         return np.sort(ids[0][ids[0] >= 0])
 
@@ -222,7 +223,7 @@ class Searcher:
             return _Dense(zeros, np.zeros(len(docs), dtype=np.int64), zeros)
         doc_sim = self.index.doc_vectors[docs].astype(np.float32, copy=False) @ qvec
         rows, starts, lengths = sentence_rows(self.index.sentence_offsets, docs)
-        sent_sim = self.index.sentence_vectors[rows].astype(np.float32) @ qvec
+        sent_sim = self.index.sentence_vectors.sims(rows, qvec)
         best = np.maximum.reduceat(sent_sim, starts)
         first_best = first_per_segment(np.flatnonzero(sent_sim >= np.repeat(best, lengths)), starts)
         s = self.settings.sentence_weight
@@ -264,7 +265,7 @@ class Searcher:
         if qvec is None:
             return None
         lo, hi = int(self.index.sentence_offsets[i]), int(self.index.sentence_offsets[i + 1])
-        return np.asarray(self.index.sentence_vectors[lo:hi].astype(np.float32) @ qvec)
+        return self.index.sentence_vectors.sims(slice(lo, hi), qvec)
 
     def _sentences_of(self, i: int) -> list[Sentence]:
         sentences = self.documents[i].sentences

@@ -3,11 +3,14 @@
 Layout under `store.build_dir / "search"`:
     manifest.json            model, dimension, corpus hash, package version, counts, index type,
                              and the build folder below that holds the files (written last)
-    <build-id>/doc_vectors.npy        float32 (documents x dimension), one vector per document
-    <build-id>/sentence_vectors.npy   float16 (sentences x dimension), every sentence of every document
+    <build-id>/doc_vectors.npy        float16 (documents x dimension), one vector per document
+    <build-id>/sentence_codes.npy     int8 (sentences x dimension), every sentence of every document,
+    <build-id>/sentence_scales.npy    float16 (sentences,): row i is codes[i] * scales[i] (kg.search.vectors)
     <build-id>/sentence_offsets.npy   int64 (documents + 1): document i owns rows offsets[i]:offsets[i+1]
     <build-id>/bm25.npz               the eager BM25 score matrix (CSC postings) and its vocabulary
-    <build-id>/dense.faiss            an HNSW graph, only above HNSW_THRESHOLD documents
+    <build-id>/dense.faiss            IVF-PQ, only above EXACT_THRESHOLD documents (else exact search)
+
+Vectors are embedded a chunk of documents at a time and written straight into memory-mapped files.
 
 A new build writes a fresh folder and then replaces the manifest in one step, so a reader sees the
 old index or the new one, never a mixture. Loading checks the manifest against the model and the
@@ -25,7 +28,7 @@ import math
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,16 +40,24 @@ from kg import __version__
 from kg.errors import BadInputError, DimensionMismatchError, StaleIndexError
 from kg.search.documents import DOC_FORMAT, Document, corpus_hash, tokenize
 from kg.search.encoders import Encoder
+from kg.search.vectors import (
+    EXACT_THRESHOLD,
+    IVF_NPROBE,
+    SentenceVectors,
+    build_flat,
+    build_ivfpq,
+    chunks,
+    index_type_for,
+    open_rows,
+    quantize,
+)
 from kg.store import Store, atomic_open, read_json, write_json
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 BM25_K1, BM25_B = 1.5, 0.75  # Lucene's defaults
-HNSW_THRESHOLD = 5_000  # documents; up to here exact search costs <= 0.4 ms, above it HNSW is faster
-HNSW_M = 32  # neighbours per node in the HNSW graph
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 256  # candidates explored per query: recall@10 0.97 at 100k synthetic documents (benchmark)
+EMBED_CHUNK = 5_000  # documents embedded (and held in memory) at a time while building
 
 
 @dataclass
@@ -59,7 +70,7 @@ class Manifest:
     package_version: str
     n_documents: int
     n_sentences: int
-    index_type: str  # "flat" (exact inner product) | "hnsw"
+    index_type: str  # "flat" (exact inner product) | "ivfpq"
     build_id: str
     built_at: str
     format: int = INDEX_FORMAT
@@ -114,13 +125,16 @@ class IndexData:
     """A loaded index: the manifest, vectors (memory-mapped), the dense index and BM25 postings."""
 
     manifest: Manifest
-    doc_vectors: np.ndarray
-    sentence_vectors: np.ndarray
+    doc_vectors: np.ndarray  # float16, memory-mapped
+    sentence_vectors: SentenceVectors
     sentence_offsets: np.ndarray
     dense: Any  # faiss.Index
     bm25: Bm25Postings
     path: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def compressed(self) -> bool:
+        return self.manifest.index_type != "flat"
 
 
 # ---- paths -------------------------------------------------------------------------------
@@ -170,17 +184,40 @@ def doc_vectors_from(documents: Sequence[Document], sentence_vectors: np.ndarray
     return out
 
 
-def build_dense_index(doc_vectors: np.ndarray, *, hnsw_threshold: int = HNSW_THRESHOLD) -> Any:
-    """Exact inner product (IndexFlatIP) up to `hnsw_threshold` documents, HNSW above it."""
-    n, dim = doc_vectors.shape
-    if n <= hnsw_threshold:
-        index = faiss.IndexFlatIP(dim)
-    else:
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    index.add(np.ascontiguousarray(doc_vectors, dtype=np.float32))
-    return index
+def build_dense_index(doc_vectors: np.ndarray, *, exact_threshold: int = EXACT_THRESHOLD) -> Any:
+    """Exact inner product up to `exact_threshold` documents, IVF-PQ above (kg.search.vectors)."""
+    if index_type_for(len(doc_vectors), exact_threshold) == "flat":
+        return build_flat(doc_vectors)
+    return build_ivfpq(doc_vectors)
+
+
+def write_vectors(folder: Path, documents: Sequence[Document], encoder: Encoder, *, progress: bool = False
+                  ) -> tuple[np.ndarray, SentenceVectors, np.ndarray]:
+    """Embed `documents` EMBED_CHUNK at a time into memory-mapped files in `folder`:
+    (document vectors, sentence vectors, sentence offsets)."""
+    offsets = np.zeros(len(documents) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(d.sentences) for d in documents])
+    files: tuple[np.ndarray, SentenceVectors] | None = None
+    for part in chunks(len(documents), EMBED_CHUNK):
+        doc_vecs, sent_vecs, _ = embed_documents(documents[part], encoder, progress=progress)
+        if files is None:
+            files = _open_vector_files(folder, len(documents), int(offsets[-1]), doc_vecs.shape[1])
+        rows = slice(int(offsets[part.start]), int(offsets[part.stop]))
+        files[0][part] = doc_vecs
+        files[1].codes[rows], files[1].scales[rows] = quantize(sent_vecs)
+    assert files is not None  # documents is not empty
+    for array in (files[0], files[1].codes, files[1].scales):
+        array.flush()  # type: ignore[attr-defined]
+    np.save(folder / "sentence_offsets.npy", offsets)
+    return files[0], files[1], offsets
+
+
+def _open_vector_files(folder: Path, n_docs: int, n_sentences: int, dim: int
+                       ) -> tuple[np.ndarray, SentenceVectors]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return (open_rows(folder / "doc_vectors.npy", (n_docs, dim), np.float16),
+            SentenceVectors(open_rows(folder / "sentence_codes.npy", (n_sentences, dim), np.int8),
+                            open_rows(folder / "sentence_scales.npy", (n_sentences,), np.float16)))
 
 
 def build_bm25(documents: Sequence[Document], *, progress: bool = False) -> Bm25Postings:
@@ -206,24 +243,19 @@ def build_bm25(documents: Sequence[Document], *, progress: bool = False) -> Bm25
 
 
 def build_index(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
-                hnsw_threshold: int = HNSW_THRESHOLD) -> Manifest:
+                exact_threshold: int = EXACT_THRESHOLD) -> Manifest:
     """Embed, index and persist `documents`; returns the new manifest (already in place)."""
     if not documents:
         raise BadInputError(f"no papers to index in {store.papers_path}; run `kg ingest` first")
     started = time.perf_counter()
     before = getattr(encoder, "embedded", None)
-    doc_vectors, sentence_vectors, offsets = embed_documents(documents, encoder, progress=progress)
-    dense = build_dense_index(doc_vectors, hnsw_threshold=hnsw_threshold)
-    bm25 = build_bm25(documents, progress=progress)
     build_id = _new_build_id(corpus_hash(documents))
     folder = index_dir(store) / build_id
-    _save_array(folder / "doc_vectors.npy", doc_vectors)
-    _save_array(folder / "sentence_vectors.npy", sentence_vectors.astype(np.float16))
-    _save_array(folder / "sentence_offsets.npy", offsets)
-    _save_bm25(folder / "bm25.npz", bm25)
-    index_type = "flat" if isinstance(dense, faiss.IndexFlat) else "hnsw"
-    if index_type == "hnsw":
-        _save_array(folder / "dense.faiss", faiss.serialize_index(dense), raw=True)
+    doc_vectors, _, offsets = write_vectors(folder, documents, encoder, progress=progress)
+    index_type = index_type_for(len(documents), exact_threshold)
+    if index_type != "flat":
+        _save_array(folder / "dense.faiss", faiss.serialize_index(build_ivfpq(doc_vectors)), raw=True)
+    _save_bm25(folder / "bm25.npz", build_bm25(documents, progress=progress))
     manifest = Manifest(
         model=encoder.name, dimension=int(doc_vectors.shape[1]), corpus_hash=corpus_hash(documents),
         package_version=__version__, n_documents=len(documents), n_sentences=int(offsets[-1]),
@@ -302,18 +334,18 @@ def load_index(store: Store, encoder: Encoder, documents: Sequence[Document]) ->
 def _read_files(folder: Path, manifest: Manifest) -> IndexData:
     # memory-mapped (pages load as touched), viewed as plain arrays: np.memmap's indexing is slower
     doc_vectors = np.load(folder / "doc_vectors.npy", mmap_mode="r").view(np.ndarray)
-    sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r").view(np.ndarray)
+    sentences = SentenceVectors(np.load(folder / "sentence_codes.npy", mmap_mode="r").view(np.ndarray),
+                                np.load(folder / "sentence_scales.npy", mmap_mode="r").view(np.ndarray))
     offsets = np.load(folder / "sentence_offsets.npy")
     with np.load(folder / "bm25.npz", allow_pickle=False) as z:
         vocab = {str(t): i for i, t in enumerate(z["vocab"])}
         bm25 = Bm25Postings(z["data"], z["indices"], z["indptr"], vocab, int(z["n_docs"]))
-    if manifest.index_type == "hnsw":
-        dense = faiss.read_index(str(folder / "dense.faiss"))
-        dense.hnsw.efSearch = HNSW_EF_SEARCH
+    if manifest.index_type == "flat":
+        dense = build_flat(doc_vectors)
     else:
-        dense = faiss.IndexFlatIP(int(doc_vectors.shape[1]))
-        dense.add(np.ascontiguousarray(doc_vectors, dtype=np.float32))
-    return IndexData(manifest, doc_vectors, sentence_vectors, offsets, dense, bm25, folder)
+        dense = faiss.read_index(str(folder / "dense.faiss"))
+        dense.nprobe = IVF_NPROBE
+    return IndexData(manifest, doc_vectors, sentences, offsets, dense, bm25, folder)
 
 
 def _check_shapes(data: IndexData, documents: Sequence[Document]) -> None:
