@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -277,7 +277,8 @@ class FilterIndex:
             keep &= self._any(self.categories, filters.categories, _category_matches, "category")
         return keep
 
-    def _any(self, table: dict[str, list[int]], wanted: Sequence[str], matches, kind: str) -> np.ndarray:
+    def _any(self, table: dict[str, list[int]], wanted: Sequence[str], matches: Callable[[str, str], bool],
+             kind: str) -> np.ndarray:
         out = np.zeros(self.n, dtype=bool)
         for want in wanted:
             names = [name for name in table if matches(want, name)]

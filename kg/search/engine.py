@@ -212,7 +212,10 @@ class Searcher:
         if self.index.compressed:  # candidates from the codes, the best n of them by exact vectors
             found = compressed_search(self.index.dense, qvec, max(n, REFINE), selector)
             return top_exact(self.index.doc_vectors, found, qvec, n)
-        params = None if selector is None else faiss.SearchParameters(sel=selector)
+        params = None
+        if selector is not None:
+            params = faiss.SearchParameters()
+            params.sel = selector
         _, ids = self.index.dense.search(qvec[None, :], n, params=params)
         return np.sort(ids[0][ids[0] >= 0])
 
@@ -241,9 +244,9 @@ class Searcher:
         exact = bool(ranked.score[j] >= EXACT_BONUS)
         hit = Hit(id=doc.id, title=doc.title, year=doc.year, rank=j + 1, mode=mode, exact_name=exact,
                   kind=doc.kind, score=_num(ranked.score[j] - EXACT_BONUS * exact))
-        if ranked.dense_score is not None:
+        if ranked.dense_score is not None and ranked.dense_rank is not None:
             hit.dense_score, hit.dense_rank = _num(ranked.dense_score[j]), int(ranked.dense_rank[j])
-        if ranked.bm25_score is not None and ranked.bm25_score[j] > 0:
+        if ranked.bm25_score is not None and ranked.bm25_rank is not None and ranked.bm25_score[j] > 0:
             hit.bm25_score, hit.bm25_rank = _num(ranked.bm25_score[j]), int(ranked.bm25_rank[j])
         if evidence:
             self._add_evidence(hit, i, ranked, j, qvec, qtokens)
@@ -252,8 +255,9 @@ class Searcher:
     def _add_evidence(self, hit: Hit, i: int, ranked: Ranking, j: int, qvec: np.ndarray | None,
                       qtokens: Sequence[str]) -> None:
         sentences = self._sentences_of(i)
-        if hit.mode == "dense" and ranked.best_sentence is not None:  # found while scoring
-            found = Evidence(int(ranked.best_sentence[j]), float(ranked.best_sentence_score[j]), "meaning")
+        best, best_score = ranked.best_sentence, ranked.best_sentence_score
+        if hit.mode == "dense" and best is not None and best_score is not None:  # found while scoring
+            found = Evidence(int(best[j]), float(best_score[j]), "meaning")
         else:
             found = pick_evidence(sentences, self._cosines(i, qvec), qtokens, self.index.bm25.idf,
                                   exact_name=hit.exact_name)

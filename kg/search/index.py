@@ -276,7 +276,7 @@ def _new_build_id(digest: str) -> str:
 def _save_array(path: Path, array: np.ndarray, *, raw: bool = False) -> None:
     with atomic_open(path, "wb") as fh:
         if raw:
-            fh.write(memoryview(np.ascontiguousarray(array)))
+            fh.write(np.ascontiguousarray(array).tobytes())
         else:
             np.save(fh, array, allow_pickle=False)
 
@@ -344,7 +344,7 @@ def _read_files(folder: Path, manifest: Manifest) -> IndexData:
         dense = build_flat(doc_vectors)
     else:
         dense = faiss.read_index(str(folder / "dense.faiss"))
-        dense.nprobe = IVF_NPROBE
+        faiss.extract_index_ivf(dense).nprobe = IVF_NPROBE
     return IndexData(manifest, doc_vectors, sentences, offsets, dense, bm25, folder)
 
 

@@ -109,7 +109,10 @@ def ivf_lists(n: int) -> int:
 
 def compressed_search(index: Any, qvec: np.ndarray, k: int, selector: Any | None = None) -> np.ndarray:
     """Candidate document numbers (>= 0) of a compressed index for one query."""
-    params = faiss.SearchParametersIVF(sel=selector, nprobe=IVF_NPROBE) if selector is not None else None
+    params = faiss.SearchParametersIVF()
+    params.nprobe = IVF_NPROBE
+    if selector is not None:
+        params.sel = selector
     _, ids = index.search(qvec[None, :].astype(np.float32), k, params=params)
     return np.asarray(ids[0][ids[0] >= 0], dtype=np.int64)
 
