@@ -85,12 +85,13 @@ class Document:
     def sentences(self) -> list[Sentence]:
         """The document's sentences in field order; the title is always the first when present. A note's
         sentence with fewer than MIN_EVIDENCE_TOKENS words that say something ("coming soon",
-        "Alignment Loss:") is no sentence: it is never shown as evidence (BM25 still reads it)."""
+        "Alignment Loss:") is no sentence: it is never shown as evidence (BM25 still reads it), unless
+        the note has nothing else. Computed on first use (a search touches only its hits')."""
         out: list[Sentence] = []
         for label, text in self.fields:
             pieces = [text] if label == "title" else split_sentences(text)
             if label not in ("title", "abstract"):
-                pieces = [p for p in pieces if informative(p)]
+                pieces = [p for p in pieces if informative(p)] or pieces
             out.extend(Sentence(p, label) for p in pieces)
         return out
 
@@ -106,8 +107,12 @@ class Document:
 
 
 def informative(sentence: str) -> bool:
-    """Whether a note's sentence says enough to be shown as the reason for a hit."""
-    return len(tokenize(sentence)) >= MIN_EVIDENCE_TOKENS
+    """Whether a note's sentence says enough to be shown as the reason for a hit: enough words that are
+    not stop words (CJK text counts as informative)."""
+    if _CJK.search(sentence):
+        return True
+    words = [w for w in _WORD.findall(sentence.lower()) if len(w) > 1 and w not in STOPWORDS]
+    return len(words) >= MIN_EVIDENCE_TOKENS
 
 
 # ---- building documents -------------------------------------------------------------------
@@ -121,7 +126,7 @@ def build_document(paper: Paper) -> Document:
         fields.append(("abstract", plain_text(paper.summary)))
     for note in paper.notes:
         text = plain_text(note.text)
-        if text and (f"{note.file}:{note.line}", text) not in fields:
+        if _WORD.search(text) and (f"{note.file}:{note.line}", text) not in fields:
             fields.append((f"{note.file}:{note.line}", text))
     categories = list(dict.fromkeys([c for c in [paper.primary_category, *paper.categories] if c]))
     return Document(id=paper.id, title=paper.title or paper.id, year=paper.year, topics=list(paper.topics),
@@ -136,7 +141,7 @@ def build_system_document(system: System) -> Document:
                                                                 for m in system.mentions]
     for file, line, raw in texts:
         text = plain_text(raw)
-        if text and (f"{file}:{line}", text) not in fields:
+        if _WORD.search(text) and (f"{file}:{line}", text) not in fields:
             fields.append((f"{file}:{line}", text))
     return Document(id=system.id, title=system.name, year=system.year, topics=list(system.topics),
                     aliases=list(system.aliases), fields=[f for f in fields if f[1]], kind="system")
@@ -147,7 +152,7 @@ def build_documents(corpus: Corpus) -> list[Document]:
     by id. A record with no text at all is left out: there is nothing to match."""
     docs = [build_document(p) for p in corpus.listed_papers()]
     docs += [build_system_document(s) for s in corpus.systems.values()]
-    return sorted((d for d in docs if d.sentences), key=lambda d: d.id)
+    return sorted((d for d in docs if d.fields), key=lambda d: d.id)
 
 
 def corpus_hash(documents: Iterable[Document]) -> str:

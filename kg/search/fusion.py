@@ -12,6 +12,7 @@ query (compared by `compact_key`: case, spaces and punctuation ignored) ranks ab
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -42,18 +43,26 @@ def _minmax(scores: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     return (scores.astype(np.float64) - lo) / (hi - lo)
 
 
+_ASCII_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def name_key(text: str) -> str:
+    """`compact_key`, with a fast path for plain ASCII (the text repair it runs costs ~0.1 ms a name)."""
+    return _ASCII_NON_ALNUM.sub("", text.lower()) if text.isascii() else compact_key(text)
+
+
 class NameIndex:
     """Documents by the compact key of their title and of each short name."""
 
     def __init__(self, names: Sequence[Sequence[str]]):
         self.by_key: dict[str, list[int]] = {}
         for i, doc_names in enumerate(names):
-            for name in dict.fromkeys(k for k in map(compact_key, doc_names) if k):
+            for name in dict.fromkeys(k for k in map(name_key, doc_names) if k):
                 self.by_key.setdefault(name, []).append(i)
 
     def exact(self, query: str) -> np.ndarray:
         """Numbers of the documents named exactly `query` (sorted; empty when none)."""
-        return np.array(sorted(self.by_key.get(compact_key(query), [])), dtype=np.int64)
+        return np.array(sorted(self.by_key.get(name_key(query), [])), dtype=np.int64)
 
 
 # ---- rank arithmetic -------------------------------------------------------------------
