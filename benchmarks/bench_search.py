@@ -145,6 +145,28 @@ def query_child(root: Path, repeat: int) -> dict[str, Any]:
             "dense_stage_recall_at_10": stage_recall(searcher, queries)}
 
 
+def incremental_child(n: int, root: Path) -> dict[str, Any]:
+    """One paper added to an n-paper corpus built with the embedding cache: what the rebuild embeds, costs."""
+    from kg.model import Note, Paper
+    from kg.search.engine import build_search_index
+
+    real = SentenceTransformerEncoder()
+    encoder = PoolEncoder(real, load_pool(real))
+    store = Store(root)
+    papers = make_papers(n)
+    store.save_papers(papers)
+    first, _ = build_search_index(store, encoder)
+    new = Paper(id="2501.00001", title="A new paper on one-step video generation", published="2025-01-01",
+                notes=[Note("It distils a video diffusion model into one step. Its samples stay sharp.",
+                            "synthetic.md", n + 1)])
+    store.save_papers([*papers, new])
+    start = time.perf_counter()
+    second, rebuilt = build_search_index(store, encoder)
+    return {"documents": second.n_documents, "first_build_embedded": first.embedded,
+            "rebuilt": rebuilt, "embedded_after_adding_one": second.embedded,
+            "new_paper_sentences": 3, "rebuild_s": round(time.perf_counter() - start, 2)}
+
+
 def latency(fn: Callable[[str], Any], queries: list[str], repeat: int) -> dict[str, float]:
     for q in queries:
         fn(q)
@@ -194,6 +216,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--build-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--query-child", help=argparse.SUPPRESS)
+    parser.add_argument("--incremental-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
     parser.add_argument("--export", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -205,6 +228,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.query_child:
         Path(args.out).write_text(json.dumps(query_child(Path(args.query_child), args.repeat)))
         return
+    if args.incremental_child:
+        Path(args.out).write_text(json.dumps(incremental_child(args.incremental_child, Path(args.root))))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         data = default_data(Path(tmp))
         results: dict[str, Any] = {"cpus": os.cpu_count(), "load_average_before": os.getloadavg()[0]}
@@ -214,6 +240,8 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(results["onnx_vs_sentence_transformers"]), flush=True)
         sizes = [int(s) for s in args.sizes.split(",") if s]
         results["sizes"] = bench_sizes(sizes, args.repeat, export_dir(Store(data), DEFAULT_MODEL), Path(tmp))
+        results["incremental"] = run_child(["--incremental-child", "10000", "--root", str(Path(tmp) / "inc")])
+        print(json.dumps(results["incremental"]), flush=True)
         results["load_average_after"] = os.getloadavg()[0]
     print(f"-> {save_results('search', results)}")
 
