@@ -8,16 +8,9 @@ Library API (the CLI and the app call only this):
     searcher.similar("2112.10752", k=5)             # nearest papers in embedding space
     similar_edges(searcher, k=5)                    # `similar_to` edges for the graph
 
-Scoring:
-- dense: a document's score is (1 - s) * cos(query, document vector) + s * max cos(query, sentence),
-  with s = `SearchSettings.sentence_weight`; candidates come from faiss (exact, or IVF-PQ rescored
-  exactly), the sentence term from precomputed sentence vectors (a dot product, no encoding).
-- bm25: Lucene's BM25 (kg.search.index.build_bm25) over title, summary, notes and aliases
-  (tokens: kg.search.documents.tokenize).
-- hybrid: reciprocal-rank fusion of the two rankings over the union of their candidates:
-  w / (k + rank_dense) + (1 - w) / (k + rank_bm25), w = `dense_weight`, k = `rrf_k`.
-Each hit carries its best sentence: the closest by cosine (dense, hybrid) or by summed IDF of the
-query's words in it (bm25), with the field it came from: "title", "abstract" or the note's "file:line".
+Scoring (docs/search.md, "How it ranks"): dense = (1 - s) * cos(query, document) + s * best
+cos(query, sentence); bm25 = Lucene's BM25 (kg.search.index); hybrid = kg.search.fusion (score-normalised
+fusion by default, exact names first); each hit's sentence and what matched: kg.search.evidence.
 """
 
 from __future__ import annotations
