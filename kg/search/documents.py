@@ -86,14 +86,11 @@ class Document:
         """The document's sentences in field order; the title is always the first when present. A note's
         sentence with fewer than MIN_EVIDENCE_TOKENS words that say something ("coming soon",
         "Alignment Loss:") is no sentence: it is never shown as evidence (BM25 still reads it), unless
-        the note has nothing else. Computed on first use (a search touches only its hits')."""
-        out: list[Sentence] = []
-        for label, text in self.fields:
-            pieces = [text] if label == "title" else split_sentences(text)
-            if label not in ("title", "abstract"):
-                pieces = [p for p in pieces if informative(p)] or pieces
-            out.extend(Sentence(p, label) for p in pieces)
-        return out
+        the document has nothing else. Computed on first use (a search touches only its hits')."""
+        every = [Sentence(p, label) for label, text in self.fields
+                 for p in ([text] if label == "title" else split_sentences(text))]
+        kept = [s for s in every if s.field in ("title", "abstract") or informative(s.text)]
+        return kept or every
 
     @property
     def bm25_text(self) -> str:
