@@ -60,8 +60,12 @@ def build_child(n: int, root: Path) -> dict[str, Any]:
             "disk_mb": {p.name: round(p.stat().st_size / 2**20, 1) for p in root.iterdir() if p.is_file()}}
 
 
+SETTINGS = ((32, 200), (32, 500), (64, 1000), (128, 1000))  # (nprobe, refine) tried after the default
+
+
 def query_child(root: Path, export: Path, repeat: int) -> dict[str, Any]:
-    """Load the index and the ONNX encoder, time whole queries, then recall against brute force."""
+    """Load the index and the ONNX encoder, time whole queries with the product's settings (peak memory
+    taken then), then recall against brute force for those and other (nprobe, refine) settings."""
     import faiss
 
     from kg.search.vectors import IVF_NPROBE
@@ -74,40 +78,53 @@ def query_child(root: Path, export: Path, repeat: int) -> dict[str, Any]:
     load_s = time.perf_counter() - start
     queries = bench_queries()
 
-    def search(q: str) -> np.ndarray:
-        qvec = encoder.encode([q])[0]
-        found = top_exact(vectors, compressed_search(index, qvec, REFINE), qvec, 10)
-        return found[np.argsort(-(vectors[found].astype(np.float32) @ qvec))]
+    def run(nprobe: int, refine: int) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+        faiss.extract_index_ivf(index).nprobe = nprobe
 
-    for q in queries:
-        search(q)
-    times, got = [], {}
-    for _ in range(repeat):
+        def search(q: str) -> np.ndarray:
+            qvec = encoder.encode([q])[0]
+            found = top_exact(vectors, compressed_search(index, qvec, refine, nprobe=nprobe), qvec, 10)
+            return found[np.argsort(-(vectors[found].astype(np.float32) @ qvec))]
+
         for q in queries:
-            t = time.perf_counter()
-            got[q] = search(q)
-            times.append((time.perf_counter() - t) * 1000)
+            search(q)
+        times, got = [], {}
+        for _ in range(repeat):
+            for q in queries:
+                t = time.perf_counter()
+                got[q] = search(q)
+                times.append((time.perf_counter() - t) * 1000)
+        return {p: round(float(np.percentile(times, int(p[1:]))), 2) for p in ("p50", "p95")}, got
+
+    default_ms, default_got = run(IVF_NPROBE, REFINE)
     peak = rss_mb()
-    return {"load_s": round(load_s, 2), "query_ms": {p: round(float(np.percentile(times, int(p[1:]))), 2)
-                                                     for p in ("p50", "p95")},
-            "query_peak_mb": round(peak, 1), "recall_at_10": recall(vectors, encoder, queries, got),
-            "queries": len(queries), "refine": REFINE, "nprobe": IVF_NPROBE}
+    truth = brute_force(vectors, encoder.encode(queries))
+    tried = {f"nprobe {IVF_NPROBE}, refine {REFINE} (default)": {
+        "query_ms": default_ms, "recall_at_10": recall(truth, queries, default_got)}}
+    for nprobe, refine in SETTINGS:
+        ms, got = run(nprobe, refine)
+        tried[f"nprobe {nprobe}, refine {refine}"] = {"query_ms": ms,
+                                                      "recall_at_10": recall(truth, queries, got)}
+    return {"load_s": round(load_s, 2), "query_peak_mb": round(peak, 1), "queries": len(queries),
+            "settings": tried}
 
 
-def recall(vectors: np.ndarray, encoder: OnnxEncoder, queries: list[str], got: dict[str, np.ndarray]
-           ) -> float:
-    """Mean overlap of each query's top 10 with brute force over all vectors (chunked)."""
-    qvecs = encoder.encode(queries)
-    best = np.full((len(queries), 10), -np.inf, dtype=np.float32)
-    ids = np.zeros((len(queries), 10), dtype=np.int64)
+def brute_force(vectors: np.ndarray, qvecs: np.ndarray) -> np.ndarray:
+    """Each query's exact top 10 over all vectors (chunked)."""
+    best = np.full((len(qvecs), 10), -np.inf, dtype=np.float32)
+    ids = np.zeros((len(qvecs), 10), dtype=np.int64)
     for start in range(0, len(vectors), 100_000):
         sims = qvecs @ vectors[start:start + 100_000].astype(np.float32).T
         both = np.concatenate([best, sims], axis=1)
-        numbers = np.arange(start, start + sims.shape[1])[None, :].repeat(len(queries), 0)
+        numbers = np.arange(start, start + sims.shape[1])[None, :].repeat(len(qvecs), 0)
         both_ids = np.concatenate([ids, numbers], axis=1)
         top = np.argsort(-both, axis=1)[:, :10]
         best, ids = np.take_along_axis(both, top, 1), np.take_along_axis(both_ids, top, 1)
-    overlap = [len(set(ids[i]) & set(got[q].tolist())) / 10 for i, q in enumerate(queries)]
+    return ids
+
+
+def recall(truth: np.ndarray, queries: list[str], got: dict[str, np.ndarray]) -> float:
+    overlap = [len(set(truth[i].tolist()) & set(got[q].tolist())) / 10 for i, q in enumerate(queries)]
     return round(float(np.mean(overlap)), 4)
 
 

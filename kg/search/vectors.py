@@ -27,8 +27,8 @@ import numpy as np
 
 EXACT_THRESHOLD = 20_000  # documents; exact search costs <= 2 ms up to here (docs/search.md)
 PQ_BITS = 8  # one byte a sub-quantiser; pq_m(384) = 48 sub-quantisers of 8 dimensions
-IVF_NPROBE = 32  # lists visited per query
-REFINE = 200  # candidates a compressed index proposes, rescored exactly
+IVF_NPROBE = 64  # lists visited per query
+REFINE = 500  # candidates a compressed index proposes, rescored exactly
 TRAIN_SAMPLE = 100_000  # vectors the coarse quantiser and the PQ codebooks are trained on (at most)
 TRAIN_PER_LIST = 64  # ... and at most this many per inverted list
 KMEANS_ITERATIONS = 10  # faiss defaults to 25; 10 builds faster, and the recall in docs/search.md is with 10
@@ -110,10 +110,11 @@ def ivf_lists(n: int) -> int:
     return int(max(16, min(lists, min(n, TRAIN_SAMPLE) // 39)))
 
 
-def compressed_search(index: Any, qvec: np.ndarray, k: int, selector: Any | None = None) -> np.ndarray:
+def compressed_search(index: Any, qvec: np.ndarray, k: int, selector: Any | None = None,
+                      nprobe: int = IVF_NPROBE) -> np.ndarray:
     """Candidate document numbers (>= 0) of a compressed index for one query."""
     params = faiss.SearchParametersIVF()
-    params.nprobe = IVF_NPROBE
+    params.nprobe = nprobe
     if selector is not None:
         params.sel = selector
     _, ids = index.search(qvec[None, :].astype(np.float32), k, params=params)
