@@ -27,6 +27,12 @@ class InvalidIdError(BadInputError):
     """A string that claims to be an arXiv id but is not a valid one."""
 
 
+class RejectedEntriesError(BadInputError):
+    """`kg ingest --strict` met entries it could not read: nothing was written (exit status 1)."""
+
+    exit_code = 1
+
+
 class NotFoundError(KGError):
     """No paper or system matches a name; carries the closest suggestions."""
 
@@ -74,3 +80,11 @@ class SourceError(KGError):
 
 class OfflineError(SourceError):
     """The network cannot be reached at all."""
+
+
+class LockedError(KGError):
+    """Another writer holds the data directory (`kg ingest`, `kg fetch`, `kg build` at work)."""
+
+
+class CorruptBuildError(StaleIndexError):
+    """A build file does not match the checksum its generation recorded; run `kg build`."""

@@ -1,4 +1,5 @@
-"""`kg build`, `kg search`, `kg similar`, `kg eval`: the search commands (thin wrappers over kg.search)."""
+"""`kg build`, `kg search`, `kg similar`, `kg eval`: the search commands (thin wrappers over kg.search
+and kg.pipeline)."""
 
 from __future__ import annotations
 
@@ -41,13 +42,17 @@ def build_command(store: Store, model: str | None, force: bool, as_json: bool) -
     from kg.pipeline import build_all
 
     started = time.perf_counter()
-    result = build_all(store, model=model, force=force, progress=sys.stderr.isatty())
+    result = build_all(store, model=model, force=force, progress=sys.stderr.isatty(),
+                       on_wait=lambda msg: click.echo(msg, err=True))
+    for part, problems in result.repaired.items():
+        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+        click.echo(f"repaired {part}: {problems[0]}{more}", err=True)
     if as_json:
         click.echo(json.dumps({"rebuilt": result.index_rebuilt, **result.manifest.to_dict(),
                                "graph": graph_report_data(result.report)}, ensure_ascii=False, indent=2))
         return
     seconds = time.perf_counter() - started - result.report.seconds
-    click.echo(render_manifest(result.manifest, result.index_rebuilt, seconds, index_dir(store)))
+    click.echo(render_manifest(result.manifest, result.index_rebuilt, seconds, index_dir(Store(store.root))))
     echo_graph_report(result.graph, result.report)
 
 

@@ -44,7 +44,16 @@ from kg.search.encoders import (
 )
 from kg.search.evidence import Evidence, first_per_segment, pick_evidence, sentence_rows
 from kg.search.fusion import EXACT_BONUS, NameIndex, fuse, ranks, top_positive
-from kg.search.index import INDEX_FORMAT, IndexData, Manifest, build_index, load_index, read_manifest
+from kg.search.index import (
+    INDEX_FORMAT,
+    IndexData,
+    Manifest,
+    build_index,
+    build_index_data,
+    load_index,
+    read_manifest,
+)
+from kg.search.query_encoder import ensure_query_export
 from kg.search.vectors import REFINE, compressed_search, top_exact
 from kg.store import Store
 
@@ -344,8 +353,8 @@ def build_search_index(store: Store, encoder: Encoder | None = None, *, corpus: 
         current = None
     model = model or (current.model if current else None)  # keep the index's model unless told otherwise
     name = encoder.name if encoder is not None else SentenceTransformerEncoder(model).name
-    if not force and current is not None and _fits(current, documents, name, encoder):
-        ensure_query_export(store, current.model, encoder)
+    if not force and current is not None and index_fits(current, documents, name, encoder):
+        ensure_query_export(store, current.model, encoder or load_encoder(current.model))
         return current, False
     encoder = encoder or load_encoder(model)
     if not use_cache:
@@ -359,21 +368,24 @@ def build_search_index(store: Store, encoder: Encoder | None = None, *, corpus: 
     return manifest, True
 
 
-def ensure_query_export(store: Store, model: str, encoder: Encoder | None) -> None:
-    """Export (or repair) the ONNX query encoder of a real sentence-transformers model; nothing for
-    other encoders (the test fake). The model is loaded only when an export must be made."""
-    real = encoder if encoder is not None else load_encoder(model)
-    if not isinstance(real, SentenceTransformerEncoder):
-        return
-    from kg.search.query_encoder import ensure_export
-
-    ensure_export(store, model, lambda: real.model)
-
-
-def _fits(manifest: Manifest, documents: Sequence[Document], name: str, encoder: Encoder | None) -> bool:
+def index_fits(manifest: Manifest, documents: Sequence[Document], name: str, encoder: Encoder | None) -> bool:
+    """True when the index of `manifest` was built from these documents with this model."""
     same_dim = encoder is None or encoder.dimension == manifest.dimension
     return (manifest.model == name and same_dim and manifest.format == INDEX_FORMAT
             and manifest.corpus_hash == corpus_hash(documents))
+
+
+def build_searcher(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
+                   use_cache: bool = True) -> Searcher:
+    """Embed, index and persist `documents` (sentence vectors cached, see `build_search_index`) and
+    return the searcher over the new index as it is in memory (nothing is read back)."""
+    if not use_cache:
+        return Searcher(documents, build_index_data(store, encoder, documents, progress=progress), encoder)
+    cached = CachedEncoder(encoder, EmbeddingCache.for_store(store, encoder.name))
+    data = build_index_data(store, cached, documents, progress=progress)
+    cached.cache.retain({text_key(s.text) for d in documents for s in d.sentences})
+    cached.cache.save()
+    return Searcher(documents, data, encoder)
 
 
 def similar_edges(searcher: Searcher, k: int = 5, min_score: float = 0.0) -> list[Edge]:

@@ -153,7 +153,7 @@ def read_manifest(store: Store) -> Manifest | None:
         return None
     try:
         return Manifest.from_dict(read_json(path))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, AttributeError, OSError) as exc:
         raise StaleIndexError(f"{path}: unreadable index manifest ({exc}); run `kg build`") from exc
 
 
@@ -245,17 +245,27 @@ def build_bm25(documents: Sequence[Document], *, progress: bool = False) -> Bm25
 def build_index(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
                 exact_threshold: int = EXACT_THRESHOLD) -> Manifest:
     """Embed, index and persist `documents`; returns the new manifest (already in place)."""
+    data = build_index_data(store, encoder, documents, progress=progress, exact_threshold=exact_threshold)
+    return data.manifest
+
+
+def build_index_data(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
+                     exact_threshold: int = EXACT_THRESHOLD) -> IndexData:
+    """Embed, index and persist `documents`; returns the index in memory (the manifest already in place),
+    so a caller that goes on to use it need not read it back."""
     if not documents:
         raise BadInputError(f"no papers to index in {store.papers_path}; run `kg ingest` first")
     started = time.perf_counter()
     before = getattr(encoder, "embedded", None)
     build_id = _new_build_id(corpus_hash(documents))
     folder = index_dir(store) / build_id
-    doc_vectors, _, offsets = write_vectors(folder, documents, encoder, progress=progress)
+    doc_vectors, sentences, offsets = write_vectors(folder, documents, encoder, progress=progress)
     index_type = index_type_for(len(documents), exact_threshold)
+    dense = build_flat(doc_vectors) if index_type == "flat" else build_ivfpq(doc_vectors)
     if index_type != "flat":
-        _save_array(folder / "dense.faiss", faiss.serialize_index(build_ivfpq(doc_vectors)), raw=True)
-    _save_bm25(folder / "bm25.npz", build_bm25(documents, progress=progress))
+        _save_array(folder / "dense.faiss", faiss.serialize_index(dense), raw=True)
+    bm25 = build_bm25(documents, progress=progress)
+    _save_bm25(folder / "bm25.npz", bm25)
     manifest = Manifest(
         model=encoder.name, dimension=int(doc_vectors.shape[1]), corpus_hash=corpus_hash(documents),
         package_version=__version__, n_documents=len(documents), n_sentences=int(offsets[-1]),
@@ -265,7 +275,7 @@ def build_index(store: Store, encoder: Encoder, documents: Sequence[Document], *
     )
     write_json(manifest_path(store), manifest.to_dict())
     _remove_old_builds(store, keep=build_id)
-    return manifest
+    return IndexData(manifest, doc_vectors.view(np.ndarray), sentences, offsets, dense, bm25, folder)
 
 
 def _new_build_id(digest: str) -> str:
@@ -327,6 +337,9 @@ def load_index(store: Store, encoder: Encoder, documents: Sequence[Document]) ->
         data = _read_files(folder, manifest)
     except FileNotFoundError as exc:
         raise StaleIndexError(f"search index files are missing ({exc.filename}); run `kg build`") from exc
+    except Exception as exc:  # numpy, zipfile and faiss raise many kinds on a damaged file
+        raise StaleIndexError(f"search index files are damaged ({type(exc).__name__}); run `kg build`") \
+            from exc
     _check_shapes(data, documents)
     return data
 

@@ -190,6 +190,17 @@ def _tokenizer(data: bytes, manifest: ExportManifest) -> Any:
 
 
 # ---- the export (build time; imports torch) ------------------------------------------------
+def ensure_query_export(store: Store, model: str, encoder: Any) -> ExportManifest | None:
+    """Export (or repair) the ONNX query encoder of a real sentence-transformers model into `store`'s
+    build folder; nothing for other encoders (the test fake). The model's weights are loaded only when
+    an export must be made."""
+    from kg.search.encoders import SentenceTransformerEncoder
+
+    if not isinstance(encoder, SentenceTransformerEncoder):
+        return None
+    return ensure_export(store, model, lambda: encoder.model)
+
+
 def ensure_export(store: Store, model: str, load_model: Callable[[], Any]) -> ExportManifest | None:
     """Make sure `model`'s verified export is in `store` (export it when missing, corrupt or drifting);
     None when this model cannot be exported (queries then use sentence-transformers)."""
@@ -245,7 +256,7 @@ def _exportable(st_model: Any) -> bool:
 def _write_files(st_model: Any, work: Path) -> None:
     import torch
 
-    class Pooled(torch.nn.Module):
+    class Pooled(torch.nn.Module):  # type: ignore[misc]  # torch is not followed (pyproject)
         def __init__(self, transformer: Any) -> None:
             super().__init__()
             self.transformer = transformer

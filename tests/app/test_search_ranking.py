@@ -3,7 +3,7 @@ releases are searchable. AppTest over the default corpus with the fake encoder (
 
 from __future__ import annotations
 
-from tests.app.fixtures import SDXL
+from testkit.appdata import SDXL
 
 
 def hit_ids(at) -> list[str]:
