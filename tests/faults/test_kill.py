@@ -59,17 +59,7 @@ def arxiv() -> Iterator[FakeArxiv]:
 def run_forked(root: Path, args: tuple[str, ...], kill_after: float | None) -> int | None:
     """Run `kg --data-dir root *args` in a child; SIGKILL it after `kill_after` seconds (None: let it
     finish). Returns the exit status, or None when it was killed."""
-    pid = os.fork()
-    if pid == 0:  # the child: run the command, never return into pytest
-        code = 1
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.dup2(devnull, 2)
-            cli.main(["--data-dir", str(root), *args], standalone_mode=False)
-            code = 0
-        finally:
-            os._exit(code)
+    pid = _spawn(root, args)
     if kill_after is not None:
         deadline = time.monotonic() + kill_after
         while time.monotonic() < deadline:
@@ -157,3 +147,60 @@ def test_kg_fetch_killed_anywhere_resumes_and_a_rerun_completes(tmp_path, mp, ar
         assert result.exit_code == 0, result.output
 
     kill_and_rerun(start, tmp_path, fetch_args(arxiv.endpoint), readable, mask=True)
+
+
+def test_two_forced_builds_in_two_processes_one_paused_before_its_commit(tmp_path, mp):
+    """Process A stops just before its commit; process B starts meanwhile and must wait for A's lock;
+    A resumes and commits, then B builds and commits: a valid index and graph at the end."""
+    from kg.store import HOOKS
+
+    root = copy_inputs(tmp_path / "data")
+    assert kg(root, "ingest").exit_code == 0 and kg(root, "build").exit_code == 0
+    gate, reached = tmp_path / "release-a", tmp_path / "a-reached"
+
+    def pause(point: str) -> None:
+        if point == "before-commit" and not gate.exists():
+            reached.touch()
+            while not gate.exists():
+                time.sleep(0.01)
+
+    HOOKS.append(pause)
+    try:
+        a = _spawn(root, ("build", "--force"))
+        deadline = time.monotonic() + 60
+        while not reached.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert reached.exists()
+        reached.unlink()
+        b = _spawn(root, ("build", "--force"))
+        time.sleep(0.5)
+        assert os.waitpid(b, os.WNOHANG) == (0, 0) and not reached.exists()  # B waits for the lock
+        gate.touch()
+    finally:
+        HOOKS.remove(pause)
+    assert _wait(a) == 0 and _wait(b) == 0
+    store = Store.at(root)
+    assert verify(store).intact
+    assert kg(root, "search", "diffusion sampling").exit_code == 0
+    assert kg(root, "neighbors", "LDM", "--kind", "similar_to").exit_code == 0
+
+
+def _spawn(root: Path, args: tuple[str, ...]) -> int:
+    """`kg --data-dir root *args` in a forked child (output discarded); its pid."""
+    pid = os.fork()
+    if pid == 0:  # the child: run the command, never return into pytest
+        code = 1
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            cli.main(["--data-dir", str(root), *args], standalone_mode=False)
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _wait(pid: int) -> int:
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
