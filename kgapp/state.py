@@ -60,6 +60,12 @@ def get_encoder(model: str) -> Encoder:
     return load_encoder(model)
 
 
+@st.cache_resource(show_spinner="Loading the query encoder…", max_entries=2)
+def get_query_encoder(root: str, model: str) -> Encoder:
+    """The encoder of queries: the ONNX export of `kg build` (no torch), else the model itself."""
+    return load_encoder(model, store=Store.at(root))
+
+
 @st.cache_resource
 def build_lock() -> threading.Lock:
     """One build at a time in this server process, whatever the number of sessions."""
@@ -70,7 +76,7 @@ def build_lock() -> threading.Lock:
 def get_searcher(root: str, stamp: str) -> Searcher:
     store = Store.at(root)
     manifest = read_manifest(store)
-    encoder = get_encoder(manifest.model if manifest else DEFAULT_MODEL)
+    encoder = get_query_encoder(root, manifest.model if manifest else DEFAULT_MODEL)
     return load_searcher(store, encoder, corpus=get_corpus(root, stamp))
 
 
