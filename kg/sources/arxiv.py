@@ -261,3 +261,9 @@ def record_from_result(result: arxiv.Result) -> dict[str, Any]:
         "categories": list(dict.fromkeys(c for c in result.categories if c)),
         "pdf_url": result.pdf_url or None,
     }
+
+
+def parse_page(body: bytes) -> tuple[list[arxiv.Result], int]:
+    """The papers of one Atom page and the query's `opensearch:totalResults` (bulk paging: bulk.py)."""
+    feed = _feed.parse(body)
+    return [r for r in feed.results if _is_paper(r)], int(feed.header.total_results)
