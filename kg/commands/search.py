@@ -27,8 +27,12 @@ LONG_QUERY_CHARS = 1000  # past this, say that the model reads only the beginnin
 @click.option("--model", envvar="KG_MODEL", default=None, help=MODEL_HELP)
 @click.option("--force", is_flag=True, help="Rebuild even when the index is up to date.")
 @click.option("--json", "as_json", is_flag=True, help="Print the index manifest as JSON.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Embed as a Ray Data job: on a local Ray, or on the cluster at ADDRESS (docs/scale.md).")
+@click.option("--ray-actors", type=int, default=None, help="With --ray: model copies (default: one per CPU).")
 @click.pass_obj
-def build_command(store: Store, model: str | None, force: bool, as_json: bool) -> None:
+def build_command(store: Store, model: str | None, force: bool, as_json: bool, ray_address: str | None = None,
+                  ray_actors: int | None = None) -> None:
     """Build the search index and the knowledge graph from the corpus snapshot (offline).
 
     A stale index is rebuilt; the graph gets `similar_to` edges from the index.
@@ -38,7 +42,12 @@ def build_command(store: Store, model: str | None, force: bool, as_json: bool) -
     Example: kg build
     """
     started = time.perf_counter()
-    result = build_all(store, model=model, force=force, progress=sys.stderr.isatty())
+    encoder = None
+    if ray_address is not None:
+        from kg.scale import ray_embed
+
+        encoder = ray_embed.ray_encoder(model, ray_address, ray_actors)
+    result = build_all(store, encoder=encoder, model=model, force=force, progress=sys.stderr.isatty())
     if as_json:
         click.echo(json.dumps({"rebuilt": result.index_rebuilt, **result.manifest.to_dict(),
                                "graph": graph_report_data(result.report)}, ensure_ascii=False, indent=2))
