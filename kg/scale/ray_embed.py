@@ -124,7 +124,8 @@ class RayEncoder:
         import ray.data
 
         ray.data.DataContext.get_current().enable_progress_bars = False
-        actors, cpus = plan_actors(float(ray.cluster_resources().get("CPU", 1.0)), self.actors)
+        resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
+        actors, cpus = plan_actors(float(resources.get("CPU", 1.0)), self.actors)
         # Ray Data coalesces small files into one block, and one block goes to one actor: split again
         blocks = max(len(part_files(folder)), 2 * actors)
         ds = ray.data.read_parquet(str(folder)).repartition(blocks).map_batches(
