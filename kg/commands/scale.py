@@ -68,4 +68,79 @@ def import_command(store: Store, src: str) -> None:
                f"-> {store.corpus_dir}")
 
 
+# ---- the graph at scale: DuckDB over the Parquet edges ---------------------------------------------
+@parquet_group.command("graph")
+@click.argument("corpus", type=click.Path(file_okay=False, exists=True))
+@click.option("--db", type=click.Path(dir_okay=False), default=None, help="Default: CORPUS/graph.duckdb.")
+def graph_command(corpus: str, db: str | None) -> None:
+    """Load a Parquet corpus folder's edges into DuckDB for `kg parquet path|lineage|neighbors`.
+
+    Example: kg parquet graph corpus-parquet
+    """
+    from kg.scale.graph_sql import build_graph_db
+
+    out = build_graph_db(Path(corpus), Path(db) if db else Path(corpus) / "graph.duckdb")
+    click.echo(f"-> {out}")
+
+
+@parquet_group.command("path")
+@click.argument("db", type=click.Path(dir_okay=False))
+@click.argument("start")
+@click.argument("end")
+@click.option("--via", default="lineage,cites", show_default=True, help="Edge kinds, comma-separated.")
+def path_command(db: str, start: str, end: str, via: str) -> None:
+    """A shortest chain between two papers over the given edge kinds (either direction), in SQL.
+
+    Example: kg parquet path corpus-parquet/graph.duckdb 2006.11239 2112.10752
+    """
+    from kg.scale.graph_sql import GraphDB
+
+    with GraphDB(Path(db)) as graph:
+        hops = graph.find_path(start, end, tuple(k.strip() for k in via.split(",") if k.strip()))
+    for hop in hops:
+        relation = f" ({hop.relation})" if hop.relation else ""
+        click.echo(f"{hop.source} -[{hop.kind}{relation}]-> {hop.target}")
+
+
+@parquet_group.command("lineage")
+@click.argument("db", type=click.Path(dir_okay=False))
+@click.argument("name")
+@click.option("--down", is_flag=True, help="Descendants instead of ancestors.")
+@click.option("--depth", type=int, default=32, show_default=True, help="Generations at most.")
+def lineage_command(db: str, name: str, down: bool, depth: int) -> None:
+    """A paper's ancestors (or descendants) over lineage edges, by generation (recursive SQL).
+
+    Example: kg parquet lineage corpus-parquet/graph.duckdb 2307.01952 --depth 3
+    """
+    from kg.scale.graph_sql import GraphDB
+
+    with GraphDB(Path(db)) as graph:
+        for node, generation in graph.lineage(name, up=not down, depth=depth):
+            click.echo(f"{'+' if down else '-'}{generation} {node}")
+
+
+@parquet_group.command("neighbors")
+@click.argument("db", type=click.Path(dir_okay=False))
+@click.argument("name")
+@click.option("--kind", default="", help="Edge kinds, comma-separated (default: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def neighbors_command(db: str, name: str, kind: str, as_json: bool) -> None:
+    """Every edge at a paper: what it cites or derives from (out), what cites it (in).
+
+    Example: kg parquet neighbors corpus-parquet/graph.duckdb 2112.10752 --kind cites
+    """
+    from dataclasses import asdict
+
+    from kg.scale.graph_sql import GraphDB
+
+    kinds = [k.strip() for k in kind.split(",") if k.strip()] or None
+    with GraphDB(Path(db)) as graph:
+        rows = graph.neighbors(name, kinds)
+    if as_json:
+        click.echo(json.dumps([asdict(r) for r in rows], indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r.direction:3} {r.kind:10} {r.id}" + (f" ({r.relation})" if r.relation else ""))
+
+
 commands = [parquet_group]
