@@ -9,8 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 from kg.corpus import Corpus, Record
-from kg.search.documents import Filters
 from kg.errors import KGError
+from kg.search.documents import Filters
 from kg.search.engine import DEFAULT_MODE, MODES
 from kgapp import family as vfamily
 from kgapp import records as vrec

@@ -13,12 +13,13 @@ import pandas as pd
 import streamlit as st
 
 from kg.corpus import Corpus, Record
-from kg.search.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from kg.errors import KGError, StaleIndexError
 from kg.export import EXTENSIONS, FORMATS, build_export
-from kg.graph.build import load_or_build_graph
-from kg.search.index import read_manifest
+from kg.graph.build import load_graph
+from kg.pipeline import BuildPlan
+from kg.search.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from kg.search.engine import Searcher, load_searcher
+from kg.search.index import read_manifest
 from kg.store import Store
 from kgapp import build as vbuild
 from kgapp.escape import esc_md
@@ -51,7 +52,7 @@ def get_corpus(root: str, stamp: str) -> Corpus:
 
 @st.cache_resource(show_spinner="Loading the knowledge graph…", max_entries=2)
 def get_graph(root: str, stamp: str):
-    return load_or_build_graph(Store.at(root), get_corpus(root, stamp))
+    return load_graph(Store.at(root))
 
 
 @st.cache_resource(show_spinner="Loading the embedding model…", max_entries=2)
@@ -98,17 +99,16 @@ def searcher() -> Searcher:
 
 # ---- first start --------------------------------------------------------------------------------
 def run_build() -> None:
-    """Build data/build with a progress bar (the same steps as `kg build`), then rerun."""
+    """Build data/build with a progress bar (kg.pipeline's plan, the one `kg build` runs), then rerun."""
     lock = build_lock()
     if not lock.acquire(blocking=False):
         with st.spinner("Another session is building; waiting for it…"):
             lock.acquire()
     try:
-        steps = vbuild.plan_build(store(), lambda: get_encoder(DEFAULT_MODEL))
+        plan = BuildPlan(store(), make_encoder=lambda name: get_encoder(name or DEFAULT_MODEL),
+                         command="the app's first start")
         bar = st.progress(0.0, text="Building the search index and the graph…")
-        for i, step in enumerate(steps):
-            bar.progress(i / len(steps), text=f"Step {i + 1} of {len(steps)}: {step.label}…")
-            step.run()
+        plan.run(on_step=lambda i, n, label: bar.progress(i / n, text=f"Step {i + 1} of {n}: {label}…"))
         bar.progress(1.0, text="Built. Starting…")
     finally:
         lock.release()

@@ -3,7 +3,8 @@ into Parquet, 2,000 records a request.
 
 Pages are asked for in submission order (`sortBy=submittedDate&sortOrder=ascending`), so a page's
 records do not move while later pages are fetched. Each page goes through `ArxivClient.fetch_page`
-(spacing, backoff, Retry-After, the response cache) and arxiv.py's `parse_page`, and is written as
+(spacing, backoff, Retry-After, the response cache) and atom.py's `parse_feed`; a partial page (fewer
+entries than totalResults announces) is dropped from the cache and asked again. A page is written as
 its own Parquet part `papers/page-<start>.parquet` (atomically) before the next is asked for. A run
 killed at any instant loses at most the page in flight; the next run skips the pages on disk.
 `query.json` beside them records the query, the page size and arXiv's totalResults.
@@ -24,8 +25,9 @@ from kg.errors import BadInputError, SourceError
 from kg.ids import parse_arxiv_id
 from kg.model import Paper
 from kg.scale.parquet import papers_table, part_files, write_part
-from kg.sources.arxiv import ArxivClient, parse_page, record_from_result
-from kg.sources.cache import request_key
+from kg.sources.arxiv import ArxivClient, record_from_result, results_by_id
+from kg.sources.atom import Feed, FeedError, parse_feed
+from kg.sources.cache import CachedResponse, request_key
 from kg.sources.http import RequestFailed
 from kg.store import Store, read_json, write_json
 
@@ -121,13 +123,10 @@ def _fetch_page(client: ArxivClient, folder: Path, query: str, start: int, size:
                 total: int | None, report: BulkReport) -> int:
     """Fetch, parse and write the page at `start`; returns the query's total."""
     url = page_url(client, query, start, size)
-    try:
-        page = client.fetch_page(url, expect_entries=total is not None, accept_empty=total is None)
-    except RequestFailed as exc:
-        raise SourceError(f"{exc.problem}; run the same command again to resume", url=exc.url) from exc
-    results, reported = parse_page(page.body)
+    page, feed = _complete_page(client, url, size, first=total is None)
+    results = list(results_by_id(feed.results).values())
     if total is None:
-        total = reported
+        total = feed.total_results or 0
         write_json(folder / "query.json", {"query": query, "page_size": size, "total": total})
     due = min(size, total - start)
     if len(results) < due:
@@ -138,6 +137,26 @@ def _fetch_page(client: ArxivClient, folder: Path, query: str, start: int, size:
     report.pages_fetched += 1
     logger.info("arXiv bulk: %d-%d of %d", start, start + len(results), total)
     return total
+
+
+def _complete_page(client: ArxivClient, url: str, size: int, *, first: bool) -> tuple[CachedResponse, Feed]:
+    """The page at `url`, asked again (and never kept in the cache) while it holds fewer entries than
+    it announces."""
+    for _ in range(client.settings.num_retries + 1):
+        try:
+            page = client.fetch_page(url, expect_entries=not first, accept_empty=first)
+            feed = parse_feed(page.body)
+        except RequestFailed as exc:
+            raise SourceError(f"{exc.problem}; run the same command again to resume", url=exc.url) from exc
+        except FeedError as exc:
+            feed = Feed(total_results=-1)
+            logger.warning("arXiv: unreadable page (%s); asking again", exc)
+        if feed.total_results is not None and feed.total_results >= 0 and not feed.partial(size):
+            return page, feed
+        if client.cache is not None:
+            client.cache.drop(page.key)
+        client.stats.retries += 1
+    raise SourceError("arXiv kept answering partial pages; run the same command again to resume", url=url)
 
 
 def _rows(path: Path) -> int:

@@ -80,3 +80,14 @@ def test_a_finished_listing_is_not_fetched_again_and_another_query_is_refused(tm
     other[other.index(QUERY)] = "cat:cs.LG"
     res = CliRunner().invoke(cli, other)
     assert res.exit_code != 0 and "another query" in res.output and "Traceback" not in res.output
+
+
+def test_faults_mid_listing_are_retried_with_backoff(tmp_path: Path, listing: FakeListing, no_sleep: list[float]):
+    data = tmp_path / "data"
+    listing.received.clear()
+    listing.faults.extend(["503", "truncated"])  # the first page: a 503 (Retry-After: 7), then a cut body
+    res = CliRunner().invoke(cli, _fetch_args(data, listing))
+    assert res.exit_code == 0, res.output
+    assert listing.starts() == [0, 0, 0, 2000, 4000, 6000, 8000]
+    assert any(s >= 7 for s in no_sleep)  # Retry-After honoured, through the patched sleep
+    assert len({p.id for p in read_papers(data / "bulk-cv" / "papers")}) == 10_000

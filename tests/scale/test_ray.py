@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+import kg.search.encoders
 import kg.search.engine
 from kg.cli import cli
 from kg.model import Paper
@@ -59,7 +60,9 @@ def _vectors(store: Store) -> tuple[np.ndarray, np.ndarray]:
 def test_ray_build_of_5000_documents_equals_the_local_build(tmp_path: Path, local_ray: None,
                                                            monkeypatch: pytest.MonkeyPatch):
     local, on_ray = _stores(tmp_path, synthetic_papers(5000))
-    monkeypatch.setattr(kg.search.engine, "load_encoder", lambda model=None, **_: FakeEncoder(32))
+    fake = lambda model=None, **_: FakeEncoder(32)  # noqa: E731
+    monkeypatch.setattr(kg.search.engine, "load_encoder", fake)
+    monkeypatch.setattr(kg.search.encoders, "load_encoder", fake)  # where kg.pipeline loads it
     res = CliRunner().invoke(cli, ["--data-dir", str(local.root), "build"])
     assert res.exit_code == 0, res.output
     jobs: list[ray_embed.RayEncoder] = []
