@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from kg.errors import BadInputError
-from kg.scale.parquet import part_files, write_parts
+from kg.scale.parquet import part_files, read_part, write_parts
 from kg.search.encoders import BATCH_SIZE, Encoder, FakeEncoder, SentenceTransformerEncoder, load_encoder
 
 log = logging.getLogger(__name__)
@@ -83,8 +83,9 @@ class RayEncoder:
     actors: model copies working at once (None: one per CPU of the cluster). They share all CPUs but
         one, which stays free for Ray Data's read tasks (actors holding every CPU would starve them).
     num_cpus: CPUs of a local Ray (None: all of the machine's).
-    staging: folder for the staged Parquet parts (None: a temporary folder; on a cluster give a
-        shared path).
+    staging: a folder every Ray node can read (a shared filesystem) for the staged Parquet parts; the
+        workers then read them with `read_parquet`. None: a local temporary folder, read by the
+        workers directly on a local Ray and shipped through Ray's object store to a cluster.
     """
 
     def __init__(self, spec: EncoderSpec, *, address: str | None = None, actors: int | None = None,
@@ -127,8 +128,13 @@ class RayEncoder:
         resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
         actors, cpus = plan_actors(float(resources.get("CPU", 1.0)), self.actors)
         # Ray Data coalesces small files into one block, and one block goes to one actor: split again
-        blocks = max(len(part_files(folder)), 2 * actors)
-        ds = ray.data.read_parquet(str(folder)).repartition(blocks).map_batches(
+        parts = part_files(folder)
+        blocks = max(len(parts), 2 * actors)
+        if self.address is None or self.staging is not None:
+            source = ray.data.read_parquet(str(folder))
+        else:  # a cluster whose nodes cannot see this machine's disk: the parts go through the object store
+            source = ray.data.from_arrow([read_part(p) for p in parts])
+        ds = source.repartition(blocks).map_batches(
             EmbedActor, fn_constructor_args=(self.spec,), batch_size=RAY_BATCH, batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=cpus)
         out = np.full((n, 0), 0.0, dtype=np.float32)
@@ -198,7 +204,8 @@ class ray_session:  # noqa: N801 - used as a context manager, like contextlib's 
             ray.shutdown()
 
 
-def ray_encoder(model: str | None, address: str | None, actors: int | None = None) -> RayEncoder:
+def ray_encoder(model: str | None, address: str | None, actors: int | None = None,
+                staging: Path | None = None) -> RayEncoder:
     """The encoder of `kg build --ray [ADDRESS]` ("local" or None: a local Ray)."""
     return RayEncoder(EncoderSpec(model), address=None if address in (None, "", "local") else address,
-                      actors=actors)
+                      actors=actors, staging=staging)

@@ -67,7 +67,8 @@ def test_ray_build_of_5000_documents_equals_the_local_build(tmp_path: Path, loca
     assert res.exit_code == 0, res.output
     jobs: list[ray_embed.RayEncoder] = []
 
-    def fake_on_ray(model: str | None, address: str | None, actors: int | None = None) -> ray_embed.RayEncoder:
+    def fake_on_ray(model: str | None, address: str | None, actors: int | None = None,
+                    staging: Path | None = None) -> ray_embed.RayEncoder:
         jobs.append(ray_embed.RayEncoder(ray_embed.EncoderSpec(fake_dimension=32), actors=actors))
         return jobs[-1]
 
@@ -89,6 +90,9 @@ def test_the_ray_job_puts_every_vector_back_at_its_row(local_ray: None):
     got = encoder.encode(texts)
     assert np.array_equal(got, FakeEncoder(16).encode(texts))
     assert encoder.encode([]).shape == (0, 16)
+    # to a cluster without a shared staging folder the parts travel through the object store
+    shipped = ray_embed.RayEncoder(ray_embed.EncoderSpec(fake_dimension=16), address="auto", actors=2)
+    assert np.array_equal(shipped.encode(texts[:3000]), got[:3000])
 
 
 def test_actor_plan_leaves_a_cpu_for_the_read_tasks():
