@@ -1,4 +1,4 @@
-"""Escaping of data text for each place it is shown: Markdown, HTML and Graphviz DOT labels.
+"""Escaping of data text for each place it is shown: Markdown and Graphviz DOT labels.
 
 Every string that comes from the corpus (titles, notes, evidence, names) goes through one of these
 before the app hands it to a renderer, so a title such as `<script>alert(1)</script> & <b>x</b>`
@@ -24,11 +24,6 @@ def esc_md(text: object) -> str:
     """
     flat = _SPACES.sub(" ", str(text)).strip()
     return _MD_SPECIAL.sub(r"\\\1", flat)
-
-
-def esc_html(text: object) -> str:
-    """`text` for HTML element content or a quoted attribute value."""
-    return html.escape(str(text), quote=True)
 
 
 def esc_dot(text: object, limit: int | None = None) -> str:

@@ -230,7 +230,7 @@ def page_timeline() -> None:
         names = esc_md(", ".join(r.label for r in undated))
         st.caption(f"{len(undated)} undated records are not shown: {names}")
     options = dict(zip(frame["id"], frame["describe"], strict=True))
-    rid = st.selectbox("Open a paper", list(options), format_func=options.get, key="timeline_pick",
+    rid = st.selectbox("Open a paper", list(options), format_func=options.__getitem__, key="timeline_pick",
                        index=None, placeholder="Pick from the timeline…")
     if rid:
         open_page("paper", paper=rid)
@@ -245,7 +245,7 @@ def page_export() -> None:
         if st.button("Add every listed paper", key="add-all"):
             select([r.id for r in c.listed_papers()])
     st.session_state["export_sel"] = [i for i in selection() if i in options]
-    chosen = st.multiselect("Selected papers and releases", list(options), format_func=options.get,
+    chosen = st.multiselect("Selected papers and releases", list(options), format_func=options.__getitem__,
                             key="export_sel", on_change=keep_selection)
     if not chosen:
         st.info("Nothing selected yet: tick results on Search, use “Add to the export selection” on a paper "

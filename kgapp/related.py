@@ -10,8 +10,16 @@ from collections.abc import Iterable
 
 import networkx as nx
 
-from kg.graph.build import Neighbor, TreeNode, lineage_family, lineage_tree, neighbors
-from kg.graph.query import edge_fields, lineage_view, node_info
+from kg.graph.query import (
+    Neighbor,
+    TreeNode,
+    edge_fields,
+    lineage_family,
+    lineage_tree,
+    lineage_view,
+    neighbors,
+    node_info,
+)
 from kgapp.records import MISSING
 
 NO_CITATIONS = "no citation data yet: `kg fetch --citations` fills it from Semantic Scholar when online"
@@ -67,7 +75,7 @@ def whole_family(graph: nx.MultiDiGraph, node: str) -> nx.DiGraph:
     """Every record joined to `node` by lineage in either direction (its connected family)."""
     view = lineage_view(graph)
     members = nx.node_connected_component(view.to_undirected(as_view=True), node) if node in view else {node}
-    family = nx.DiGraph(root=node)
+    family: nx.DiGraph = nx.DiGraph(root=node)
     for n in sorted(members):
         family.add_node(n, **{k: v for k, v in node_info(graph, n).items() if k != "id" and v is not None})
     for u, v, attrs in view.edges(data=True):

@@ -60,6 +60,12 @@ def get_encoder(model: str) -> Encoder:
     return load_encoder(model)
 
 
+@st.cache_resource(show_spinner="Loading the query encoder…", max_entries=2)
+def get_query_encoder(root: str, model: str) -> Encoder:
+    """The encoder of queries: the ONNX export of `kg build` (no torch), else the model itself."""
+    return load_encoder(model, store=Store.at(root))
+
+
 @st.cache_resource
 def build_lock() -> threading.Lock:
     """One build at a time in this server process, whatever the number of sessions."""
@@ -70,7 +76,7 @@ def build_lock() -> threading.Lock:
 def get_searcher(root: str, stamp: str) -> Searcher:
     store = Store.at(root)
     manifest = read_manifest(store)
-    encoder = get_encoder(manifest.model if manifest else DEFAULT_MODEL)
+    encoder = get_query_encoder(root, manifest.model if manifest else DEFAULT_MODEL)
     return load_searcher(store, encoder, corpus=get_corpus(root, stamp))
 
 
@@ -83,7 +89,15 @@ def corpus() -> Corpus:
 
 
 def graph():
-    return get_graph(str(store().root), stamp())
+    """The graph of the last build, or an explanation and a stop (stale or damaged: a button runs
+    the build; the app never shows a lesser graph built on the spot)."""
+    try:
+        return get_graph(str(store().root), stamp())
+    except StaleIndexError as exc:
+        st.warning(f"The knowledge graph cannot be used: {exc}")
+        if st.button("Build it now", key="rebuild-graph"):
+            run_build()
+        st.stop()
 
 
 def searcher() -> Searcher:
@@ -108,7 +122,11 @@ def run_build() -> None:
         plan = BuildPlan(store(), make_encoder=lambda name: get_encoder(name or DEFAULT_MODEL),
                          command="the app's first start")
         bar = st.progress(0.0, text="Building the search index and the graph…")
-        plan.run(on_step=lambda i, n, label: bar.progress(i / n, text=f"Step {i + 1} of {n}: {label}…"))
+
+        def show(i: int, n: int, label: str) -> None:
+            bar.progress(i / n, text=f"Step {i + 1} of {n}: {label}…")
+
+        plan.run(on_step=show)
         bar.progress(1.0, text="Built. Starting…")
     finally:
         lock.release()
@@ -173,7 +191,7 @@ def pick_record(key: str, options: dict[str, str], param: str, default: str) -> 
         st.session_state[key] = url
     elif st.session_state.get(key) not in options:
         st.session_state[key] = last if last in options else default
-    chosen = st.selectbox("Paper or model release", list(options), key=key, format_func=options.get)
+    chosen = st.selectbox("Paper or model release", list(options), key=key, format_func=options.__getitem__)
     st.session_state[f"_{key}"] = chosen
     st.query_params[param] = chosen
     return chosen

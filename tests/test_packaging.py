@@ -43,7 +43,7 @@ def test_every_imported_distribution_is_a_declared_runtime_dependency():
     # kg/scale/ may also use the `scale` extra (Ray, DuckDB): `kg build --ray` says how to install it
     declared, scale = declared_runtime(), declared_extra("scale")
     owners = packages_distributions()
-    local = {"kg", "kgapp", "tests", "benchmarks"}
+    local = {"kg", "kgapp", "tests", "testkit", "benchmarks"}
     missing = []
     for module, where in sorted(imported_top_modules().items()):
         if module in local or module in sys.stdlib_module_names:

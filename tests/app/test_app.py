@@ -21,8 +21,8 @@ from streamlit.testing.v1 import AppTest
 from kg.model import Paper
 from kg.store import Store
 from kgapp.escape import esc_md
+from testkit.appdata import SDXL, XSS_ID, XSS_TITLE
 from tests.app.conftest import APP
-from tests.app.fixtures import SDXL, XSS_ID, XSS_TITLE
 
 SAMPLING = "which papers accelerate sampling?"
 
@@ -246,8 +246,13 @@ def test_first_start_builds_with_a_progress_bar_then_serves(run_unbuilt, monkeyp
         shown.append(text or "")
         return real(self, value, text=text, **kwargs)
 
+    def spy_st(value, text=None, **kwargs):  # st.progress is bound to the main DeltaGenerator at import
+        shown.append(text or "")
+        return real_st(value, text=text, **kwargs)
+
+    real_st = st.progress
     monkeypatch.setattr(DeltaGenerator, "progress", spy)
-    monkeypatch.setattr(st, "progress", lambda value, text=None, **kw: spy(st._main, value, text=text, **kw))
+    monkeypatch.setattr(st, "progress", spy_st)
     at = run_unbuilt(q=SAMPLING)
     assert_clean(at)
     steps = [t for t in shown if t.startswith("Step ")]
