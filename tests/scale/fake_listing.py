@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.sources.fake_servers import FakeArxiv, synthetic_arxiv_table
+from testkit.servers import FakeArxiv, synthetic_arxiv_table
 
 
 class FakeListing(FakeArxiv):

@@ -89,5 +89,5 @@ def test_faults_mid_listing_are_retried_with_backoff(tmp_path: Path, listing: Fa
     res = CliRunner().invoke(cli, _fetch_args(data, listing))
     assert res.exit_code == 0, res.output
     assert listing.starts() == [0, 0, 0, 2000, 4000, 6000, 8000]
-    assert any(s >= 7 for s in no_sleep)  # Retry-After honoured, through the patched sleep
+    assert any(s > 6.9 for s in no_sleep)  # Retry-After (7 s) honoured, through the patched sleep
     assert len({p.id for p in read_papers(data / "bulk-cv" / "papers")}) == 10_000
