@@ -164,7 +164,7 @@ def test_plan_build_steps_make_what_was_missing(tmp_path):
     plan = BuildPlan(store, make_encoder=lambda name: FakeEncoder(name=name or "fake"))
     seen: list[str] = []
     plan.run(on_step=lambda i, n, label: seen.append(label.split()[0]))
-    assert seen == ["Checking", "Reading", "Loading", "Embedding", "Building"]
+    assert seen == ["Checking", "Reading", "Loading", "Embedding", "Exporting", "Building"]
     assert vbuild.missing_parts(store) == []
 
 

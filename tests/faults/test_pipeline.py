@@ -76,7 +76,7 @@ def test_the_app_and_kg_build_make_the_same_build(data_copy, tmp_path):
     labels: list[str] = []
     BuildPlan(Store.at(other), make_encoder=lambda name: FakeEncoder(name=name or "fake"),
               command="the app's first start").run(on_step=lambda i, n, label: labels.append(label))
-    assert len(labels) == 5
+    assert len(labels) == 6
     assert normal_state(data_copy) == normal_state(other)
 
 
