@@ -187,9 +187,12 @@ def load_encoder(model: str | None = None, *, store: Store | None = None, **kwar
 
 
 # ---- the cache ----------------------------------------------------------------------------
+KEY_BYTES = 16
+
+
 def text_key(text: str) -> bytes:
     """The cache key of a text: 16 bytes of BLAKE2b."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=KEY_BYTES).digest()
 
 
 class EmbeddingCache:
@@ -216,7 +219,7 @@ class EmbeddingCache:
                 if str(data["model"]) != self.model:
                     return
                 keys, vectors = data["keys"], data["vectors"]
-            if vectors.ndim != 2 or keys.ndim != 1 or len(keys) != len(vectors):
+            if vectors.ndim != 2 or keys.shape != (len(vectors), KEY_BYTES):
                 raise ValueError("keys and vectors do not match")
         except Exception as exc:  # noqa: BLE001 - numpy and zipfile raise many kinds on a damaged file
             log.warning("dropping unreadable embedding cache %s (%s); its texts are embedded again",
@@ -226,7 +229,7 @@ class EmbeddingCache:
         good = np.isfinite(vectors).all(axis=1) & (np.abs(np.linalg.norm(vectors, axis=1) - 1) < 1e-2)
         if not good.all():  # a damaged entry is dropped; its text is embedded again
             log.warning("embedding cache %s: %d damaged vectors dropped", path, int((~good).sum()))
-        self.vectors = {bytes(k): v for k, v, ok in zip(keys, vectors, good, strict=True) if ok}
+        self.vectors = {k.tobytes(): v for k, v, ok in zip(keys, vectors, good, strict=True) if ok}
 
     def retain(self, keys: set[bytes]) -> None:
         """Forget vectors of texts no longer in use."""
@@ -239,7 +242,9 @@ class EmbeddingCache:
         buf = io.BytesIO()
         dim = next(iter(self.vectors.values())).shape[0] if keys else 0
         vectors = np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, dim), np.float32)
-        np.savez(buf, model=np.array(self.model), keys=np.array(keys, dtype="S16"), vectors=vectors)
+        # keys as raw bytes (uint8 rows): an "S16" array would strip a key's trailing zero bytes
+        raw = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), KEY_BYTES)
+        np.savez(buf, model=np.array(self.model), keys=raw, vectors=vectors)
         write_bytes(self.path, buf.getvalue())
 
 

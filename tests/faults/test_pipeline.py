@@ -11,11 +11,12 @@ import pytest
 from kg import pipeline
 from kg.errors import LockedError
 from kg.generations import STAGING_PREFIX, verify
+from kg.journal import HOOKS, recover
 from kg.lock import writer_lock
 from kg.pipeline import BuildPlan
 from kg.search import engine as search_engine
 from kg.search import index as search_index
-from kg.store import HOOKS, Store, current_generation, recover
+from kg.store import Store, current_generation
 from testkit.encoders import FakeEncoder
 from tests.faults.helpers import assert_one_line, kg, normal_state, patch_encoders
 
