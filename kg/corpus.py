@@ -16,7 +16,7 @@ from kg.errors import AmbiguousError, BadInputError, InvalidIdError, NotFoundErr
 from kg.ids import looks_like_arxiv_id, parse_arxiv_id
 from kg.model import Edge, Paper, System
 from kg.store import Store
-from kg.text import compact_key, match_key
+from kg.text import compact_key, match_key, topic_matches
 
 Record = Paper | System
 
@@ -185,7 +185,7 @@ def filter_records(corpus: Corpus, *, topic: str | None = None,
             continue
         if wanted_status is not None and record.status not in wanted_status:
             continue
-        if topic and not any(topic.casefold() in t.casefold() for t in record.topics):
+        if topic and not any(topic_matches(topic, t) for t in record.topics):
             continue
         if not _in_years(record.year, years):
             continue

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
-from kg.corpus import Corpus, filter_records, parse_year_range
-from kg.graph.build import load_or_build_graph, record_context
-from kg.ingest.run import ingest
-from kg.ingest.parser import MAX_LIST_BYTES
 from kg.commands.render import graph_lines, render_record, render_record_table
+from kg.corpus import Corpus, filter_records, parse_year_range
+from kg.export.keys import record_new_keys
+from kg.graph.build import load_or_build_graph, record_context
+from kg.ingest.parser import MAX_LIST_BYTES
+from kg.ingest.run import ingest
 from kg.store import Store
 
 
@@ -34,6 +35,8 @@ def ingest_command(store: Store, paths: tuple[Path, ...], as_json: bool, dry_run
     Example: kg ingest data/reading-lists --json
     """
     result = ingest(store, list(paths) or None, write=not dry_run, max_bytes=max_size)
+    if not dry_run:
+        record_new_keys(store)  # citation keys are given out where the corpus is written
     if as_json:
         click.echo(json.dumps(result.report.to_dict(), ensure_ascii=False, indent=2))
     else:

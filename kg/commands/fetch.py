@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
-from kg.sources.fetch import FetchError, FetchReport, fetch_corpus
+from kg.export.keys import record_new_keys
 from kg.sources.arxiv import ArxivSettings, endpoint_format
+from kg.sources.fetch import FetchError, FetchReport, fetch_corpus
 from kg.sources.semantic_scholar import S2Settings
 from kg.store import Store
 
@@ -110,6 +111,8 @@ def fetch(store: Store, citations: bool, refresh: bool, only: tuple[str, ...], a
     except FetchError as exc:
         _echo_report(exc.report, as_json, str(exc))
         raise
+    finally:
+        record_new_keys(store)  # citation keys are given out where the corpus is written
     _echo_report(report, as_json)
 
 
