@@ -123,8 +123,9 @@ class Corpus:
             self._names = build_name_index(self.records())
         return self._names
 
-    def resolve(self, name: str) -> str:
-        """The id of the one record `name` denotes; NotFoundError or AmbiguousError otherwise."""
+    def resolve(self, name: str, *, fuzzy: bool = True) -> str:
+        """The id of the one record `name` denotes; NotFoundError or AmbiguousError otherwise.
+        `fuzzy=False`: exact names only (id, arXiv id, short name, title), no close title match."""
         name = name.strip()
         if not name:
             raise NotFoundError(name)
@@ -143,6 +144,8 @@ class Corpus:
             return ids.pop()
         if len(ids) > 1:
             raise AmbiguousError(name, sorted(ids))
+        if not fuzzy:
+            raise NotFoundError(name, self.suggest(name))
         return self._resolve_fuzzy(name)
 
     def _resolve_fuzzy(self, name: str) -> str:

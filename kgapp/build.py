@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kg.corpus import Corpus
-from kg.search.encoders import Encoder
 from kg.errors import StaleIndexError
 from kg.graph.build import GRAPH_FILE, save_graph
-from kg.search.index import manifest_path, read_manifest
 from kg.pipeline import build_full_graph
+from kg.search.encoders import Encoder
 from kg.search.engine import build_search_index
+from kg.search.index import manifest_path, read_manifest
 from kg.store import Store
 
 

@@ -1,7 +1,8 @@
 """The paper page's graph sections and the lineage explorer's choice of family, as plain rows.
 
-Rows are dicts of display strings for `st.dataframe`; the graph queries themselves live in
-`kg.graph.build` (`lineage_tree`, `neighbors`, `lineage_family`); this module only shapes their results.
+Rows are dicts of display strings (the record's id under "id", for its link); the graph queries
+themselves live in `kg.graph.build` (`lineage_tree`, `neighbors`, `lineage_family`); this module only
+shapes their results.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import networkx as nx
 
 from kg.graph.build import Neighbor, TreeNode, lineage_family, lineage_tree, neighbors
 from kg.graph.query import edge_fields, lineage_view, node_info
-from kgapp.records import MISSING
+from kgapp.records import MISSING, plain
 
 NO_CITATIONS = "no citation data yet: `kg fetch --citations` fills it from Semantic Scholar when online"
 
@@ -24,9 +25,9 @@ def tree_rows(tree: TreeNode) -> list[dict[str, str]]:
     def walk(node: TreeNode, level: int) -> None:
         for child in node.children:
             edge = child.edge
-            rows.append({"generation": str(level), "record": "  " * (level - 1) + child.label,
+            rows.append({"generation": str(level), "record": child.label,
                          "year": str(child.year or MISSING), "relation": child.relation or MISSING,
-                         "evidence": edge.get("evidence") or MISSING,
+                         "evidence": plain(edge.get("evidence")) or MISSING,
                          "where": edge.get("evidence_ref") or MISSING,
                          "source": edge.get("provenance") or MISSING, "id": child.id,
                          "note": "shown above" if child.repeated else ""})
@@ -45,7 +46,7 @@ def lineage_rows(graph: nx.MultiDiGraph, node: str, direction: str) -> list[dict
 
 def neighbor_rows(items: Iterable[Neighbor]) -> list[dict[str, str]]:
     return [{"record": n.label, "year": str(n.year or MISSING), "relation": n.relation or n.kind,
-             "evidence": n.evidence or MISSING, "where": n.evidence_ref or MISSING,
+             "evidence": plain(n.evidence) or MISSING, "where": n.evidence_ref or MISSING,
              "source": n.provenance or MISSING, "id": n.id} for n in items]
 
 
@@ -67,7 +68,7 @@ def whole_family(graph: nx.MultiDiGraph, node: str) -> nx.DiGraph:
     """Every record joined to `node` by lineage in either direction (its connected family)."""
     view = lineage_view(graph)
     members = nx.node_connected_component(view.to_undirected(as_view=True), node) if node in view else {node}
-    family = nx.DiGraph(root=node)
+    family: nx.DiGraph = nx.DiGraph(root=node)
     for n in sorted(members):
         family.add_node(n, **{k: v for k, v in node_info(graph, n).items() if k != "id" and v is not None})
     for u, v, attrs in view.edges(data=True):

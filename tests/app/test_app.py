@@ -6,12 +6,15 @@ encoder; conftest.py points the app at it through KG_DATA_DIR.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
+from urllib.parse import unquote
 
 import bibtexparser
 import pandas as pd
+import pytest
 import rispy
 import streamlit as st
 from pybtex.database import parse_string
@@ -36,9 +39,20 @@ def shown(value):
     return re.sub(r"\\(.)", r"\1", value) if isinstance(value, str) else value
 
 
+def html_bodies(at) -> list[str]:
+    """The HTML blocks a page shows (kgapp.links' tables, links and result headers), without the chrome."""
+    return [e.proto.body for e in at.get("html") if "__kgNav" not in e.proto.body]
+
+
 def frames(at) -> list[pd.DataFrame]:
-    """The tables a page shows, in order: small ones are static tables (first column as index)."""
-    return [e.value.reset_index().map(shown) for e in at.table] + [e.value for e in at.dataframe]
+    """The tables a page shows, in order (HTML tables: every cell's text)."""
+    return [pd.read_html(io.StringIO(body), flavor="lxml")[0].fillna("") for body in html_bodies(at)
+            if "<table" in body]
+
+
+def record_links(body: str) -> list[str]:
+    """The record ids a block links to (`<a data-kg-nav … href="paper?paper=ID">`)."""
+    return [unquote(i) for i in re.findall(r'<a data-kg-nav="1"[^>]* href="paper\?paper=([^"]+)"', body)]
 
 
 def dot(at) -> str:
@@ -48,7 +62,7 @@ def dot(at) -> str:
 
 
 def hit_ids(at) -> list[str]:
-    return [b.key.removeprefix("open-") for b in at.button if b.key and b.key.startswith("open-")]
+    return [b.key.removeprefix("sel-") for b in at.checkbox if b.key and b.key.startswith("sel-")]
 
 
 def assert_clean(at) -> None:
@@ -72,8 +86,13 @@ def test_a_query_lists_results_with_their_matching_sentence(run_app):
     quotes = [t for t in texts(at, "markdown") if t.startswith("> ")]
     assert len(quotes) == 10, "every hit shows the sentence it matched"
     captions = [t for t in texts(at, "caption") if t.startswith("matched in")]
-    assert len(captions) == 10 and all("·" in c for c in captions)
-    assert at.query_params["q"] == [SAMPLING] or at.query_params["q"] == SAMPLING
+    assert len(captions) == 10 and not any("hybrid" in c or "bm25" in c for c in captions)
+    headers = [b for b in html_bodies(at) if "kg-hit-title" in b]
+    assert [record_links(b)[0] for b in headers] == ids, "every result's title links to its paper page"
+    assert "arxiv.org/abs/" in "".join(headers) and any("et al." in b or "," in b for b in headers)
+    at.toggle(key="details").set_value(True).run()
+    details = [t for t in texts(at, "caption") if t.startswith("matched in")]
+    assert all("by meaning" in c and "by words" in c for c in details), details[:2]
 
 
 def test_deep_link_q_runs_the_query_and_filters_and_modes_apply(run_app):
@@ -97,15 +116,17 @@ def test_no_result_and_bad_query_states_explain_themselves(run_app):
     assert any("no letters or digits" in t for t in texts(at, "warning"))
 
 
-def test_open_a_result_shows_the_paper_with_its_lineage(run_app):
-    at = run_app(q="SDXL improving latent diffusion models")
-    at.radio(key="mode").set_value("bm25").run()
-    at.button(key=f"open-{SDXL}").click().run()
+def test_paper_page_lineage_tables_link_every_record(run_app):
+    at = run_app(paper="SDXL")
     assert_clean(at)
     assert texts(at, "title") == ["SDXL"]
-    up, down = [f for f in frames(at) if "generation" in f.columns]
-    assert "LDM" in set(up["record"].str.strip()) and "extends" in set(up["relation"])
-    assert {"SDXL-Turbo", "SDXL-Lightning"} <= set(down["record"].str.strip())
+    up, down = [f for f in frames(at) if "relation" in f.columns and "record" in f.columns][:2]
+    assert "LDM" in set(up["record"]) and "extends" in set(up["relation"])
+    assert {"SDXL-Turbo", "SDXL-Lightning"} <= set(down["record"])
+    lineage = [b for b in html_bodies(at) if "<table" in b and "relation" in b][:2]
+    for body, frame in zip(lineage, (up, down), strict=True):
+        assert len(record_links(body)) == len(frame), "every record of a lineage table is a link"
+    assert "2112.10752" in record_links(lineage[0])
 
 
 # ---- paper page -------------------------------------------------------------------------------------
@@ -113,17 +134,24 @@ def test_paper_page_shows_provenance_notes_mentions_and_missing_abstract(run_app
     at = run_app(paper="LDM")
     assert_clean(at)
     assert texts(at, "title") == ["LDM"]
-    assert "abstract not fetched yet (run `kg fetch` when online)" in texts(at, "info")
-    meta = frames(at)[0]
+    assert "Abstract: no abstract yet — `kg fetch` fills it in when online" in texts(at, "caption")
+    meta = [f for f in frames(at) if "field" in f.columns][0]
     title = meta[meta["field"] == "Title"].iloc[0]
     assert title["value"] == "High-Resolution Image Synthesis with Latent Diffusion Models"
     assert title["source"].startswith("facts:")
     assert meta[meta["field"] == "Version seen"].iloc[0].to_dict() == {"field": "Version seen", "value": "—",
                                                                        "source": "—"}
-    assert any(t.startswith("> ") for t in texts(at, "markdown")), "the lists' notes are shown"
+    notes = [f for f in frames(at) if "note" in f.columns][0]
+    assert len(notes) >= 1 and not notes["note"].str.contains(r"\*\*|\]\(", regex=True).any(), "notes as text"
     assert any("sentence" in f.columns and len(f) > 3 for f in frames(at)), "mentions are listed"
-    assert any("similarity" in t for t in texts(at, "markdown")), "similar papers are listed"
+    assert any("similarity" in b and record_links(b) for b in html_bodies(at)), "similar papers are links"
     assert any("no citation data yet" in t for t in texts(at, "caption"))
+
+
+def test_a_model_release_has_no_abstract_line(run_app):
+    at = run_app(paper="system:sd-v1-5")
+    assert_clean(at)
+    assert not any("Abstract" in t for t in texts(at, "caption") + texts(at, "subheader"))
 
 
 def test_paper_page_export_this_gives_one_bibtex_entry(run_app):
@@ -135,15 +163,20 @@ def test_paper_page_export_this_gives_one_bibtex_entry(run_app):
     assert rispy.load(io.StringIO(at.code[0].value))[0]["title"].startswith("High-Resolution")
 
 
-def test_unknown_paper_in_the_url_warns_with_suggestions(run_app):
-    at = run_app(paper="Stable Diffusoin XXL")
+@pytest.mark.parametrize("name", ["Stable Diffusoin XXL", "Imagen 3", "NoSuchThing"])
+def test_a_name_that_matches_no_record_shows_no_paper_and_suggestions(run_app, name):
+    at = run_app(paper=name)
     assert_clean(at)
-    assert any("no paper or system matches" in t for t in texts(at, "warning"))
+    assert any(t.startswith("No paper matches ‘") for t in texts(at, "warning"))
+    assert not texts(at, "title") and not frames(at), "no other paper is shown instead"
+    if name == "Imagen 3":
+        assert any("2205.11487" in record_links(b) for b in html_bodies(at)), "Imagen is suggested"
 
 
-def test_picking_another_paper_updates_the_url(run_app):
+def test_picking_another_paper_navigates_to_it(run_app):
     at = run_app(paper="SDXL")
     at.selectbox(key="paper_pick").set_value("2112.10752").run()
+    assert_clean(at)
     assert texts(at, "title") == ["LDM"]
     assert at.query_params["paper"] in ("2112.10752", ["2112.10752"])
 
@@ -159,6 +192,8 @@ def test_sdxl_family_shows_ldm_upstream_with_evidence(run_app):
     evidence = frames(at)[0]
     row = evidence[(evidence["from"] == "SDXL") & (evidence["to"] == "LDM")].iloc[0]
     assert row["relation"] == "extends" and row["where"].endswith(".md:31") and row["source"].startswith("curated:")
+    body = [b for b in html_bodies(at) if "<table" in b][0]
+    assert len(record_links(body)) == 2 * len(evidence), "both records of every link are links"
 
 
 def test_lineage_layout_is_the_same_on_every_rerun_and_session(run_app):
@@ -274,6 +309,8 @@ def assert_no_raw_html(at) -> None:
     for kind in MARKDOWN_KINDS:
         for text in texts(at, kind):
             assert not unescaped(text), f"unescaped data in {kind}: {text!r}"
+    for body in html_bodies(at):
+        assert not any(raw in body for raw in RAW if raw.startswith("<")), f"unescaped data in HTML: {body[:300]!r}"
     for widget in [*at.button, *at.checkbox]:
         assert not unescaped(str(widget.label))
 
@@ -318,3 +355,27 @@ def test_a_stale_index_is_explained_and_rebuilt_on_request(run_app, app_data):
     at.button(key="rebuild").click().run()
     assert_clean(at)
     assert len(hit_ids(at)) == 10 and not texts(at, "warning")
+
+
+# ---- views never write ------------------------------------------------------------------------------
+def checksums(root) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_showing_every_page_and_every_export_format_writes_nothing(run_app, app_data):
+    store = Store.at(app_data)
+    store.save_papers([*store.load_papers(), Paper(id="title:unkeyed", title="A paper with no key yet")])
+    from kg.search.engine import build_search_index  # the index fits the changed corpus again
+    from tests.app.conftest import fake_encoder
+    build_search_index(store, fake_encoder(), force=True)
+    before = checksums(app_data)
+    for params in ({"q": SAMPLING}, {"paper": "LDM"}, {"paper": "title:unkeyed"}, {"lineage": "SDXL"},
+                   {"page": "timeline"}):
+        assert_clean(run_app(**params))
+    at = run_app(page="export")
+    at.button(key="add-all").click().run()
+    for fmt in ("bibtex", "biblatex", "ris", "csl-json", "markdown"):
+        at.selectbox(key="selection-fmt").set_value(fmt).run()
+        assert_clean(at) and at.code[0].value
+    assert checksums(app_data) == before, "a view wrote to the data directory"
