@@ -20,8 +20,9 @@ from kgapp.state import corpus, go, graph, html, jump_picker, resolve_record, se
 
 EDGES = [Column("from", "from", "from_id"), Column("relation", "relation"), Column("to", "to", "to_id"),
          Column("evidence", "evidence"), Column("where", "where"), Column("source", "source")]
-SCOPES = {"lineage": "Ancestors and descendants", "family": "The whole family"}
-DIRECTIONS = {"auto": "auto", "LR": "→", "TB": "↓"}
+# Radio options are what the URL holds (`?scope=family&direction=across`).
+SCOPES = {"lineage": "ancestors and descendants", "family": "the whole family"}
+DIRECTIONS = {"auto": "auto", "across": "LR", "down": "TB"}
 
 
 def page_lineage(name: str | None = None) -> None:
@@ -48,9 +49,9 @@ def draw_family(rid: str) -> None:
     c, g = corpus(), graph()
     c1, c2, c3 = st.columns([3, 2, 3])
     scope = c1.radio("Show", list(SCOPES), key="scope", bind="query-params", horizontal=True,
-                     format_func=SCOPES.get)
+                     captions=list(SCOPES.values()))
     direction = c2.radio("Time runs", list(DIRECTIONS), key="direction", bind="query-params",
-                         horizontal=True, format_func=DIRECTIONS.get)
+                         horizontal=True, captions=["by size", "→", "↓"])
     depth = c3.slider("Generations each way", 1, 8, 3, key="depth", bind="query-params",
                       disabled=scope == "family")
     family = vrel.family_graph(g, rid, str(scope), int(depth))
@@ -60,7 +61,7 @@ def draw_family(rid: str) -> None:
     with st.container(key="kg-family-drawing"):
         st.caption("Arrows point from a record to what it derives from; hover an arrow for its evidence, "
                    "click a record to open it.")
-        st.graphviz_chart(vfamily.render_family_dot(layout, str(direction)), width="content")
+        st.graphviz_chart(vfamily.render_family_dot(layout, DIRECTIONS[str(direction)]), width="content")
     html('<style>@media (max-width: 640px) { .st-key-kg-family-drawing { display: none; } }</style>')
     st.subheader("Every link, with its evidence")
     table(vfamily.edge_rows(layout, c), EDGES, "No links.")

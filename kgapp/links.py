@@ -85,11 +85,14 @@ STYLE = f"""<style>
 .kg-table {{ max-width: 100%; overflow-x: auto; margin: 0 0 1rem 0; }}
 .kg-table table {{ width: 100%; border-collapse: collapse; font-size: 0.9rem; table-layout: auto; }}
 .kg-table th, .kg-table td {{ text-align: left; vertical-align: top; padding: 0.3rem 0.5rem;
-  border-bottom: 1px solid rgba(128, 128, 128, 0.3); overflow-wrap: anywhere; word-break: normal; }}
+  border-bottom: 1px solid rgba(128, 128, 128, 0.3); overflow-wrap: break-word; }}
+.kg-table td[data-label="where"], .kg-table td[data-label="source"], .kg-table td[data-label="value"],
+.kg-table td[data-label="evidence"], .kg-table td[data-label="sentence"] {{ overflow-wrap: anywhere; }}
 .kg-table th {{ font-weight: 600; opacity: 0.8; }}
 .kg-hit-title {{ font-size: 1.1rem; font-weight: 600; }}
 .kg-meta {{ opacity: 0.75; font-size: 0.9rem; }}
 .kg-list {{ margin: 0 0 0.5rem 1.1rem; padding: 0; }}
+.kg-hit a, .kg-table a, .kg-list a, a[data-kg-nav] {{ color: #3d8bd9; }}
 a[data-kg-nav] {{ text-decoration: none; }}
 a[data-kg-nav]:hover {{ text-decoration: underline; }}
 @media (max-width: {NARROW_PX}px) {{

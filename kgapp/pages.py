@@ -19,7 +19,8 @@ from kgapp import records as vrec
 from kgapp.escape import esc_html, esc_md
 from kgapp.state import corpus, export_widget, html, model_ready, searcher, select, selection, store, toggle
 
-MODE_ORDER = tuple(sorted(MODES, key=("hybrid", "dense", "bm25").index))  # both first, as the default
+# The match modes in plain words, as the radio and the URL show them (`?mode=by+words`); both first.
+MODE_CHOICES = {vrec.MODE_WORDS[m]: m for m in sorted(MODES, key=("hybrid", "dense", "bm25").index)}
 
 
 def page_home() -> None:
@@ -63,7 +64,7 @@ def page_search() -> None:
         st.info("No paper matches this query with these filters. Try other words, fewer filters, "
                 "or matching by meaning (matching by words needs a word in common).")
         return
-    st.caption(f"{len(hits)} results, matched {vrec.MODE_WORDS[mode]}")
+    st.caption(f"{len(hits)} results for ‘{esc_md(query.strip())}’, matched {vrec.MODE_WORDS[mode]}")
     c = corpus()
     for hit in hits:
         show_hit(hit, c, details)
@@ -77,8 +78,8 @@ def search_options() -> tuple[Filters, str, int, bool]:
     first, last = (min(years), max(years)) if years else (0, 0)
     with st.expander("Options and filters"):
         c1, c2, c3 = st.columns([3, 3, 2], vertical_alignment="bottom")
-        mode = c1.radio("Match", MODE_ORDER, index=MODE_ORDER.index(DEFAULT_MODE), key="mode",
-                        bind="query-params", horizontal=True, format_func=vrec.MODE_WORDS.get)
+        words = c1.radio("Match", list(MODE_CHOICES), index=list(MODE_CHOICES.values()).index(DEFAULT_MODE),
+                         key="mode", bind="query-params", horizontal=True)
         k = c2.slider("Results", 3, 50, 10, key="k", bind="query-params")
         details = c3.toggle("details", key="details", bind="query-params",
                             help="How each result matched, with its scores")
@@ -89,7 +90,7 @@ def search_options() -> tuple[Filters, str, int, bool]:
         chosen_cats = st.multiselect("arXiv categories", cats, key="cats", bind="query-params")
     full = (lo, hi) == (first, last)
     filters = Filters(None if full else lo, None if full else hi, tuple(chosen_topics), tuple(chosen_cats))
-    return filters, str(mode), int(k), bool(details)
+    return filters, MODE_CHOICES[str(words)], int(k), bool(details)
 
 
 @st.fragment(run_every=1.0)

@@ -31,8 +31,9 @@ from kgapp.state import (
     table,
 )
 
-TREE = [Column("record", "record", "id"), Column("year", "year"), Column("relation", "relation"),
-        Column("evidence", "evidence"), Column("where", "where"), Column("source", "source")]
+TREE = [Column("gen.", "generation"), Column("record", "record", "id"), Column("year", "year"),
+        Column("relation", "relation"), Column("evidence", "evidence"), Column("where", "where"),
+        Column("source", "source")]
 NEIGHBOURS = [Column("record", "record", "id"), Column("year", "year"), Column("evidence", "evidence"),
               Column("where", "where")]
 MENTIONS = [Column("sentence", "sentence"), Column("as", "as"), Column("in", "in", "in_id"),

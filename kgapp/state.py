@@ -176,8 +176,10 @@ def require_data() -> None:
 
 # ---- page chrome, links and navigation ----------------------------------------------------------
 def install_chrome() -> None:
-    """The tables' style and the in-app link handler (kgapp.links), once per run."""
-    st.html(links.STYLE + links.NAV_SCRIPT, unsafe_allow_javascript=True)
+    """The tables' style and the in-app link handler (kgapp.links), once per run (in the sidebar, apart
+    from the pages' content)."""
+    with st.sidebar:
+        st.html(links.STYLE + links.NAV_SCRIPT, unsafe_allow_javascript=True)
 
 
 def html(block: str) -> None:

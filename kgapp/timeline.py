@@ -96,16 +96,28 @@ def jitter(record_id: str) -> float:
     return round(int.from_bytes(digest[:4], "big") / 2**32 * 0.8 - 0.4, 4)
 
 
+def default_span(frame: pd.DataFrame, share: float = 0.9) -> tuple[str, str]:
+    """The span the chart opens on: the latest `share` of the records (older ones are a pan away),
+    so the crowded recent years get the width; ISO dates, a quarter of a year of margin each side."""
+    dates = frame["date"].sort_values()
+    first = dates.iloc[int(len(dates) * (1 - share))] - pd.DateOffset(months=3)
+    last = dates.iloc[-1] + pd.DateOffset(months=3)
+    return first.strftime("%Y-%m-%d"), last.strftime("%Y-%m-%d")
+
+
 def build_timeline_chart(frame: pd.DataFrame, colour: str) -> alt.Chart:
     """A strip chart: one row per value of `colour` (topic, era or kind), dates along x (zoom and pan by
     dragging or scrolling), each point offset inside its row by `jitter`, a tooltip with label, title
     and date, and a point selection on the record id (clicking a point picks it)."""
     point = alt.selection_point(fields=["id"], name=SELECTION)
     zoom = alt.selection_interval(bind="scales", encodings=["x"], name="zoom")
+    start, end = default_span(frame)
     rows = alt.Y(f"{colour}:N", title=None, axis=alt.Axis(labelLimit=260, labelFontSize=12))
     tooltip = ["label", "title", alt.Tooltip("date:T", format="%Y-%m-%d"), "topic", "era"]
-    return (alt.Chart(frame).mark_circle(size=70, opacity=0.8, stroke="white", strokeWidth=0.5)
-            .encode(x=alt.X("date:T", title="date", axis=alt.Axis(labelFontSize=12)), y=rows,
+    x = alt.X("date:T", title="date (drag to pan, scroll to zoom)", axis=alt.Axis(labelFontSize=12),
+              scale=alt.Scale(domain=[start, end]))
+    return (alt.Chart(frame).mark_circle(size=70, opacity=0.8, stroke="white", strokeWidth=0.5, clip=True)
+            .encode(x=x, y=rows,
                     yOffset=alt.YOffset("jitter:Q", scale=alt.Scale(domain=[-0.5, 0.5])),
                     color=alt.Color(f"{colour}:N", legend=None), tooltip=tooltip)
             .add_params(point, zoom).properties(height=max(240, ROW_PX * frame[colour].nunique())))

@@ -99,7 +99,7 @@ def test_deep_link_q_runs_the_query_and_filters_and_modes_apply(run_app):
     at = run_app(q="SDXL latent diffusion high-resolution")
     assert_clean(at)
     assert SDXL in hit_ids(at)
-    at.radio(key="mode").set_value("bm25").run()
+    at.radio(key="mode").set_value("by words").run()
     at.slider(key="k").set_value(3).run()
     assert len(hit_ids(at)) == 3
     at.slider(key="years").set_value((2013, 2014)).run()
@@ -109,7 +109,7 @@ def test_deep_link_q_runs_the_query_and_filters_and_modes_apply(run_app):
 
 def test_no_result_and_bad_query_states_explain_themselves(run_app):
     at = run_app(q="zzqqxx")
-    at.radio(key="mode").set_value("bm25").run()
+    at.radio(key="mode").set_value("by words").run()
     assert_clean(at)
     assert any("No paper matches" in t for t in texts(at, "info"))
     at.text_input(key="q").set_value("???").run()
@@ -321,7 +321,7 @@ def test_hostile_title_renders_as_text_on_every_page(run_app):
     assert texts(at, "title") == [esc_md(XSS_TITLE)]
     assert_no_raw_html(at)
     at = run_app(q="script alert")
-    at.radio(key="mode").set_value("bm25").run()
+    at.radio(key="mode").set_value("by words").run()
     assert XSS_ID in hit_ids(at)
     assert_no_raw_html(at)
     at = run_app(lineage="SDXL")
