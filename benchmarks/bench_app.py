@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import RESULTS, save_results, time_runs  # noqa: E402
 from kg.corpus import Corpus  # noqa: E402
-from kg.search.encoders import FakeEncoder, load_encoder  # noqa: E402
 from kg.graph.build import add_edge, build_graph, save_graph  # noqa: E402
 from kg.model import Paper  # noqa: E402
+from kg.search.encoders import FakeEncoder, load_encoder  # noqa: E402
 from kg.search.engine import build_search_index  # noqa: E402
 from kg.store import Store  # noqa: E402
 from kgapp.family import layout_family, render_family_dot  # noqa: E402

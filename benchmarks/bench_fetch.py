@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import save_results  # noqa: E402
-from kg.sources.fetch import fetch_corpus  # noqa: E402
 from kg.model import Paper  # noqa: E402
 from kg.sources.arxiv import ArxivSettings  # noqa: E402
+from kg.sources.fetch import fetch_corpus  # noqa: E402
 from kg.sources.semantic_scholar import S2Settings  # noqa: E402
 from kg.store import Store  # noqa: E402
 from tests.sources.fake_servers import (  # noqa: E402

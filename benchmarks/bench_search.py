@@ -31,11 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import RESULTS, save_results  # noqa: E402
 from kg.corpus import Corpus  # noqa: E402
+from kg.model import Note, Paper  # noqa: E402
 from kg.search.documents import build_documents  # noqa: E402
 from kg.search.encoders import SentenceTransformerEncoder  # noqa: E402
-from kg.search.index import build_dense_index, build_index, index_dir, load_index  # noqa: E402
-from kg.model import Note, Paper  # noqa: E402
 from kg.search.engine import Searcher  # noqa: E402
+from kg.search.index import build_dense_index, build_index, index_dir, load_index  # noqa: E402
 from kg.store import DEFAULT_DATA_DIR, Store, read_jsonl  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent

@@ -5,13 +5,16 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import sys
+from typing import Any
 
 import click
 
 from kg import __version__
 from kg.errors import KGError
+from kg.lock import recover_if_idle
 from kg.store import Store
+
+log = logging.getLogger(__name__)
 
 # Each command's module (which defines `commands`, a list of click commands). A module is imported
 # only when one of its commands runs, so `kg show` does not pay for faiss, torch or streamlit.
@@ -39,12 +42,30 @@ class KGGroup(click.Group):
             return None
         return next((c for c in importlib.import_module(module).commands if c.name == name), None)
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except KGError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {one_line(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except OSError as exc:  # a file the command could not read or write
+            log.debug("details", exc_info=True)
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            ctx.exit(2)
+        except Exception as exc:  # a bug: still one line (the traceback with -vv)
+            log.debug("details", exc_info=True)
+            click.echo(f"error: internal error ({type(exc).__name__}: {one_line(str(exc))}); "
+                       "run with -vv for details", err=True)
+            ctx.exit(1)
+
+
+def one_line(text: str, limit: int = 400) -> str:
+    """A message on one line, shortened to `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @click.group(cls=KGGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -60,7 +81,9 @@ def cli(ctx: click.Context, data_dir: str | None, verbose: int) -> None:
     """
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    ctx.obj = Store.at(data_dir)
+    store = Store.at(data_dir)
+    recover_if_idle(store)  # a batch a killed writer committed is finished before anything reads
+    ctx.obj = store
 
 
 def main() -> None:
@@ -69,4 +92,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -74,3 +74,11 @@ class SourceError(KGError):
 
 class OfflineError(SourceError):
     """The network cannot be reached at all."""
+
+
+class LockedError(KGError):
+    """Another writer holds the data directory (`kg ingest`, `kg fetch`, `kg build` at work)."""
+
+
+class CorruptBuildError(StaleIndexError):
+    """A build file does not match the checksum its generation recorded; run `kg build`."""

@@ -1,64 +1,186 @@
-"""`kg build`: the derived stage. Search index first, then the graph with `similar_to` edges from it.
+"""The one build plan: documents → search index → graph with `similar_to` edges, as one generation.
 
-Both `kg build` and the app's first start run these steps; each writes atomically under data/build/.
+`kg build`, `kg graph build` and the app's first start all run `BuildPlan(store, …).run()`:
+
+1. check the current build generation against its checksums (kg.generations) and carry every part
+   that verifies into a fresh staging generation (nothing with `force`);
+2. read the corpus snapshot and build the search documents (once);
+3. if the carried index does not fit the corpus and model (or is missing or corrupt), load the model
+   (the index's own model unless `model` names another) and build the index; the searcher is handed
+   on in memory, never read back;
+4. build the graph with `similar_to` edges from that searcher and save it;
+5. commit the generation: every file listed with size and sha256, then the pointer, in one step.
+
+All of it under the data directory's writer lock (kg.lock). A kill at any instant leaves the old
+generation or the new one. A loader never builds a lesser graph: without a current graph it stops
+with "run `kg build`" (`load_current_graph`).
+
+To add outputs to a build (e.g. an exported query encoder), write them under `state.store.build_dir`
+in a step: the commit lists and checksums them; the next build carries them when they verify.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import networkx as nx
 
 from kg.corpus import Corpus
-from kg.search.encoders import Encoder
-from kg.errors import StaleIndexError
-from kg.graph.build import BuildReport, build_graph, save_graph
-from kg.search.index import Manifest
+from kg.errors import KGError, StaleIndexError
+from kg.generations import Staging, Verification, verify
+from kg.graph.build import GRAPH_FILE, BuildReport, build_graph, load_graph, save_graph
 from kg.graph.lineage import load_lineage
-from kg.model import Edge
-from kg.search.engine import build_search_index, load_searcher, similar_edges
+from kg.lock import writer_lock
+from kg.search import encoders
+from kg.search.documents import Document, build_documents
+from kg.search.encoders import Encoder, SentenceTransformerEncoder
+from kg.search.engine import Searcher, build_searcher, index_fits, load_searcher, similar_edges
+from kg.search.index import Manifest, read_manifest
 from kg.store import Store
 
 log = logging.getLogger(__name__)
 
 SIMILAR_K = 5  # nearest neighbours kept as `similar_to` edges for each paper
 SIMILAR_MIN_SCORE = 0.5  # cosine similarity below which a neighbour is not called similar
+REBUILT_EVERY_TIME = (GRAPH_FILE,)  # parts cheap enough to rebuild on every run (never carried)
 
 
 @dataclass
 class BuildResult:
     manifest: Manifest
     index_rebuilt: bool
-    graph: nx.MultiDiGraph
+    graph: nx.MultiDiGraph[str]
     report: BuildReport
+    generation: str = ""
+    repaired: dict[str, list[str]] = field(default_factory=dict)  # parts found missing or corrupt
 
 
-def load_similar_edges(store: Store, corpus: Corpus) -> list[Edge]:
-    """`similar_to` edges from the persisted index (no model is loaded); none when it is missing or stale."""
-    try:
-        searcher = load_searcher(store, corpus=corpus)
-    except StaleIndexError as exc:
-        log.info("no similar_to edges: %s", exc)
-        return []
-    return similar_edges(searcher, k=SIMILAR_K, min_score=SIMILAR_MIN_SCORE)
+@dataclass
+class BuildStep:
+    """One step of a build: what it does (shown beside a progress bar) and the work itself."""
+
+    label: str
+    run: Callable[[], None]
 
 
-def build_full_graph(store: Store, corpus: Corpus | None = None,
-                     report: BuildReport | None = None) -> nx.MultiDiGraph:
-    """The knowledge graph: corpus, curated lineage and similarity from the index."""
-    corpus = corpus if corpus is not None else Corpus.load(store)
-    return build_graph(corpus, load_lineage(store), extra_edges=load_similar_edges(store, corpus),
-                       report=report)
+@dataclass
+class _State:
+    staging: Staging | None = None
+    checked: Verification | None = None
+    corpus: Corpus | None = None
+    documents: list[Document] = field(default_factory=list)
+    encoder: Encoder | None = None
+    searcher: Searcher | None = None
+    rebuilt: bool = False
+    graph: nx.MultiDiGraph[str] | None = None
+    report: BuildReport = field(default_factory=BuildReport)
+
+
+class BuildPlan:
+    """The steps of one build (see the module doc); `run` holds the lock and commits."""
+
+    def __init__(self, store: Store, *, encoder: Encoder | None = None, model: str | None = None,
+                 force: bool = False, progress: bool = False,
+                 make_encoder: Callable[[str | None], Encoder] | None = None,
+                 command: str = "kg build", on_wait: Callable[[str], None] | None = None):
+        self.store = Store(store.root)  # the current generation, not a pinned one
+        self.encoder, self.model, self.force, self.progress = encoder, model, force, progress
+        self.make_encoder = make_encoder or (lambda name: encoders.load_encoder(name))
+        self.command, self.on_wait = command, on_wait
+        self.state = _State()
+        self.steps = [BuildStep("Checking the last build", self._check),
+                      BuildStep("Reading the corpus snapshot", self._read_corpus),
+                      BuildStep("Loading the embedding model", self._load_model),
+                      BuildStep("Embedding the papers and building the search index", self._index),
+                      BuildStep("Building the knowledge graph", self._graph)]
+
+    def run(self, on_step: Callable[[int, int, str], None] | None = None) -> BuildResult:
+        """Run every step (`on_step(i, n, label)` before each), then commit the generation."""
+        with writer_lock(self.store, self.command, on_wait=self.on_wait):
+            self.state.staging = Staging.begin(self.store)
+            try:
+                for i, step in enumerate(self.steps):
+                    if on_step is not None:
+                        on_step(i, len(self.steps), step.label)
+                    step.run()
+                name = self.state.staging.commit()
+            except BaseException:
+                self.state.staging.abort()
+                raise
+        return self._result(name)
+
+    # ---- the steps -------------------------------------------------------------------------
+    def _check(self) -> None:
+        staging = self._staging()
+        checked = self.state.checked = verify(self.store)
+        for part, problems in checked.problems.items():
+            log.warning("build part %s is damaged, rebuilding it: %s", part, "; ".join(problems[:3]))
+        if not self.force:
+            staging.carry([p for p in checked.good if p not in REBUILT_EVERY_TIME], checked)
+
+    def _read_corpus(self) -> None:
+        self.state.corpus = Corpus.require(self.store)
+        self.state.documents = build_documents(self.state.corpus)
+
+    def _current_manifest(self) -> Manifest | None:
+        try:
+            return read_manifest(self._staging().store)
+        except StaleIndexError as exc:
+            log.warning("%s", exc)
+            return None
+
+    def _load_model(self) -> None:
+        current = self._current_manifest()
+        model = self.model or (current.model if current else None)  # keep the index's model
+        name = self.encoder.name if self.encoder is not None else SentenceTransformerEncoder(model).name
+        if current is not None and index_fits(current, self.state.documents, name, self.encoder):
+            self.state.encoder = self.encoder or self.make_encoder(current.model)  # loads lazily: unused
+            return
+        encoder = self.encoder or self.make_encoder(model)
+        encoder.dimension  # noqa: B018 - loads the weights now, so this is the step that waits
+        self.state.encoder = encoder
+        self.state.rebuilt = True
+
+    def _index(self) -> None:
+        store, encoder = self._staging().store, self.state.encoder
+        assert encoder is not None
+        if self.state.rebuilt:
+            self.state.searcher = build_searcher(store, encoder, self.state.documents, progress=self.progress)
+        else:
+            self.state.searcher = load_searcher(store, encoder, corpus=self.state.corpus)
+
+    def _graph(self) -> None:
+        searcher, corpus = self.state.searcher, self.state.corpus
+        assert searcher is not None and corpus is not None
+        edges = similar_edges(searcher, k=SIMILAR_K, min_score=SIMILAR_MIN_SCORE)
+        self.state.graph = build_graph(corpus, load_lineage(self.store), extra_edges=edges,
+                                       report=self.state.report)
+        save_graph(self._staging().store, self.state.graph)
+
+    # ---- helpers ---------------------------------------------------------------------------
+    def _staging(self) -> Staging:
+        if self.state.staging is None:
+            raise KGError("a build step ran outside BuildPlan.run")
+        return self.state.staging
+
+    def _result(self, name: str) -> BuildResult:
+        s = self.state
+        assert s.searcher is not None and s.graph is not None and s.checked is not None
+        return BuildResult(s.searcher.index.manifest, s.rebuilt, s.graph, s.report, name,
+                           dict(s.checked.problems))
 
 
 def build_all(store: Store, *, encoder: Encoder | None = None, model: str | None = None,
-              force: bool = False, progress: bool = False) -> BuildResult:
-    """Build (or bring up to date) the search index, then build and save the graph."""
-    corpus = Corpus.require(store)
-    manifest, rebuilt = build_search_index(store, encoder, corpus=corpus, model=model, force=force,
-                                           progress=progress)
-    report = BuildReport()
-    graph = build_full_graph(store, corpus, report)
-    save_graph(store, graph)
-    return BuildResult(manifest, rebuilt, graph, report)
+              force: bool = False, progress: bool = False,
+              on_wait: Callable[[str], None] | None = None) -> BuildResult:
+    """Build (or bring up to date, repairing what is damaged) the search index and the graph."""
+    return BuildPlan(store, encoder=encoder, model=model, force=force, progress=progress,
+                     on_wait=on_wait).run()
+
+
+def load_current_graph(store: Store) -> nx.MultiDiGraph[str]:
+    """The graph of the last build; StaleIndexError ("run `kg build`") when it is missing, damaged or
+    older than its inputs. Never a graph built on the spot with less in it."""
+    return load_graph(store)

@@ -1,7 +1,17 @@
 """The one module that knows where files live and the only one that writes them.
 
 Every write is atomic (a temporary file in the same folder, fsync, then `os.replace`), so a killed
-run or a reader in another process (the app) never sees a half-written file.
+run or a reader in another process (the app) never sees a half-written file. Writes that belong
+together commit together:
+
+- corpus files: `with store.batch():` defers every write under the data directory; at the end the
+  temporaries are named in one journal (`.kg-commit.json`, written atomically: the commit point), then
+  moved into place. A kill before the journal leaves the old files (the temporaries are removed by
+  `recover`), a kill after it leaves a journal that `recover` rolls forward: old state or new, never a mix.
+- build outputs: a *generation* (kg.generations): a command builds every file in a fresh folder
+  `build/generations/<id>/` and a checksummed manifest, then switches the pointer `build/CURRENT` in
+  one `os.replace`. `Store.build_dir` is the current generation, so readers follow the pointer.
+- one writer per data directory: kg.lock (`.kg.lock`, with who holds it).
 
 Layout under the data directory (see data/README.md):
     reading-lists/*.md         the user's reading lists (input)
@@ -11,23 +21,28 @@ Layout under the data directory (see data/README.md):
     corpus/systems.jsonl       model releases that are not papers    (committed)
     corpus/edges.jsonl         fetched edges (cites)                 (committed)
     corpus/bibkeys.json        citation keys given out by `kg export` (committed: keys never change)
-    build/                     derived: graph, vectors, index, manifest (ignored by git)
+    build/CURRENT              the current build generation's id (see kg.generations)
+    build/generations/<id>/    derived: search index, graph, `files.json` (checksums) (ignored by git)
+    build/embeddings/          the embedding cache (outside generations: shared by them)
     cache/                     raw responses of arXiv and Semantic Scholar (ignored by git)
 """
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import os
+import re
+import stat
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
-from kg.errors import BadInputError
+from kg.errors import BadInputError, KGError
 from kg.model import Edge, Paper, System
 
 _REPO_DATA = Path(__file__).resolve().parent.parent / "data"
@@ -37,15 +52,35 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+POINTER = "CURRENT"  # build/CURRENT: the id of the current build generation
+GENERATIONS = "generations"
+JOURNAL = ".kg-commit.json"
+_GENERATION_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,80}")
+R = TypeVar("R")
+
+
 @dataclass(frozen=True)
 class Store:
-    """Paths and file access for one data directory."""
+    """Paths and file access for one data directory.
+
+    `generation`, when set, pins the build folder (a staging generation while building, or the
+    current one for a reader that wants every file from the same build); else `build_dir` follows
+    build/CURRENT on each use (the flat build/ folder when no generation was ever committed).
+    """
 
     root: Path = DEFAULT_DATA_DIR
+    generation: Path | None = field(default=None, compare=False)
 
     @classmethod
     def at(cls, root: str | os.PathLike[str] | None = None) -> Store:
         return cls(Path(root) if root is not None else DEFAULT_DATA_DIR)
+
+    def pinned(self) -> Store:
+        """This store with `build_dir` fixed to the generation current now."""
+        return replace(self, generation=self.build_dir)
+
+    def with_generation(self, folder: Path) -> Store:
+        return replace(self, generation=folder)
 
     # ---- paths -------------------------------------------------------------------------
     @property
@@ -82,8 +117,39 @@ class Store:
         return self.root / "lineage.csv"
 
     @property
-    def build_dir(self) -> Path:
+    def build_root(self) -> Path:
+        """data/build itself: generations, their pointer, the embedding cache, reports."""
         return self.root / "build"
+
+    @property
+    def build_dir(self) -> Path:
+        """The build generation in use (see the class doc)."""
+        if self.generation is not None:
+            return self.generation
+        name = current_generation(self)
+        if name is None:
+            return self.build_root
+        return self.build_root / GENERATIONS / name
+
+    @property
+    def generations_dir(self) -> Path:
+        return self.build_root / GENERATIONS
+
+    @property
+    def pointer_path(self) -> Path:
+        return self.build_root / POINTER
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / ".kg.lock"
+
+    @property
+    def journal_path(self) -> Path:
+        return self.root / JOURNAL
+
+    def report_path(self, name: str) -> Path:
+        """Where a command's report goes (data/build/<name>, outside generations)."""
+        return self.build_root / name
 
     @property
     def search_manifest_path(self) -> Path:
@@ -102,19 +168,19 @@ class Store:
 
     # ---- records -----------------------------------------------------------------------
     def load_papers(self) -> list[Paper]:
-        return [Paper.from_dict(d) for d in read_jsonl(self.papers_path)]
+        return _load_records(self.papers_path, Paper.from_dict)
 
     def save_papers(self, papers: Iterable[Paper]) -> None:
         write_jsonl(self.papers_path, (p.to_dict() for p in sorted(papers, key=lambda p: p.id)))
 
     def load_systems(self) -> list[System]:
-        return [System.from_dict(d) for d in read_jsonl(self.systems_path)]
+        return _load_records(self.systems_path, System.from_dict)
 
     def save_systems(self, systems: Iterable[System]) -> None:
         write_jsonl(self.systems_path, (s.to_dict() for s in sorted(systems, key=lambda s: s.id)))
 
     def load_edges(self) -> list[Edge]:
-        return [Edge.from_dict(d) for d in read_jsonl(self.edges_path)]
+        return _load_records(self.edges_path, Edge.from_dict)
 
     def save_edges(self, edges: Iterable[Edge]) -> None:
         key = lambda e: (e.kind, e.source, e.target, e.relation or "")  # noqa: E731
@@ -122,6 +188,126 @@ class Store:
 
     def load_facts(self, name: str) -> list[dict[str, Any]]:
         return list(read_jsonl(self.facts_dir / name))
+
+    # ---- several files, one commit ---------------------------------------------------------
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Commit every write made inside (under this data directory) together; see the module doc.
+
+        On a `KGError` the writes made so far are still committed (they are consistent: a fetch
+        keeps what came before a failed request); on any other exception they are dropped."""
+        outer = _BATCH.get()
+        if outer is not None:  # nested: the outer batch commits
+            yield
+            return
+        pending = _Batch(self)
+        token = _BATCH.set(pending)
+        try:
+            yield
+        except KGError:
+            _BATCH.reset(token)
+            pending.commit()
+            raise
+        except BaseException:
+            _BATCH.reset(token)
+            pending.discard()
+            raise
+        _BATCH.reset(token)
+        pending.commit()
+
+
+def _load_records(path: Path, make: Callable[[dict[str, Any]], R]) -> list[R]:
+    out: list[R] = []
+    for n, data in _numbered(path):
+        try:
+            out.append(make(data))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise BadInputError(f"not a valid record ({type(exc).__name__}: {exc}); restore the file "
+                                "(git checkout) or run `kg ingest`", str(path), n) from exc
+    return out
+
+
+# ---- the commit journal ----------------------------------------------------------------
+@dataclass
+class _Batch:
+    store: Store
+    moves: dict[Path, Path] = field(default_factory=dict)  # final path -> its written temporary
+
+    def covers(self, path: Path) -> bool:
+        """Files under the data directory, except caches (each entry there stands alone)."""
+        where = path.resolve()
+        return where.is_relative_to(self.store.root.resolve()) \
+            and not where.is_relative_to(self.store.cache_dir.resolve())
+
+    def add(self, tmp: Path, path: Path) -> None:
+        old = self.moves.pop(path, None)
+        if old is not None:
+            old.unlink(missing_ok=True)
+        self.moves[path] = tmp
+
+    def commit(self) -> None:
+        if not self.moves:
+            return
+        root = self.store.root.resolve()
+        pairs = [[str(t.resolve().relative_to(root)), str(f.resolve().relative_to(root))]
+                 for f, t in self.moves.items()]
+        write_json(self.store.journal_path, {"moves": pairs})  # the commit point
+        _fire("after-journal")
+        _roll_forward(self.store)
+
+    def discard(self) -> None:
+        for tmp in self.moves.values():
+            tmp.unlink(missing_ok=True)
+
+
+_BATCH: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("kg_store_batch", default=None)
+# Test hooks: called with a point's name ("after-journal", "before-commit", …) so a test can pause
+# or kill a writer at a chosen instant. Empty in normal runs.
+HOOKS: list[Callable[[str], None]] = []
+
+
+def _fire(point: str) -> None:
+    for hook in HOOKS:
+        hook(point)
+
+
+def _roll_forward(store: Store) -> None:
+    """Finish a committed batch: move each temporary into place, then drop the journal."""
+    try:
+        pairs = read_json(store.journal_path)["moves"]
+        moves = [(store.root / str(t), store.root / str(f)) for t, f in pairs]
+    except (OSError, ValueError, TypeError, KeyError):  # a journal is written atomically: unreadable = none
+        store.journal_path.unlink(missing_ok=True)
+        return
+    for tmp, final in moves:
+        if tmp.exists():
+            os.replace(tmp, final)
+            _fsync_dir(final.parent)
+    store.journal_path.unlink(missing_ok=True)
+
+
+def recover(store: Store) -> list[Path]:
+    """Repair what a killed writer left (hold the lock): roll a committed batch forward and remove
+    stale temporaries. Returns the temporaries removed."""
+    if store.journal_path.exists():
+        _roll_forward(store)
+    removed: list[Path] = []
+    for folder in (store.root, store.corpus_dir, store.build_root, store.build_root / "embeddings",
+                   store.cache_path("arxiv"), store.cache_path("semantic_scholar")):
+        if folder.is_dir():
+            for tmp in folder.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+                removed.append(tmp)
+    return removed
+
+
+def current_generation(store: Store) -> str | None:
+    """The id in build/CURRENT, or None when there is none (or it is not a valid id)."""
+    try:
+        name = store.pointer_path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return name if _GENERATION_ID.fullmatch(name) else None
 
 
 # ---- file primitives -------------------------------------------------------------------
@@ -132,28 +318,59 @@ def dumps_line(record: dict[str, Any]) -> str:
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     """Records of a JSON-lines file; a missing file is empty; a bad line names file and line."""
+    return (data for _, data in _numbered(path))
+
+
+def _numbered(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     if not path.exists():
         return iter(())
     return _read_jsonl(path)
 
 
-def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BadInputError(f"invalid JSON ({exc.msg})", str(path), n) from exc
+def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if line.strip():
+                    yield n, _json_object(line, path, n)
+    except UnicodeDecodeError as exc:
+        raise BadInputError(f"not UTF-8 text ({exc.reason}); restore the file or run `kg ingest`",
+                            str(path)) from exc
+    except IsADirectoryError as exc:
+        raise BadInputError("a folder where a file should be", str(path)) from exc
+
+
+def _json_object(line: str, path: Path, n: int) -> dict[str, Any]:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise BadInputError(f"invalid JSON ({exc.msg})", str(path), n) from exc
+    if not isinstance(data, dict):
+        raise BadInputError(f"a JSON {type(data).__name__} where a record (object) should be",
+                            str(path), n)
+    return data
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 @contextmanager
-def atomic_open(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
-    """Open a temporary file beside `path`; on success it replaces `path` in one step."""
+def atomic_open(path: Path, mode: str = "w", *, keep_mode: bool = False) -> Iterator[IO[Any]]:
+    """Open a temporary file beside `path`; on success it replaces `path` in one step (inside a
+    `Store.batch`, at the batch's commit). `keep_mode`: the new file gets the old one's permissions."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual permissions
+    os.chmod(tmp, _mode_for(path, keep_mode))  # mkstemp makes 0600 files; give the usual permissions
     try:
         encoding = None if "b" in mode else "utf-8"
         newline = None if "b" in mode else "\n"
@@ -161,10 +378,28 @@ def atomic_open(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        _place(Path(tmp), path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(path: Path, keep_mode: bool) -> int:
+    if keep_mode:
+        try:
+            return stat.S_IMODE(path.stat().st_mode)
+        except OSError:
+            pass
+    return 0o666 & ~_UMASK
+
+
+def _place(tmp: Path, path: Path) -> None:
+    batch = _BATCH.get()
+    if batch is not None and batch.covers(path):
+        batch.add(tmp, path)
+        return
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
 
 
 def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
@@ -182,6 +417,19 @@ def write_json(path: Path, data: Any) -> None:
 def read_json(path: Path) -> Any:
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)
+
+
+def read_json_object(path: Path, what: str) -> dict[str, Any]:
+    """A JSON file holding an object; BadInputError naming `what` when it is unreadable or not one."""
+    try:
+        data = read_json(path)
+    except FileNotFoundError as exc:
+        raise BadInputError(f"{what} is missing", str(path)) from exc
+    except (OSError, ValueError) as exc:  # ValueError: invalid JSON or not UTF-8
+        raise BadInputError(f"{what} is unreadable ({type(exc).__name__})", str(path)) from exc
+    if not isinstance(data, dict):
+        raise BadInputError(f"{what} holds a JSON {type(data).__name__}, not an object", str(path))
+    return data
 
 
 def write_text(path: Path, text: str) -> None:
@@ -210,7 +458,35 @@ def digest_files(paths: Iterable[Path]) -> str:
     h = hashlib.sha256()
     for path in paths:
         h.update(path.name.encode("utf-8") + b"\0")
-        if path.exists():
+        if path.is_file():
             h.update(path.read_bytes())
         h.update(b"\0")
     return h.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ---- output files (`--out`) ------------------------------------------------------------------
+def write_output(path: Path, text: str) -> None:
+    """Write a command's output to `path`, the way a user means it:
+
+    - a regular file (or a new name) is replaced atomically, keeping the old file's permissions;
+    - a symlink writes its target (the link stays a link);
+    - a FIFO, a device, `/dev/stdout` (anything not a regular file) is written in place;
+    - a path that cannot be written is one BadInputError naming it (no temporary file in the message).
+    """
+    try:
+        if path.exists() and not path.is_file():  # follows links: /dev/stdout, a FIFO, a device
+            with open(path, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+            return
+        with atomic_open(Path(os.path.realpath(path)), keep_mode=True) as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise BadInputError(f"cannot write here: {exc.strerror or exc}", str(path)) from exc

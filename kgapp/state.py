@@ -22,7 +22,8 @@ from PIL import Image, ImageDraw
 from kg.corpus import Corpus, Record
 from kg.errors import AmbiguousError, KGError, NotFoundError, StaleIndexError
 from kg.export import EXTENSIONS, FORMATS, build_export
-from kg.graph.build import load_or_build_graph
+from kg.graph.build import load_graph
+from kg.pipeline import BuildPlan
 from kg.search.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from kg.search.engine import Searcher, load_searcher
 from kg.search.index import read_manifest
@@ -69,7 +70,7 @@ def get_corpus(root: str, stamp: str) -> Corpus:
 
 @st.cache_resource(show_spinner="Loading the knowledge graph…", max_entries=2)
 def get_graph(root: str, stamp: str) -> nx.MultiDiGraph:
-    return load_or_build_graph(Store.at(root), get_corpus(root, stamp))
+    return load_graph(Store.at(root))
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -144,17 +145,20 @@ def searcher() -> Searcher:
 
 # ---- first start --------------------------------------------------------------------------------
 def run_build() -> None:
-    """Build data/build with a progress bar (the same steps as `kg build`), then rerun."""
+    """Build data/build with a progress bar (kg.pipeline's plan, the one `kg build` runs), then rerun."""
     lock = build_lock()
     if not lock.acquire(blocking=False):
         with st.spinner("Another session is building; waiting for it…"):
             lock.acquire()
     try:
-        steps = vbuild.plan_build(store(), lambda: get_encoder(DEFAULT_MODEL))
+        plan = BuildPlan(store(), make_encoder=lambda name: get_encoder(name or DEFAULT_MODEL),
+                         command="the app's first start")
         bar = st.progress(0.0, text="Building the search index and the graph…")
-        for i, step in enumerate(steps):
-            bar.progress(i / len(steps), text=f"Step {i + 1} of {len(steps)}: {step.label}…")
-            step.run()
+
+        def show(i: int, n: int, label: str) -> None:
+            bar.progress(i / n, text=f"Step {i + 1} of {n}: {label}…")
+
+        plan.run(on_step=show)
         bar.progress(1.0, text="Built. Starting…")
     finally:
         lock.release()

@@ -23,3 +23,19 @@ def data_copy(tmp_path: Path) -> Path:
         if (DATA / name).exists():
             shutil.copy(DATA / name, root / name)
     return root
+
+
+def fake_build(root: Path) -> None:
+    """`kg build` of `root` with the deterministic fake encoder (the one build plan, kg.pipeline)."""
+    from kg.pipeline import BuildPlan
+    from kg.search.encoders import FakeEncoder
+    from kg.store import Store
+
+    BuildPlan(Store.at(root), make_encoder=lambda name: FakeEncoder(name=name or "fake")).run()
+
+
+@pytest.fixture
+def built_copy(data_copy: Path) -> Path:
+    """`data_copy`, built as `kg build` leaves it (fake encoder)."""
+    fake_build(data_copy)
+    return data_copy

@@ -9,10 +9,12 @@ import click
 
 from kg.commands.render import graph_lines, render_record, render_record_table
 from kg.corpus import Corpus, filter_records, parse_year_range
+from kg.errors import StaleIndexError
 from kg.export.keys import record_new_keys
-from kg.graph.build import load_or_build_graph, record_context
+from kg.graph.build import load_graph, record_context
 from kg.ingest.parser import MAX_LIST_BYTES
 from kg.ingest.run import ingest
+from kg.lock import writer_lock
 from kg.store import Store
 
 
@@ -34,9 +36,11 @@ def ingest_command(store: Store, paths: tuple[Path, ...], as_json: bool, dry_run
 
     Example: kg ingest data/reading-lists --json
     """
-    result = ingest(store, list(paths) or None, write=not dry_run, max_bytes=max_size)
-    if not dry_run:
-        record_new_keys(store)  # citation keys are given out where the corpus is written
+    with writer_lock(store, "kg ingest", on_wait=lambda msg: click.echo(msg, err=True)):
+        with store.batch():
+            result = ingest(store, list(paths) or None, write=not dry_run, max_bytes=max_size)
+        if not dry_run:
+            record_new_keys(store)  # citation keys are given out where the corpus is written
     if as_json:
         click.echo(json.dumps(result.report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -59,11 +63,16 @@ def show_command(store: Store, name: str, as_json: bool) -> None:
     """
     corpus = Corpus.require(store)
     record = corpus.get(corpus.resolve(name))
-    context = record_context(load_or_build_graph(store, corpus), record.id)
+    try:
+        context, missing = record_context(load_graph(store), record.id), None
+    except StaleIndexError as exc:  # the record without its graph context, never a lesser graph
+        context, missing = {}, exc
     if as_json:
-        click.echo(json.dumps({**record.to_dict(), "graph": context}, ensure_ascii=False, indent=2))
-    else:
-        click.echo(render_record(record, graph_lines(context)))
+        click.echo(json.dumps({**record.to_dict(), "graph": context or None}, ensure_ascii=False, indent=2))
+        return
+    click.echo(render_record(record, graph_lines(context)))
+    if missing is not None:
+        click.echo(f"note: no lineage or rank shown: {missing}", err=True)
 
 
 @click.command("list")

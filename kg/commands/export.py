@@ -10,7 +10,7 @@ import click
 from kg.corpus import Corpus
 from kg.export import FORMATS, build_export
 from kg.export.select import lineage_family_ids, select_records
-from kg.store import Store, write_text
+from kg.store import Store, write_output
 
 # Selections other modules make (--lineage: kg.graph.build's family; --query: kg.search.engine's hits) reach
 # `select_records(..., ids=...)`, which checks every id and unions them with the other selectors.
@@ -56,8 +56,10 @@ def export_command(store: Store, names: tuple[str, ...], fmt: str, style: str | 
     ids = lineage_family_ids(store, corpus, families, depth) + search_hit_ids(store, corpus, queries, k)
     records = select_records(corpus, names=names, topics=topics, everything=everything, ids=ids)
     result = build_export(records, fmt, style=style, store=store)
+    if out is not None and str(out) == "-":
+        out = None
     if out is not None:
-        write_text(out, result.text)
+        write_output(out, result.text)
     if as_json:
         summary = {"format": fmt, "style": style, "out": str(out) if out else None, "keys": result.keys,
                    "left_out": result.left_out, "new_keys": result.new_keys}

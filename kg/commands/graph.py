@@ -21,19 +21,18 @@ from kg.graph.build import (
     find_path,
     lineage_ids,
     lineage_tree,
-    load_or_build_graph,
+    load_graph,
     neighbors,
     render_graphml,
     render_node_link,
     resolve_node,
-    save_graph,
 )
-from kg.store import Store, write_text
+from kg.store import Store, write_output
 
 
 def _load(store: Store) -> tuple[nx.MultiDiGraph, Corpus]:
     corpus = Corpus.require(store)
-    return load_or_build_graph(store, corpus), corpus
+    return load_graph(store), corpus
 
 
 def _echo_json(data: Any) -> None:
@@ -208,15 +207,13 @@ def build_command(store: Store, as_json: bool) -> None:
 
     Example: kg graph build
     """
-    from kg.pipeline import build_full_graph  # loads the search index's modules: only here
+    from kg.pipeline import build_all  # loads the search index's modules: only here
 
-    report = BuildReport()
-    graph = build_full_graph(store, report=report)
-    save_graph(store, graph)
+    result = build_all(store, on_wait=lambda msg: click.echo(msg, err=True))
     if as_json:
-        _echo_json(graph_report_data(report))
+        _echo_json(graph_report_data(result.report))
         return
-    echo_graph_report(graph, report)
+    echo_graph_report(result.graph, result.report)
 
 
 def graph_report_data(report: BuildReport) -> dict[str, Any]:
@@ -255,10 +252,10 @@ def export_command(store: Store, fmt: str, out: Path | None, family: str | None,
     if family:
         graph = graph.subgraph(lineage_ids(graph, resolve_node(graph, corpus, family), depth)).copy()
     text = render_graphml(graph) if fmt == "graphml" else render_node_link(graph)
-    if out is None:
+    if out is None or str(out) == "-":
         click.echo(text, nl=False)
         return
-    write_text(out, text)
+    write_output(out, text)
     click.echo(f"wrote {graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges to {out}",
                err=True)
 

@@ -1,4 +1,5 @@
-"""`kg build`, `kg search`, `kg similar`, `kg eval`: the search commands (thin wrappers over kg.search.engine)."""
+"""`kg build`, `kg search`, `kg similar`, `kg eval`: the search commands (thin wrappers over kg.search.engine
+and kg.pipeline)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ import click
 
 from kg.commands.graph import echo_graph_report, graph_report_data
 from kg.corpus import Corpus
+from kg.pipeline import build_all
 from kg.search.documents import Filters
+from kg.search.engine import DEFAULT_MODE, MODES, Hit, load_searcher
 from kg.search.evaluate import evaluate, load_queries, queries_path
 from kg.search.index import Manifest, index_dir
-from kg.pipeline import build_all
-from kg.search.engine import DEFAULT_MODE, MODES, Hit, load_searcher
 from kg.store import Store
 
 MODEL_HELP = ("Embedding model: a sentence-transformers name or a local path (env KG_MODEL; default: the "
@@ -38,7 +39,11 @@ def build_command(store: Store, model: str | None, force: bool, as_json: bool) -
     Example: kg build
     """
     started = time.perf_counter()
-    result = build_all(store, model=model, force=force, progress=sys.stderr.isatty())
+    result = build_all(store, model=model, force=force, progress=sys.stderr.isatty(),
+                       on_wait=lambda msg: click.echo(msg, err=True))
+    for part, problems in result.repaired.items():
+        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+        click.echo(f"repaired {part}: {problems[0]}{more}", err=True)
     if as_json:
         click.echo(json.dumps({"rebuilt": result.index_rebuilt, **result.manifest.to_dict(),
                                "graph": graph_report_data(result.report)}, ensure_ascii=False, indent=2))

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from kg.corpus import Corpus, Record, filter_records
 from kg.errors import BadInputError
-from kg.graph.build import lineage_ids, load_or_build_graph, resolve_node
+from kg.graph.build import lineage_ids, load_graph, resolve_node
 from kg.store import Store
 
 
@@ -61,11 +61,11 @@ def select_topic(corpus: Corpus, topic: str) -> set[str]:
 def lineage_family_ids(store: Store, corpus: Corpus, names: Iterable[str],
                        depth: int | None = None) -> list[str]:
     """The records of each named record's lineage family (ancestors and descendants, within
-    `depth` generations), from the persisted graph when current, else one built in memory."""
+    `depth` generations), from the graph of the last `kg build` (StaleIndexError when there is none)."""
     names = list(names)
     if not names:
         return []
-    graph = load_or_build_graph(store, corpus)
+    graph = load_graph(store)
     family: set[str] = set()
     for name in names:
         family |= lineage_ids(graph, resolve_node(graph, corpus, name), depth)

@@ -31,6 +31,8 @@ import networkx as nx
 
 from kg.corpus import Corpus, Record
 from kg.errors import StaleIndexError
+from kg.graph.extract import GENERIC_NAMES, extract_relations, merge_extracted
+from kg.graph.lineage import LineageRow, load_lineage, unresolved_rows
 from kg.graph.query import (  # noqa: F401 - re-exported: the graph's public API
     EDGE_KINDS,
     NODE_KINDS,
@@ -47,8 +49,6 @@ from kg.graph.query import (  # noqa: F401 - re-exported: the graph's public API
     record_context,
     resolve_node,
 )
-from kg.graph.lineage import LineageRow, load_lineage, unresolved_rows
-from kg.graph.extract import GENERIC_NAMES, extract_relations, merge_extracted
 from kg.model import Edge, Paper, System
 from kg.store import Store, digest_files, read_json, write_json
 from kg.text import compact_key, slugify
@@ -248,7 +248,8 @@ def graph_inputs_digest(store: Store) -> str:
 
 def build_from_store(store: Store, corpus: Corpus | None = None,
                      report: BuildReport | None = None) -> nx.MultiDiGraph:
-    """The graph of the store's corpus and curated lineage (evidence verified)."""
+    """The graph of the store's corpus and curated lineage, without `similar_to` edges (for tests and
+    tools; `kg build` builds the full graph through kg.pipeline)."""
     corpus = corpus if corpus is not None else Corpus.load(store)
     return build_graph(corpus, load_lineage(store), report=report)
 
@@ -261,23 +262,22 @@ def save_graph(store: Store, graph: nx.MultiDiGraph) -> None:
 
 
 def load_graph(store: Store) -> nx.MultiDiGraph:
-    """The persisted graph; StaleIndexError when there is none or its inputs have changed since."""
+    """The persisted graph; StaleIndexError ("run `kg build`") when there is none, it is damaged, or
+    its inputs have changed since. Never a graph built on the spot with less in it."""
     path = store.build_path(GRAPH_FILE)
     if not path.exists():
-        raise StaleIndexError("no graph has been built yet: run `kg graph build`")
-    data = read_json(path)
-    if data.get("inputs") != graph_inputs_digest(store):
-        raise StaleIndexError("the graph is older than the corpus or lineage.csv: run `kg graph build`")
-    return nx.node_link_graph(data["graph"], directed=True, multigraph=True, edges="edges")
-
-
-def load_or_build_graph(store: Store, corpus: Corpus | None = None) -> nx.MultiDiGraph:
-    """The persisted graph when it is current, else one built in memory (not saved)."""
+        raise StaleIndexError("no graph has been built yet: run `kg build`")
     try:
-        return load_graph(store)
-    except StaleIndexError as exc:
-        log.info("%s; building in memory", exc)
-        return build_from_store(store, corpus)
+        data = read_json(path)
+    except (OSError, ValueError) as exc:
+        raise StaleIndexError(f"{path} is damaged ({type(exc).__name__}): run `kg build`") from exc
+    if not isinstance(data, dict) or data.get("inputs") != graph_inputs_digest(store):
+        raise StaleIndexError("the graph is older than the corpus, lineage.csv or the search index: "
+                              "run `kg build`")
+    try:
+        return nx.node_link_graph(data["graph"], directed=True, multigraph=True, edges="edges")
+    except Exception as exc:  # noqa: BLE001 - networkx raises many kinds on a malformed graph
+        raise StaleIndexError(f"{path} is damaged ({type(exc).__name__}): run `kg build`") from exc
 
 
 # ---- export --------------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from kg.corpus import FUZZY_MARGIN, FUZZY_THRESHOLD
 from kg.errors import BadInputError, InvalidIdError
 from kg.ids import ArxivId, parse_arxiv_id
 from kg.ingest.known import Known, paper_id_for
-from kg.model import Paper
 from kg.ingest.parser import ListedEntry
+from kg.model import Paper
 from kg.text import compact_key, match_key
 
 TITLE_DIFFERS_BELOW = 60.0  # token-sort similarity under which a linked id's title is reported

@@ -17,10 +17,10 @@ from kg.ids import ArxivId, parse_arxiv_id
 from kg.ingest.known import FETCHED_PREFIXES, Known, bibliographic_copy, load_known
 from kg.ingest.markdown import parse_list_date
 from kg.ingest.mentions import NameMatcher, sentence_around
-from kg.model import Listing, Mention, Note, Paper, System
 from kg.ingest.parser import MAX_LIST_BYTES, NoteLink, ParsedList, parse_reading_list
 from kg.ingest.report import IngestReport
 from kg.ingest.resolve import Resolution, resolve_entry
+from kg.model import Listing, Mention, Note, Paper, System
 from kg.store import Store, write_json
 from kg.text import compact_key
 
@@ -91,7 +91,7 @@ def ingest(store: Store, paths: list[Path] | None = None, *, write: bool = True,
     if write:
         store.save_papers(papers)
         store.save_systems(systems)
-        write_json(store.build_path("ingest-report.json"), report.to_dict())
+        write_json(store.report_path("ingest-report.json"), report.to_dict())
     return IngestResult(papers, systems, report)
 
 

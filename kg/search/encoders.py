@@ -281,7 +281,8 @@ def text_key(text: str) -> bytes:
 
 
 class EmbeddingCache:
-    """Vectors of one model keyed by `text_key`, persisted as one .npz under store.build_dir."""
+    """Vectors of one model keyed by `text_key`, persisted as one .npz under data/build/embeddings/
+    (shared by build generations)."""
 
     def __init__(self, model: str, path: Path | None = None):
         self.model = model
@@ -291,7 +292,7 @@ class EmbeddingCache:
     @classmethod
     def for_store(cls, store: Store, model: str) -> EmbeddingCache:
         """The cache file of `model` in `store` (loaded if present and readable)."""
-        cache = cls(model, store.build_path("embeddings", f"{slugify(model, 80)}.npz"))
+        cache = cls(model, store.build_root / "embeddings" / f"{slugify(model, 80)}.npz")
         if cache.path is not None and cache.path.exists():
             cache._read(cache.path)
         return cache
@@ -302,10 +303,16 @@ class EmbeddingCache:
                 if str(data["model"]) != self.model:
                     return
                 keys, vectors = data["keys"], data["vectors"]
-        except (OSError, ValueError, KeyError) as exc:
-            log.warning("ignoring unreadable embedding cache %s: %s", path, exc)
+            if vectors.ndim != 2 or keys.ndim != 1 or len(keys) != len(vectors):
+                raise ValueError("keys and vectors do not match")
+        except Exception as exc:  # noqa: BLE001 - numpy and zipfile raise many kinds on a damaged file
+            log.warning("dropping unreadable embedding cache %s (%s); its texts are embedded again",
+                        path, exc)
             return
-        self.vectors = {bytes(k): v for k, v in zip(keys, vectors, strict=True)}
+        good = np.isfinite(vectors).all(axis=1) & (np.abs(np.linalg.norm(vectors, axis=1) - 1) < 1e-2)
+        if not good.all():  # a damaged entry is dropped; its text is embedded again
+            log.warning("embedding cache %s: %d damaged vectors dropped", path, int((~good).sum()))
+        self.vectors = {bytes(k): v for k, v, ok in zip(keys, vectors, good, strict=True) if ok}
 
     def retain(self, keys: set[bytes]) -> None:
         """Forget vectors of texts no longer in use."""

@@ -29,7 +29,17 @@ import faiss
 import numpy as np
 
 from kg.corpus import Corpus
-from kg.search.documents import Document, FilterIndex, Filters, Sentence, build_documents, corpus_hash, tokenize
+from kg.errors import BadInputError, DimensionMismatchError, NotFoundError, StaleIndexError
+from kg.model import Edge
+from kg.search.documents import (
+    Document,
+    FilterIndex,
+    Filters,
+    Sentence,
+    build_documents,
+    corpus_hash,
+    tokenize,
+)
 from kg.search.encoders import (
     CachedEncoder,
     EmbeddingCache,
@@ -38,9 +48,15 @@ from kg.search.encoders import (
     load_encoder,
     text_key,
 )
-from kg.errors import BadInputError, DimensionMismatchError, NotFoundError, StaleIndexError
-from kg.search.index import INDEX_FORMAT, IndexData, Manifest, build_index, load_index, read_manifest
-from kg.model import Edge
+from kg.search.index import (
+    INDEX_FORMAT,
+    IndexData,
+    Manifest,
+    build_index,
+    build_index_data,
+    load_index,
+    read_manifest,
+)
 from kg.store import Store
 
 log = logging.getLogger(__name__)
@@ -314,7 +330,7 @@ def build_search_index(store: Store, encoder: Encoder | None = None, *, corpus: 
         current = None
     model = model or (current.model if current else None)  # keep the index's model unless told otherwise
     name = encoder.name if encoder is not None else SentenceTransformerEncoder(model).name
-    if not force and current is not None and _fits(current, documents, name, encoder):
+    if not force and current is not None and index_fits(current, documents, name, encoder):
         return current, False
     encoder = encoder or load_encoder(model)
     if not use_cache:
@@ -326,10 +342,24 @@ def build_search_index(store: Store, encoder: Encoder | None = None, *, corpus: 
     return manifest, True
 
 
-def _fits(manifest: Manifest, documents: Sequence[Document], name: str, encoder: Encoder | None) -> bool:
+def index_fits(manifest: Manifest, documents: Sequence[Document], name: str, encoder: Encoder | None) -> bool:
+    """True when the index of `manifest` was built from these documents with this model."""
     same_dim = encoder is None or encoder.dimension == manifest.dimension
     return (manifest.model == name and same_dim and manifest.format == INDEX_FORMAT
             and manifest.corpus_hash == corpus_hash(documents))
+
+
+def build_searcher(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
+                   use_cache: bool = True) -> Searcher:
+    """Embed, index and persist `documents` (sentence vectors cached, see `build_search_index`) and
+    return the searcher over the new index as it is in memory (nothing is read back)."""
+    if not use_cache:
+        return Searcher(documents, build_index_data(store, encoder, documents, progress=progress), encoder)
+    cached = CachedEncoder(encoder, EmbeddingCache.for_store(store, encoder.name))
+    data = build_index_data(store, cached, documents, progress=progress)
+    cached.cache.retain({text_key(s.text) for d in documents for s in d.sentences})
+    cached.cache.save()
+    return Searcher(documents, data, encoder)
 
 
 def similar_edges(searcher: Searcher, k: int = 5, min_score: float = 0.0) -> list[Edge]:

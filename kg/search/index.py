@@ -35,9 +35,9 @@ import faiss
 import numpy as np
 
 from kg import __version__
+from kg.errors import BadInputError, DimensionMismatchError, StaleIndexError
 from kg.search.documents import DOC_FORMAT, Document, corpus_hash, tokenize
 from kg.search.encoders import Encoder
-from kg.errors import BadInputError, DimensionMismatchError, StaleIndexError
 from kg.store import Store, atomic_open, read_json, write_json
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ def read_manifest(store: Store) -> Manifest | None:
         return None
     try:
         return Manifest.from_dict(read_json(path))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, AttributeError, OSError) as exc:
         raise StaleIndexError(f"{path}: unreadable index manifest ({exc}); run `kg build`") from exc
 
 
@@ -201,6 +201,14 @@ def build_bm25(documents: Sequence[Document], *, progress: bool = False) -> Bm25
 def build_index(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
                 hnsw_threshold: int = HNSW_THRESHOLD) -> Manifest:
     """Embed, index and persist `documents`; returns the new manifest (already in place)."""
+    data = build_index_data(store, encoder, documents, progress=progress, hnsw_threshold=hnsw_threshold)
+    return data.manifest
+
+
+def build_index_data(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
+                     hnsw_threshold: int = HNSW_THRESHOLD) -> IndexData:
+    """Embed, index and persist `documents`; returns the index in memory (the manifest already in place),
+    so a caller that goes on to use it need not read it back."""
     if not documents:
         raise BadInputError(f"no papers to index in {store.papers_path}; run `kg ingest` first")
     started = time.perf_counter()
@@ -210,8 +218,9 @@ def build_index(store: Store, encoder: Encoder, documents: Sequence[Document], *
     bm25 = build_bm25(documents, progress=progress)
     build_id = _new_build_id(corpus_hash(documents))
     folder = index_dir(store) / build_id
+    sentence_vectors = sentence_vectors.astype(np.float16)
     _save_array(folder / "doc_vectors.npy", doc_vectors)
-    _save_array(folder / "sentence_vectors.npy", sentence_vectors.astype(np.float16))
+    _save_array(folder / "sentence_vectors.npy", sentence_vectors)
     _save_array(folder / "sentence_offsets.npy", offsets)
     _save_bm25(folder / "bm25.npz", bm25)
     index_type = "flat" if isinstance(dense, faiss.IndexFlat) else "hnsw"
@@ -226,7 +235,7 @@ def build_index(store: Store, encoder: Encoder, documents: Sequence[Document], *
     )
     write_json(manifest_path(store), manifest.to_dict())
     _remove_old_builds(store, keep=build_id)
-    return manifest
+    return IndexData(manifest, doc_vectors, sentence_vectors, offsets, dense, bm25, folder)
 
 
 def _new_build_id(digest: str) -> str:
@@ -288,6 +297,9 @@ def load_index(store: Store, encoder: Encoder, documents: Sequence[Document]) ->
         data = _read_files(folder, manifest)
     except FileNotFoundError as exc:
         raise StaleIndexError(f"search index files are missing ({exc.filename}); run `kg build`") from exc
+    except Exception as exc:  # numpy, zipfile and faiss raise many kinds on a damaged file
+        raise StaleIndexError(f"search index files are damaged ({type(exc).__name__}); run `kg build`") \
+            from exc
     _check_shapes(data, documents)
     return data
 

@@ -1,15 +1,19 @@
-"""arXiv metadata through the `arxiv` package: batched, spaced, retried, cached.
+"""arXiv metadata: batched, spaced, retried, cached, with negative answers only when confirmed.
 
-`ArxivClient` is a subclass of `arxiv.Client`. It keeps the package's URL building, Atom parsing and
-`arxiv.Result` type and replaces one step, `_parse_feed` (fetch a page and parse it), with ours:
-the raw page comes from the on-disk cache when it is there, else from `kg.sources.http.Transport`
-(≥ `delay_seconds` between requests, backoff with jitter on 429/5xx/resets/timeouts, `Retry-After`
-honoured, empty pages and truncated XML retried), and it is cached before it is parsed. So
-`client.results(arxiv.Search(...))` works as with the plain package, with our guarantees.
+`ArxivClient` talks to the API itself: it builds the query URLs, gets each page from the on-disk
+cache when it is there, else from `kg.sources.http.Transport` (≥ `delay_seconds` between requests,
+backoff with jitter on 429/5xx/resets/timeouts, `Retry-After` honoured, empty pages and truncated
+XML retried), caches it, and reads it with our own Atom parser (`kg.sources.atom`). The `arxiv`
+package is used through its public API only: its `Result` type and version.
 
 Requests we make (see docs/fetch.md):
 - ids: `id_list` with at most 100 ids and `max_results` = the batch size: one request a batch;
 - titles: several `ti:"…"` phrases OR-ed in one query (`titles.py`).
+
+Never a "not found" by accident: a page with fewer entries than its `opensearch:totalResults`
+announces is partial: it is not cached, and the ids it lacks are asked again. An id missing from a
+complete answer is asked alone, and only an explicit empty answer for that id alone means "arXiv does
+not know it"; that answer is re-checked once it is older than `not_found_max_age_days`.
 
 `record_from_result` is the one function that turns an `arxiv.Result` into our record fields.
 """
@@ -18,30 +22,29 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import arxiv
 import requests
-from arxiv import _feed  # the package's own Atom parser (arxiv>=4,<5; see pyproject)
-from lxml import etree
 
 from kg import __version__
 from kg.errors import BadInputError, InvalidIdError, SourceError
 from kg.ids import parse_arxiv_id
+from kg.sources.atom import Feed, FeedError, check_feed, parse_feed
 from kg.sources.cache import CachedResponse, ResponseCache, request_key
 from kg.sources.http import RequestFailed, RetryPolicy, SourceStats, Transport, utc_now
 from kg.text import clean_text, squash_spaces
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["ArxivClient", "ArxivSettings", "IdBatch", "check_feed", "record_from_result", "results_by_id"]
+
 DEFAULT_QUERY_URL_FORMAT = "https://export.arxiv.org/api/query?{}"
 ARXIV_HOSTS = frozenset({"export.arxiv.org", "arxiv.org", "www.arxiv.org"})
 ARXIV_MIN_DELAY = 3.0  # arXiv's terms of use: no more than one request every three seconds
 MAX_IDS_PER_REQUEST = 100
-_ATOM = "{http://www.w3.org/2005/Atom}"
-_STRICT_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
 def default_user_agent() -> str:
@@ -68,6 +71,7 @@ class ArxivSettings:
     title_results: `max_results` of a title query: the candidates matched against its k titles.
     backoff_base, backoff_max, max_retry_after: the backoff (see `kg.sources.http.RetryPolicy`).
     user_agent: names the tool (`paper-kg/<version>`), as arXiv asks of API clients.
+    not_found_max_age_days: a cached "arXiv does not know this id" older than this is asked again.
     """
 
     query_url_format: str = DEFAULT_QUERY_URL_FORMAT
@@ -81,6 +85,7 @@ class ArxivSettings:
     backoff_max: float = 120.0
     max_retry_after: float = 600.0
     user_agent: str = field(default_factory=default_user_agent)
+    not_found_max_age_days: float = 30.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.page_size <= MAX_IDS_PER_REQUEST:
@@ -107,53 +112,41 @@ class IdBatch:
     fetched_at: str
 
 
-def check_feed(body: bytes, *, expect_entries: bool) -> str | None:
-    """None if `body` is a complete Atom feed (with entries, when expected), else what is wrong."""
-    try:
-        root = etree.fromstring(body, parser=_STRICT_XML)
-    except etree.XMLSyntaxError:
-        return "truncated or invalid XML"
-    if root is None or root.tag != f"{_ATOM}feed":
-        return "not an Atom feed"
-    if expect_entries and root.find(f"{_ATOM}entry") is None:
-        return "unexpectedly empty page"
-    return None
+def query_url(url_format: str, *, query: str = "", ids: list[str] | None = None, max_results: int) -> str:
+    """The API URL of one page (parameters in the order the `arxiv` package uses, so cached pages of
+    earlier versions are found again)."""
+    args = {"search_query": query, "id_list": ",".join(ids or []), "sortBy": "relevance",
+            "sortOrder": "descending", "start": "0", "max_results": str(max_results)}
+    return url_format.format(urlencode(args))
 
 
-class ArxivClient(arxiv.Client):
-    """`arxiv.Client` with our transport and cache in place of its fetch step."""
+class ArxivClient:
+    """Our client of the arXiv API: transport, cache and parser (see the module doc)."""
 
     def __init__(self, settings: ArxivSettings | None = None, *, cache: ResponseCache | None = None,
                  stats: SourceStats | None = None, session: requests.Session | None = None):
         self.settings = settings or ArxivSettings()
         s = self.settings
-        super().__init__(page_size=s.page_size, delay_seconds=s.delay_seconds, num_retries=s.num_retries)
-        self.query_url_format = s.query_url_format
-        if session is not None:
-            self._session = session
-        self._session.headers["User-Agent"] = s.user_agent
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = s.user_agent
         self.cache = cache
         self.stats = stats if stats is not None else SourceStats()
-        self.transport = Transport(self._session, name="arXiv", policy=s.policy,
+        self.transport = Transport(self.session, name="arXiv", policy=s.policy,
                                    min_interval=s.delay_seconds, timeout=s.timeout, stats=self.stats)
 
-    # ---- the replaced step of arxiv.Client -------------------------------------------------
-    def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0) -> _feed.ParsedFeed:
-        """Fetch a page (cache, else network with our retries) and parse it with the package's parser."""
-        page = self.fetch_page(url, expect_entries=not first_page, accept_empty=first_page)
-        return _feed.parse(page.body)
-
-    # ---- our requests ----------------------------------------------------------------------
-    def fetch_page(self, url: str, *, expect_entries: bool, accept_empty: bool) -> CachedResponse:
+    # ---- pages -----------------------------------------------------------------------------
+    def fetch_page(self, url: str, *, expect_entries: bool, accept_empty: bool,
+                   max_age: timedelta | None = None) -> CachedResponse:
         """The raw page for `url`. `RequestFailed` after the last retry.
 
         expect_entries: an empty page is retried (arXiv sometimes answers 200 with no entries).
         accept_empty: a page still empty after every retry is accepted (and cached) as the answer.
+        max_age: a cached page older than this is fetched again.
         """
         query = urlsplit(url).query or url
         key = request_key("query", query)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
-            if check_feed(hit.body, expect_entries=False) is None:
+            if check_feed(hit.body, expect_entries=False) is None and _young(hit, max_age):
                 self.stats.cache_hits += 1
                 return hit
         body = self._download(url, expect_entries, accept_empty)
@@ -175,25 +168,65 @@ class ArxivClient(arxiv.Client):
                 return resp.content
             raise
 
-    def fetch_ids(self, ids: list[str]) -> IdBatch:
-        """One `id_list` request for up to `page_size` version-less ids.
+    def _feed(self, page: CachedResponse, url: str) -> Feed:
+        try:
+            return parse_feed(page.body)
+        except FeedError as exc:  # checked before it was cached: only a changed file gets here
+            if self.cache is not None:
+                self.cache.drop(page.key)
+            raise SourceError(f"arXiv answered an unreadable page ({exc})", url=url) from exc
 
-        An empty page is retried; after the last retry it means "not found" for a batch of one id
-        (what arXiv answers for an id it does not know) and is an error for a larger batch.
-        `SourceError` naming the ids when the request fails after its last retry.
-        """
+    # ---- ids -------------------------------------------------------------------------------
+    def fetch_ids(self, ids: list[str]) -> IdBatch:
+        """The answer for up to `page_size` version-less ids (see the module doc: a partial page is
+        asked again, an absent id is confirmed alone before it is called missing).
+
+        `SourceError` naming the ids when a request fails after its last retry."""
         if not 0 < len(ids) <= self.settings.page_size:
             raise BadInputError(f"an id batch holds 1..{self.settings.page_size} ids, not {len(ids)}")
-        search = arxiv.Search(id_list=list(ids), max_results=len(ids))
-        url = self._format_url(search, 0, len(ids))
+        results, fetched_at = self._complete_answer(list(ids))
+        missing: list[str] = []
+        for aid in [i for i in ids if i not in results]:
+            if len(ids) == 1:
+                missing.append(aid)
+                continue
+            alone, _ = self._complete_answer([aid])
+            results.update(alone)
+            if aid not in alone:
+                missing.append(aid)
+        return IdBatch(results, missing, fetched_at)
+
+    def _complete_answer(self, ids: list[str]) -> tuple[dict[str, arxiv.Result], str]:
+        """Results for `ids`, asking again for the ids a partial page lacked; SourceError when pages
+        stay partial after every retry."""
+        results: dict[str, arxiv.Result] = {}
+        pending, fetched_at = list(ids), utc_now()
+        for _ in range(self.settings.num_retries + 1):
+            feed, fetched_at = self._id_page(pending)
+            asked = len(pending)
+            results.update({k: v for k, v in results_by_id(feed.results).items() if k in pending})
+            pending = [i for i in pending if i not in results]
+            if not pending or not _incomplete(feed, asked):
+                return results, fetched_at
+            self.stats.retries += 1
+            logger.warning("arXiv: partial page (%d of %s entries); asking again for %d ids",
+                           len(feed.results), feed.total_results, len(pending))
+        raise SourceError("arXiv kept answering partial pages", ids=pending)
+
+    def _id_page(self, ids: list[str]) -> tuple[Feed, str]:
+        url = query_url(self.settings.query_url_format, ids=ids, max_results=len(ids))
+        max_age = timedelta(days=self.settings.not_found_max_age_days) if len(ids) == 1 else None
         try:  # arXiv answers an empty page for one id it does not know, but for many it is failing
-            page = self.fetch_page(url, expect_entries=True, accept_empty=len(ids) == 1)
+            page = self.fetch_page(url, expect_entries=len(ids) > 1, accept_empty=len(ids) == 1,
+                                   max_age=max_age)
         except RequestFailed as exc:
             raise SourceError(exc.problem, ids=list(ids), url=exc.url) from exc
-        results = results_by_id(_feed.parse(page.body).results)
-        missing = [i for i in ids if i not in results]
-        return IdBatch(results, missing, page.fetched_at)
+        feed = self._feed(page, url)
+        if _incomplete(feed, len(ids)) and self.cache is not None:
+            self.cache.drop(page.key)  # never kept: the next try asks the server
+        return feed, page.fetched_at
 
+    # ---- titles ----------------------------------------------------------------------------
     def search(self, query: str, max_results: int, *,
                retry_empty: bool = True) -> tuple[list[arxiv.Result], str]:
         """One page of a search query (relevance order) and when it was fetched.
@@ -201,10 +234,28 @@ class ArxivClient(arxiv.Client):
         retry_empty: an empty page is retried before it is believed (`RequestFailed` only for other
         failures: a page still empty after every retry is the answer).
         """
-        search = arxiv.Search(query=query, max_results=max_results)
-        url = self._format_url(search, 0, max_results)
+        url = query_url(self.settings.query_url_format, query=query, max_results=max_results)
         page = self.fetch_page(url, expect_entries=retry_empty, accept_empty=True)
-        return [r for r in _feed.parse(page.body).results if _is_paper(r)], page.fetched_at
+        return [r for r in self._feed(page, url).results if _is_paper(r)], page.fetched_at
+
+
+def _incomplete(feed: Feed, asked: int) -> bool:
+    """A page that is not a full answer: fewer entries than announced, or empty without saying
+    `totalResults` 0 (only an explicit empty answer means "not found")."""
+    return feed.partial(asked) or (not feed.results and feed.total_results != 0)
+
+
+def _young(hit: CachedResponse, max_age: timedelta | None) -> bool:
+    """True unless `max_age` is given and the cached page is older (or its date is unreadable)."""
+    if max_age is None:
+        return True
+    try:
+        when = datetime.fromisoformat(hit.fetched_at.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return datetime.now(UTC) - when <= max_age
 
 
 def _is_paper(result: arxiv.Result) -> bool:

@@ -16,7 +16,6 @@ entries with the real endpoint.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,11 +64,13 @@ class ResponseCache:
         try:
             meta = read_json(meta_path)
             body = body_path.read_bytes()
-        except (OSError, json.JSONDecodeError) as exc:
-            logger.warning("cache entry %s unreadable (%s); fetching again", key, exc)
+        except (OSError, ValueError) as exc:  # ValueError: invalid JSON, not UTF-8
+            logger.warning("cache entry %s unreadable (%s); dropped, fetching again", key, exc)
+            self.drop(key)
             return None
-        if meta.get("sha256") != hashlib.sha256(body).hexdigest():
-            logger.warning("cache entry %s does not match its checksum; fetching again", key)
+        if not isinstance(meta, dict) or meta.get("sha256") != hashlib.sha256(body).hexdigest():
+            logger.warning("cache entry %s does not match its checksum; dropped, fetching again", key)
+            self.drop(key)
             return None
         return CachedResponse(key, body, str(meta.get("fetched_at", "")), True)
 
@@ -80,6 +81,11 @@ class ResponseCache:
                 "sha256": hashlib.sha256(body).hexdigest()}
         write_json(self.meta_path(key), meta)
         return CachedResponse(key, body, fetched_at, False)
+
+    def drop(self, key: str) -> None:
+        """Forget one entry (meta first, so a half-dropped entry counts as absent)."""
+        self.meta_path(key).unlink(missing_ok=True)
+        self.body_path(key).unlink(missing_ok=True)
 
     def entries(self) -> list[str]:
         """Keys of the complete entries (those with a meta file)."""

@@ -11,9 +11,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from kg.search.encoders import Encoder
 from kg.graph.build import build_from_store, save_graph
 from kg.model import Listing, Note, Paper
+from kg.search.encoders import Encoder
 from kg.search.engine import build_search_index
 from kg.store import Store, write_text
 

@@ -9,6 +9,7 @@ import pytest
 from kg.corpus import Corpus
 from kg.model import Paper, System
 from kg.store import Store
+from tests.conftest import fake_build
 from tests.export.export_helpers import build_special_records
 
 
@@ -31,6 +32,7 @@ def corpus_store(data_copy: Path) -> Store:
     store = Store(data_copy)
     if not store.papers_path.exists():
         pytest.fail(f"the default corpus snapshot is missing from {store.corpus_dir}")
+    fake_build(data_copy)  # --lineage reads the graph of the last build
     return store
 
 

@@ -46,8 +46,8 @@ def default_build(default_corpus: Corpus, lineage_rows: list[LineageRow]) -> tup
 
 
 @pytest.fixture
-def kg(data_copy: Path):
-    """Run `kg --data-dir <a private copy of data/> …`."""
+def kg(built_copy: Path):
+    """Run `kg --data-dir <a private, built copy of data/> …`."""
     def run(*args: str):
-        return CliRunner().invoke(cli, ["--data-dir", str(data_copy), *args])
+        return CliRunner().invoke(cli, ["--data-dir", str(built_copy), *args])
     return run

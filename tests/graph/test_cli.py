@@ -7,6 +7,8 @@ import json
 import networkx as nx
 import pytest
 
+from kg.store import Store
+
 LINES = ["SD v1.2-1.4", "SD v1.5", "SD 2-base", "SD 2 ", "SD 2.1 ", "SD 2.1-unclip", "SDXL ", "SDXL-Turbo",
          "SDXL-Lightning", "SD3.0"]
 
@@ -85,7 +87,7 @@ def test_graph_build_saves_the_graph_and_export_reads_it(kg, data_copy, tmp_path
     assert res.exit_code == 0, res.output
     report = json.loads(res.output)
     assert report["unresolved_rows"] == [] and report["edges"]["lineage"] >= 29
-    assert (data_copy / "build" / "graph.json").exists()
+    assert Store.at(data_copy).build_path("graph.json").exists()
     out = tmp_path / "kg.graphml"
     assert kg("graph", "export", "--format", "graphml", "--out", str(out)).exit_code == 0
     back = nx.read_graphml(out)

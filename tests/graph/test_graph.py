@@ -13,6 +13,7 @@ from kg.errors import BadInputError, NotFoundError, StaleIndexError
 from kg.graph.build import (
     BuildReport,
     NoPathError,
+    build_from_store,
     build_graph,
     centrality,
     find_path,
@@ -21,7 +22,6 @@ from kg.graph.build import (
     lineage_ids,
     lineage_tree,
     load_graph,
-    load_or_build_graph,
     neighbors,
     record_context,
     render_graphml,
@@ -29,8 +29,8 @@ from kg.graph.build import (
     resolve_node,
     save_graph,
 )
-from kg.graph.lineage import LineageRow
 from kg.graph.extract import GENERIC_NAMES
+from kg.graph.lineage import LineageRow
 from kg.model import Edge, Mention, Paper, System
 from kg.store import Store
 from kg.text import compact_key
@@ -245,16 +245,15 @@ def test_node_link_json_loads_back(fixture_graph):
 
 def test_the_built_graph_is_saved_and_goes_stale_with_its_inputs(data_copy):
     store = Store.at(data_copy)
-    with pytest.raises(StaleIndexError, match="kg graph build"):
+    with pytest.raises(StaleIndexError, match="run `kg build`"):
         load_graph(store)
-    graph = load_or_build_graph(store)
+    graph = build_from_store(store)
     save_graph(store, graph)
     assert nx.utils.graphs_equal(load_graph(store), graph)
     with open(store.lineage_path, "a", encoding="utf-8") as fh:
         fh.write("\n")
-    with pytest.raises(StaleIndexError, match="older than the corpus"):
+    with pytest.raises(StaleIndexError, match="older than the corpus"):  # never a lesser graph on the spot
         load_graph(store)
-    assert load_or_build_graph(store).number_of_edges() == graph.number_of_edges()
 
 
 def test_a_system_without_paper_or_notes_is_a_lone_node():

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import kg.search.encoders
 import kg.search.engine
 from kg.cli import cli
-from kg.search.encoders import FakeEncoder
 from kg.model import Note
+from kg.search.encoders import FakeEncoder
 
 from .conftest import LIST, make_papers
 
@@ -20,7 +21,9 @@ from .conftest import LIST, make_papers
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch):
     """Every model name loads the fake encoder (named after the model asked for)."""
-    monkeypatch.setattr(kg.search.engine, "load_encoder", lambda model=None, **_: FakeEncoder(name=model or "fake"))
+    fake = lambda model=None, **_: FakeEncoder(name=model or "fake")  # noqa: E731
+    monkeypatch.setattr(kg.search.engine, "load_encoder", fake)
+    monkeypatch.setattr(kg.search.encoders, "load_encoder", fake)  # where kg.pipeline loads it
 
 
 def run(store, *args: str):

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from kg.corpus import Corpus
+from kg.errors import BadInputError
+from kg.model import Note, Paper
 from kg.search.documents import (
     MAX_SENTENCE_CHARS,
     FilterIndex,
@@ -17,8 +19,6 @@ from kg.search.documents import (
     split_sentences,
     tokenize,
 )
-from kg.errors import BadInputError
-from kg.model import Note, Paper
 
 from .conftest import LIST, make_papers
 

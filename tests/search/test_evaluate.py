@@ -7,8 +7,8 @@ import json
 import pytest
 
 from kg.corpus import Corpus
-from kg.search.documents import build_documents
 from kg.errors import BadInputError
+from kg.search.documents import build_documents
 from kg.search.evaluate import LabelledQuery, evaluate, load_queries, queries_path
 from kg.store import Store
 from tests.conftest import DATA

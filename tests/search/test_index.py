@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from kg import __version__
-from kg.search.encoders import FakeEncoder
 from kg.errors import DimensionMismatchError, StaleIndexError
-from kg.search.index import build_bm25, index_dir, manifest_path, read_manifest
 from kg.model import Note, Paper
+from kg.search.encoders import FakeEncoder
 from kg.search.engine import build_search_index, load_searcher
+from kg.search.index import build_bm25, index_dir, manifest_path, read_manifest
 
 from .conftest import LIST, make_papers, save_corpus
 
@@ -110,8 +110,8 @@ def test_hnsw_above_the_threshold_gives_the_exact_answers_on_a_small_corpus(tmp_
     exact_store = save_corpus(tmp_path / "exact")
     hnsw_store = save_corpus(tmp_path / "hnsw")
     build_search_index(exact_store, encoder)
-    from kg.search.index import build_index
     from kg.search.engine import Corpus, build_documents
+    from kg.search.index import build_index
     manifest = build_index(hnsw_store, encoder, build_documents(Corpus.load(hnsw_store)), hnsw_threshold=4)
     assert manifest.index_type == "hnsw" and (index_dir(hnsw_store) / manifest.build_id / "dense.faiss").exists()
     exact, approx = load_searcher(exact_store, encoder), load_searcher(hnsw_store, encoder)

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import cli
-from kg.search.encoders import DEFAULT_MODEL, SentenceTransformerEncoder
 from kg.errors import BadInputError
-from kg.search.evaluate import evaluate, load_queries, queries_path
+from kg.search.encoders import DEFAULT_MODEL, SentenceTransformerEncoder
 from kg.search.engine import DEFAULT_MODE, load_searcher
+from kg.search.evaluate import evaluate, load_queries, queries_path
 from kg.store import Store
 
 pytestmark = pytest.mark.model

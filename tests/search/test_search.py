@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kg.search.documents import Filters
 from kg.errors import BadInputError, NotFoundError
+from kg.search.documents import Filters
 from kg.search.engine import DEFAULT_MODE, MODES, SearchSettings, similar_edges
 
 from .conftest import LIST

@@ -7,6 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+import kg.search.encoders
 import kg.search.engine
 from kg.cli import cli
 from kg.search.encoders import FakeEncoder
@@ -15,7 +16,9 @@ from kg.text import topic_matches
 
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch):
-    monkeypatch.setattr(kg.search.engine, "load_encoder", lambda model=None, **_: FakeEncoder(name=model or "fake"))
+    fake = lambda model=None, **_: FakeEncoder(name=model or "fake")  # noqa: E731
+    monkeypatch.setattr(kg.search.engine, "load_encoder", fake)
+    monkeypatch.setattr(kg.search.encoders, "load_encoder", fake)  # where kg.pipeline loads it
 
 
 def run(store, *args: str) -> str:

@@ -9,6 +9,8 @@ fault names in `server.faults` and the next requests get them, one each:
     "truncated"  200 with the body cut in half  "reset"     the connection reset (RST), no answer
     "slow"       the answer only after `slow_seconds` (longer than the client's timeout)
 
+`FakeArxiv.partial_pages = n`: the next n answers hold only 60% of their entries while
+`opensearch:totalResults` still counts all of them (a one-off partial page).
 `hold_from = n` makes request n and every later one wait until `release` is set (to kill a client
 while it waits). The servers never call `time.sleep` (tests patch it): waiting uses `Event.wait`.
 """
@@ -253,6 +255,7 @@ class FakeArxiv(FakeServer):
     def __init__(self, table: list[dict[str, Any]] | None = None):
         super().__init__()
         self.table = {p["id"]: p for p in (table if table is not None else load_arxiv_table())}
+        self.partial_pages = 0
 
     @property
     def endpoint(self) -> str:
@@ -276,6 +279,10 @@ class FakeArxiv(FakeServer):
         found = self._find(q.get("id_list", ""), q.get("search_query", ""))
         start, n = int(q.get("start", 0)), int(q.get("max_results", 10))
         page = found[start:start + n]
+        with self._lock:
+            partial, self.partial_pages = self.partial_pages > 0, max(0, self.partial_pages - 1)
+        if partial:
+            page = page[: len(page) * 6 // 10]
         raw_query = "&".join(f"{k}={v}" for k, v in q.items())
         return 200, {"Content-Type": "application/atom+xml; charset=utf-8"}, render_feed(
             page, len(found), start, len(page), raw_query)

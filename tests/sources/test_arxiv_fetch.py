@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import math
 
-import arxiv
 import pytest
 
-from kg.sources.fetch import fetch_corpus
 from kg.model import Paper
 from kg.sources.arxiv import ArxivClient, ArxivSettings, record_from_result
 from kg.sources.cache import ResponseCache
+from kg.sources.fetch import fetch_corpus
 from kg.store import Store, read_jsonl
 from tests.sources.fake_servers import (
     FakeArxiv,
@@ -143,12 +142,13 @@ def test_unknown_ids_are_reported_not_found(tmp_path, fake_arxiv):
     assert [n["paper"] for n in report.not_found] == ["2501.99999"]
 
 
-def test_the_packages_own_results_api_goes_through_our_cache(tmp_path, fake_arxiv):
+def test_id_batches_go_through_our_cache(tmp_path, fake_arxiv):
     cache = ResponseCache(tmp_path / "cache", "xml")
     client = ArxivClient(arxiv_settings(fake_arxiv), cache=cache)
-    search = arxiv.Search(id_list=["2006.11239", "2010.02502"])
-    first = [r.get_short_id() for r in client.results(search)]
-    again = [r.get_short_id() for r in ArxivClient(arxiv_settings(fake_arxiv), cache=cache).results(search)]
+    ids = ["2006.11239", "2010.02502"]
+    first = [r.get_short_id() for r in client.fetch_ids(ids).results.values()]
+    again = [r.get_short_id() for r in ArxivClient(arxiv_settings(fake_arxiv), cache=cache).fetch_ids(ids)
+             .results.values()]
     assert first == again == ["2006.11239v2", "2010.02502v4"]
     assert fake_arxiv.count == 1
     (key,) = cache.entries()

@@ -31,15 +31,15 @@ def test_summary_names_requests_cache_hits_and_papers(tmp_path, fake_arxiv):
     result = invoke(store.root, "--arxiv-url", fake_arxiv.endpoint)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "arXiv: 2 requests (0 retries), 0 cache hits" in out
+    assert "arXiv: 3 requests (0 retries), 0 cache hits" in out  # ids, the unknown id alone, titles
     assert "papers: 1 new, 0 updated, 0 unchanged" in out
     assert "ambiguous title, not resolved: title:te 'TurboEdit': 2408.00735" in out
     assert "not found: 2501.99999 (arXiv does not know it)" in out
 
     again = invoke(store.root, "--arxiv-url", fake_arxiv.endpoint, "--json")
     data = json.loads(again.stdout)
-    assert (data["requests"], data["cache_hits"], data["error"]) == (0, 2, None)
-    assert fake_arxiv.count == 2
+    assert (data["requests"], data["cache_hits"], data["error"]) == (0, 3, None)
+    assert fake_arxiv.count == 3
 
 
 def test_only_and_help(tmp_path, fake_arxiv):

@@ -7,9 +7,9 @@ import socket
 import pytest
 
 from kg.errors import OfflineError
-from kg.sources.fetch import FetchError, fetch_corpus
 from kg.sources.arxiv import ArxivSettings
 from kg.sources.cache import ResponseCache
+from kg.sources.fetch import FetchError, fetch_corpus
 from kg.sources.http import parse_retry_after
 from kg.store import read_jsonl
 from tests.sources.helpers import arxiv_settings, by_title, listed, make_store
@@ -83,10 +83,10 @@ def test_a_failure_after_some_batches_keeps_those_and_a_rerun_resumes(tmp_path, 
     assert all(p.fetched_at for p in store.load_papers())
 
 
-def test_one_unknown_id_alone_is_not_found_only_after_every_retry(tmp_path, fake_arxiv, sleeps):
+def test_one_unknown_id_alone_is_not_found_from_an_explicit_empty_answer(tmp_path, fake_arxiv, sleeps):
     store = make_store(tmp_path, [listed("2501.99999")])
     report = fetch_corpus(store, arxiv_settings=settings(fake_arxiv))
-    assert fake_arxiv.count == 4 and len(sleeps) == 3  # arXiv's empty page for one unknown id, retried
+    assert fake_arxiv.count == 1 and sleeps == []  # an empty page with totalResults 0: explicit
     assert [n["paper"] for n in report.not_found] == ["2501.99999"] and report.failures == []
     assert fetch_corpus(store, arxiv_settings=settings(fake_arxiv)).requests == 0  # the answer is cached
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from kg.errors import OfflineError
-from kg.sources.fetch import FetchError, fetch_corpus
 from kg.model import Edge, Paper
+from kg.sources.fetch import FetchError, fetch_corpus
 from kg.sources.semantic_scholar import S2_FIELDS
 from tests.sources.fake_servers import FakeSemanticScholar
 from tests.sources.helpers import arxiv_settings, listed, make_store, s2_settings
