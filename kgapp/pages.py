@@ -17,7 +17,18 @@ from kg.search.engine import DEFAULT_MODE, MODES, Hit
 from kgapp import graph_pages, links, paper_page
 from kgapp import records as vrec
 from kgapp.escape import esc_html, esc_md
-from kgapp.state import corpus, export_widget, html, model_ready, searcher, select, selection, store, toggle
+from kgapp.state import (
+    building,
+    corpus,
+    export_widget,
+    html,
+    model_ready,
+    searcher,
+    select,
+    selection,
+    store,
+    toggle,
+)
 
 # The match modes in plain words, as the radio and the URL show them (`?mode=by+words`); both first.
 MODE_CHOICES = {vrec.MODE_WORDS[m]: m for m in sorted(MODES, key=("hybrid", "dense", "bm25").index)}
@@ -52,9 +63,10 @@ def page_search() -> None:
                 "sentence it matched.")
         return
     s = searcher()
-    if mode != "bm25" and not model_ready(s):
-        mode = "bm25"
-        model_status()
+    if mode != "bm25" and (building() is not None or not model_ready(s)):
+        mode = "bm25"  # at once by words; by meaning too when the index and the model are ready
+        if building() is None:
+            model_status()
     try:
         hits = s.search(query, k=k, mode=mode, filters=filters)
     except KGError as exc:

@@ -24,8 +24,9 @@ from kg.errors import AmbiguousError, KGError, NotFoundError, StaleIndexError
 from kg.export import EXTENSIONS, FORMATS, build_export
 from kg.graph.build import load_graph
 from kg.pipeline import BuildPlan
-from kg.search.encoders import DEFAULT_MODEL, Encoder, load_encoder
-from kg.search.engine import Searcher, load_searcher
+from kg.search import encoders
+from kg.search.encoders import DEFAULT_MODEL, Encoder
+from kg.search.engine import Searcher, load_searcher, load_words_searcher
 from kg.search.index import read_manifest
 from kg.store import Store
 from kgapp import build as vbuild
@@ -75,7 +76,7 @@ def get_graph(root: str, stamp: str) -> nx.MultiDiGraph:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def get_encoder(model: str) -> Encoder:
-    return load_encoder(model)  # lazy: the weights load on first use (see model_ready)
+    return encoders.load_encoder(model)  # lazy: the weights load on first use (see model_ready)
 
 
 @st.cache_resource
@@ -129,11 +130,18 @@ def corpus() -> Corpus:
 
 
 def graph() -> nx.MultiDiGraph:
+    """The knowledge graph; while a first start builds it, a line saying so and a stop."""
+    if building() is not None:
+        st.info("The knowledge graph is being built (first start); this page is ready in a moment.")
+        st.stop()
     return get_graph(str(store().root), stamp())
 
 
 def searcher() -> Searcher:
-    """The searcher, or an explanation and a stop (stale index: a button rebuilds it)."""
+    """The searcher (by words only while a first start builds the index), or an explanation and a stop
+    (stale index: a button rebuilds it)."""
+    if building() is not None:
+        return get_words_searcher(str(store().root), stamp())
     try:
         return get_searcher(str(store().root), stamp())
     except StaleIndexError as exc:
@@ -143,9 +151,72 @@ def searcher() -> Searcher:
         st.stop()
 
 
-# ---- first start --------------------------------------------------------------------------------
+# ---- first start: the build runs in the background; search answers by words meanwhile ------------
+@st.cache_resource(show_spinner=False)
+def _build_jobs() -> dict[str, dict[str, object]]:
+    """The first-start build of each data directory in this server process (one at a time)."""
+    return {}
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def get_words_searcher(root: str, stamp: str) -> Searcher:
+    return load_words_searcher(get_corpus(root, stamp), get_encoder(DEFAULT_MODEL))
+
+
+def _run_build(root: str, job: dict[str, object]) -> None:
+    """kg.pipeline's plan (the one `kg build` runs), in a background thread; progress into `job`."""
+    def step(i: int, n: int, label: str) -> None:
+        job.update(step=i, n=n, label=label)
+
+    try:
+        with build_lock():
+            plan = BuildPlan(Store.at(root), make_encoder=lambda name: get_encoder(name or DEFAULT_MODEL),
+                             command="the app's first start")
+            plan.run(on_step=step)
+    except Exception as exc:  # noqa: BLE001 - shown as one line; the next page view tries again
+        job["error"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        job["done"] = True
+
+
+def building() -> dict[str, object] | None:
+    """The running first-start build (started here when the index or graph is missing), else None."""
+    root = str(store().root)
+    jobs = _build_jobs()
+    with build_lock_for_jobs():
+        job = jobs.get(root)
+        if job is not None and not job["done"]:
+            return job
+        if not vbuild.missing_parts(store()):
+            return None
+        if job is not None and job["error"]:
+            st.error(f"The first-start build failed ({esc_md(job['error'])}); run `kg build`.")
+            st.stop()
+        job = {"step": 0, "n": 1, "label": "Starting", "done": False, "error": None}
+        jobs[root] = job
+        threading.Thread(target=_run_build, args=(root, job), name="kg-first-build", daemon=True).start()
+        return job
+
+
+@st.cache_resource
+def build_lock_for_jobs() -> threading.Lock:
+    return threading.Lock()
+
+
+@st.fragment(run_every=1.0)
+def build_status() -> None:
+    """The first-start build's progress; the app reruns when it is done."""
+    job = _build_jobs().get(str(store().root))
+    if job is None or job["done"]:
+        st.rerun(scope="app")
+        return
+    step, n = int(job["step"]), int(job["n"])  # type: ignore[call-overload]
+    st.progress(step / n, text=f"First start: step {step + 1} of {n}: {job['label']}… (offline, once; search "
+                               "matches by words until it is done)")
+
+
 def run_build() -> None:
-    """Build data/build with a progress bar (kg.pipeline's plan, the one `kg build` runs), then rerun."""
+    """Rebuild a stale index now, with a progress bar (kg.pipeline's plan), then rerun."""
     lock = build_lock()
     if not lock.acquire(blocking=False):
         with st.spinner("Another session is building; waiting for it…"):
@@ -170,12 +241,8 @@ def require_data() -> None:
         st.info(f"No corpus snapshot in {esc_md(store().root)}: run `kg ingest` to read the reading lists "
                 "first.")
         st.stop()
-    missing = vbuild.missing_parts(store())
-    if missing:
-        st.title("Paper KG")
-        st.info(f"First start: building the {' and the '.join(missing)} under {esc_md(store().build_dir)} "
-                "(offline, once; later starts load it).")
-        run_build()
+    if building() is not None:
+        build_status()
 
 
 # ---- page chrome, links and navigation ----------------------------------------------------------

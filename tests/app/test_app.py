@@ -10,19 +10,19 @@ import hashlib
 import io
 import json
 import re
+import time
 from urllib.parse import unquote
 
 import bibtexparser
 import pandas as pd
 import pytest
 import rispy
-import streamlit as st
 from pybtex.database import parse_string
-from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 from kg.model import Paper
 from kg.store import Store
+from kgapp import state
 from kgapp.escape import esc_md
 from tests.app.conftest import APP
 from tests.app.fixtures import SDXL, XSS_ID, XSS_TITLE
@@ -273,25 +273,20 @@ def test_export_page_other_formats(run_app):
 
 
 # ---- first start ------------------------------------------------------------------------------------
-def test_first_start_builds_with_a_progress_bar_then_serves(run_unbuilt, monkeypatch):
-    shown: list[str] = []
-    real = DeltaGenerator.progress
-
-    def spy(self, value, text=None, **kwargs):
-        shown.append(text or "")
-        return real(self, value, text=text, **kwargs)
-
-    monkeypatch.setattr(DeltaGenerator, "progress", spy)
-    monkeypatch.setattr(st, "progress", lambda value, text=None, **kw: spy(st._main, value, text=text, **kw))
+def test_first_start_answers_by_words_while_it_builds_then_serves(run_unbuilt):
     at = run_unbuilt(q=SAMPLING)
     assert_clean(at)
-    steps = [t for t in shown if t.startswith("Step ")]
-    assert [t[:11] for t in steps] == [f"Step {i} of 5" for i in range(1, 6)]
-    assert shown[-1].startswith("Built")
-    assert texts(at, "title") == ["Search"] and len(hit_ids(at)) == 10
-    shown.clear()
-    again = run_unbuilt()
-    assert texts(again, "title") == ["Search"] and not shown, "a second start loads what the first built"
+    assert texts(at, "title") == ["Search"] and len(hit_ids(at)) == 10, "answered at once, by words"
+    assert any("matched by words" in t for t in texts(at, "caption"))
+    job = state._build_jobs()[str(state.store().root)]
+    deadline = time.monotonic() + 120
+    while not job["done"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert job["done"] and not job["error"], job
+    again = run_unbuilt(q=SAMPLING)
+    assert_clean(again)
+    assert len(hit_ids(again)) == 10 and any("matched both" in t for t in texts(again, "caption"))
+    assert not again.get("progress"), "a second start loads what the first built"
 
 
 # ---- escaping ---------------------------------------------------------------------------------------
