@@ -37,8 +37,8 @@ from kg.search.engine import build_search_index  # noqa: E402
 from kg.store import Store  # noqa: E402
 from kgapp.family import layout_family, render_family_dot  # noqa: E402
 from kgapp.related import family_graph  # noqa: E402
-from tests.app.fixtures import build_all, copy_default_data  # noqa: E402
-from tests.app.live import launch_chromium, start_app, wait_for_run, wait_healthy  # noqa: E402
+from testkit.appdata import build_all, copy_default_data  # noqa: E402
+from testkit.live import launch_chromium, start_app, wait_for_run, wait_healthy  # noqa: E402
 
 QUERIES = ["which papers accelerate sampling?", "distillation for few-step generation",
            "identity preservation in text-to-image", "autoregressive image generation with tokens",

@@ -26,7 +26,7 @@ from kg.sources.arxiv import ArxivSettings  # noqa: E402
 from kg.sources.fetch import fetch_corpus  # noqa: E402
 from kg.sources.semantic_scholar import S2Settings  # noqa: E402
 from kg.store import Store  # noqa: E402
-from tests.sources.fake_servers import (  # noqa: E402
+from testkit.servers import (  # noqa: E402
     FakeArxiv,
     FakeSemanticScholar,
     synthetic_arxiv_table,

@@ -2,35 +2,44 @@
 
 Names resolve the same way everywhere (CLI, app, mention extraction): an arXiv id with or without
 version, a record id, an alias or short name ("LDM", "SD v1.5", "stablediffusion"), a title, and
-finally a fuzzy title match. An ambiguous name is reported, never guessed.
+finally a near match by the one name matcher (kg/names.py). An ambiguous name is reported with its
+candidates, never guessed.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-
-from rapidfuzz import fuzz, process
+from itertools import islice
 
 from kg.errors import AmbiguousError, BadInputError, InvalidIdError, NotFoundError
 from kg.ids import looks_like_arxiv_id, parse_arxiv_id
 from kg.model import Edge, Paper, System
+from kg.names import Pick, pick_unique, score_key
 from kg.store import Store
 from kg.text import compact_key, match_key, topic_matches
 
 Record = Paper | System
 
-FUZZY_THRESHOLD = 90.0  # rapidfuzz score (0-100) a title must reach to count as a match
-FUZZY_MARGIN = 3.0  # a runner-up this close to the best makes the match ambiguous
+_NUMBER = re.compile(r"\d+")
+_STOPWORDS = frozenset("a an and are as at by for from in into is of on or the to via with without".split())
+MAX_BLOCK = 200  # candidates gathered per query word (the rarest words are tried first)
+SMALL_BLOCK = 50  # a query word this rare decides the candidates alone
 
 
 @dataclass
 class NameIndex:
-    """Exact keys (ids, aliases, titles) and a fuzzy fallback over titles and aliases."""
+    """Exact keys (ids, aliases, titles) and, for near matches, every name by its words.
+
+    Near matches are scored by the one name matcher (`kg.names.pick_unique`) against the records that
+    share one of the query's two rarest words (or, for a one-word query, the first letters of a name
+    with spaces removed), so a lookup costs the same in a corpus of a hundred or of a million names.
+    """
 
     exact: dict[str, set[str]] = field(default_factory=dict)
-    choices: dict[str, str] = field(default_factory=dict)  # match key of a name -> a display name
-    owners: dict[str, set[str]] = field(default_factory=dict)  # match key -> record ids
+    names: dict[str, dict[str, str]] = field(default_factory=dict)  # record id -> match key -> name
+    by_word: dict[str, dict[str, None]] = field(default_factory=dict)  # word or prefix -> record ids
 
     def add(self, record_id: str, name: str, *, alias: bool) -> None:
         if not name or not name.strip():
@@ -40,38 +49,77 @@ class NameIndex:
             if key:
                 self.exact.setdefault(key, set()).add(record_id)
         mk = match_key(name)
-        if mk:
-            self.choices.setdefault(mk, name)
-            self.owners.setdefault(mk, set()).add(record_id)
+        if not mk:
+            return
+        self.names.setdefault(record_id, {}).setdefault(mk, name)
+        for word in _block_keys(mk):
+            self.by_word.setdefault(word, {})[record_id] = None
 
     def lookup_exact(self, name: str) -> set[str]:
         return set(self.exact.get(compact_key(name), set()))
 
-    def fuzzy(self, name: str, limit: int = 5, cutoff: float = 0.0) -> list[tuple[str, float, str]]:
-        """(record id, score, matched name), best first, one row per record."""
+    def candidates(self, name: str) -> list[tuple[str, str]]:
+        """(record id, name) of every name that could match `name` closely."""
         key = match_key(name)
-        if not key or not self.choices:
+        numbers = ["#" + n for n in _NUMBER.findall(key)]
+        if any(n not in self.by_word for n in numbers):
+            return []  # a number no name has: nothing can match (numbers must agree)
+        words = sorted((w for w in [*numbers, *_query_keys(key)] if w in self.by_word),
+                       key=lambda w: len(self.by_word[w]))[:2]
+        if words and len(self.by_word[words[0]]) <= SMALL_BLOCK:
+            words = words[:1]
+        ids = dict.fromkeys(rid for w in words for rid in islice(self.by_word[w], MAX_BLOCK))
+        return [(rid, shown) for rid in ids for shown in self.names[rid].values()]
+
+    def pick(self, name: str) -> Pick[str]:
+        return pick_unique(name, self.candidates(name))
+
+    def closest(self, name: str, limit: int = 3, floor: float = 50.0) -> list[tuple[str, float, str]]:
+        """(record id, score, name) of the best-scoring records, for "did you mean" messages."""
+        key = match_key(name)
+        if not key:
             return []
-        rows = process.extract(key, list(self.choices), scorer=fuzz.WRatio, limit=limit * 3,
-                               score_cutoff=cutoff)
-        seen: dict[str, tuple[str, float, str]] = {}
-        for choice, score, _ in rows:
-            for rid in sorted(self.owners[choice]):
-                if rid not in seen or seen[rid][1] < score:
-                    seen[rid] = (rid, float(score), self.choices[choice])
-        return sorted(seen.values(), key=lambda r: (-r[1], r[0]))[:limit]
+        best: dict[str, tuple[float, str]] = {}
+        for rid, names in self.names.items():
+            for shown in names.values():
+                score = score_key(key, shown)
+                rank = (score, -len(shown))  # on a tie, the shorter name ("Imagine Flash")
+                if score >= floor and (rid not in best or (best[rid][0], -len(best[rid][1])) < rank):
+                    best[rid] = (score, shown)
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+        return [(rid, score, shown) for rid, (score, shown) in ranked]
+
+
+def _block_keys(key: str) -> set[str]:
+    words = {w for w in key.split() if w not in _STOPWORDS}
+    compact = key.replace(" ", "")
+    numbers = {"#" + n for n in _NUMBER.findall(key)}
+    return words | numbers | ({"^" + compact[:4]} if len(compact) >= 4 else set())
+
+
+def _query_keys(key: str) -> list[str]:
+    if " " not in key:
+        return [key, "^" + key[:4]]
+    return [w for w in key.split() if w not in _STOPWORDS]
 
 
 def build_name_index(records: Iterable[Record]) -> NameIndex:
     index = NameIndex()
     for r in records:
-        index.add(r.id, r.id, alias=True)
-        if isinstance(r, Paper) and r.arxiv_id:
-            index.add(r.id, r.arxiv_id, alias=True)
-        index.add(r.id, r.title, alias=False)
-        for alias in r.aliases:
-            index.add(r.id, alias, alias=True)
+        add_record_names(index, r)
     return index
+
+
+def add_record_names(index: NameIndex, r: Record) -> None:
+    index.add(r.id, r.id, alias=True)
+    if isinstance(r, Paper) and r.arxiv_id:
+        index.add(r.id, r.arxiv_id, alias=True)
+    index.add(r.id, r.title, alias=False)
+    for alias in r.aliases:
+        index.add(r.id, alias, alias=True)
+    if isinstance(r, Paper):  # every title a list wrote for it: `kg show "<title as written>"`
+        for title in sorted({x.title for x in r.listings if x.title and x.how == "listed"} - {r.title}):
+            index.add(r.id, title, alias=False)
 
 
 class Corpus:
@@ -143,23 +191,26 @@ class Corpus:
         if len(ids) == 1:
             return ids.pop()
         if len(ids) > 1:
-            raise AmbiguousError(name, sorted(ids))
+            raise AmbiguousError(name, [f"{rid} ({_title_of(self.get(rid))})" for rid in sorted(ids)])
         if not fuzzy:
             raise NotFoundError(name, self.suggest(name))
         return self._resolve_fuzzy(name)
 
     def _resolve_fuzzy(self, name: str) -> str:
-        rows = self.names.fuzzy(name, limit=5)
-        if rows and rows[0][1] >= FUZZY_THRESHOLD and len(match_key(name)) >= 8:
-            close = [r for r in rows if rows[0][1] - r[1] < FUZZY_MARGIN]
-            if len(close) == 1:
-                return rows[0][0]
-            raise AmbiguousError(name, [f"{r[0]} ({r[2]})" for r in close])
+        pick = self.names.pick(name)
+        if pick.choice is not None:
+            return pick.choice
+        if pick.candidates:
+            raise AmbiguousError(name, [f"{rid} ({shown})" for rid, shown, _ in pick.candidates])
         raise NotFoundError(name, self.suggest(name))
 
     def suggest(self, name: str, limit: int = 3) -> list[str]:
         """Display strings of the closest records, for "did you mean" messages."""
-        return [f"{rid} ({shown})" for rid, _, shown in self.names.fuzzy(name, limit=limit, cutoff=50)]
+        return [f"{rid} ({shown})" for rid, _, shown in self.names.closest(name, limit=limit)]
+
+
+def _title_of(record: Record) -> str:
+    return record.title if isinstance(record, Paper) and record.title else record.label
 
 
 def parse_year_range(text: str | None) -> tuple[int | None, int | None]:

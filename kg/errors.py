@@ -27,6 +27,12 @@ class InvalidIdError(BadInputError):
     """A string that claims to be an arXiv id but is not a valid one."""
 
 
+class RejectedEntriesError(BadInputError):
+    """`kg ingest --strict` met entries it could not read: nothing was written (exit status 1)."""
+
+    exit_code = 1
+
+
 class NotFoundError(KGError):
     """No paper or system matches a name; carries the closest suggestions."""
 

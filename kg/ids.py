@@ -13,7 +13,7 @@ _NEW = re.compile(r"^(?P<yymm>\d{4})\.(?P<num>\d{4,5})(?:v(?P<v>\d+))?$")
 _OLD = re.compile(r"^(?P<arch>[a-z\-]+(?:\.[A-Z]{2})?)/(?P<yymm>\d{4})(?P<num>\d{3})(?:v(?P<v>\d+))?$")
 # An arXiv URL: abs, pdf or html page, with the malformed "pdf/arXiv:ID" form accepted.
 ARXIV_URL = re.compile(
-    r"arxiv\.org/(?:abs|pdf|html)/(?:arXiv:)?(?P<id>[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?|[^\s/?#)\]]+?)"
+    r"arxiv\.org/(?:abs|pdf|html)/+(?:arXiv:)?(?P<id>[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?|[^\s/?#)\]]+?)"
     r"(?:\.pdf)?(?=$|[\s/?#)\]])",
     re.IGNORECASE,
 )

@@ -35,9 +35,9 @@ from kg.graph.lineage import load_lineage
 from kg.lock import writer_lock
 from kg.search import encoders
 from kg.search.documents import Document, build_documents
-from kg.search.encoders import Encoder, SentenceTransformerEncoder
-from kg.search.engine import Searcher, build_searcher, index_fits, load_searcher, similar_edges
-from kg.search.index import Manifest, read_manifest
+from kg.search.encoders import EmbeddingCache, Encoder, SentenceTransformerEncoder
+from kg.search.engine import Searcher, build_searcher, index_fits, similar_edges
+from kg.search.index import Manifest, load_index, read_manifest
 from kg.store import Store
 
 log = logging.getLogger(__name__)
@@ -137,6 +137,7 @@ class BuildPlan:
         name = self.encoder.name if self.encoder is not None else SentenceTransformerEncoder(model).name
         if current is not None and index_fits(current, self.state.documents, name, self.encoder):
             self.state.encoder = self.encoder or self.make_encoder(current.model)  # loads lazily: unused
+            _drop_damaged_cache(self.store, current.model)
             return
         encoder = self.encoder or self.make_encoder(model)
         encoder.dimension  # noqa: B018 - loads the weights now, so this is the step that waits
@@ -148,8 +149,9 @@ class BuildPlan:
         assert encoder is not None
         if self.state.rebuilt:
             self.state.searcher = build_searcher(store, encoder, self.state.documents, progress=self.progress)
-        else:
-            self.state.searcher = load_searcher(store, encoder, corpus=self.state.corpus)
+        else:  # the carried index, checked against these documents (built once, here)
+            documents = self.state.documents
+            self.state.searcher = Searcher(documents, load_index(store, encoder, documents), encoder)
 
     def _graph(self) -> None:
         searcher, corpus = self.state.searcher, self.state.corpus
@@ -170,6 +172,13 @@ class BuildPlan:
         assert s.searcher is not None and s.graph is not None and s.checked is not None
         return BuildResult(s.searcher.index.manifest, s.rebuilt, s.graph, s.report, name,
                            dict(s.checked.problems))
+
+
+def _drop_damaged_cache(store: Store, model: str) -> None:
+    """An embedding cache that cannot be read is removed now (it would be dropped when next used)."""
+    cache = EmbeddingCache.for_store(store, model)
+    if cache.damaged and cache.path is not None:
+        cache.path.unlink(missing_ok=True)
 
 
 def build_all(store: Store, *, encoder: Encoder | None = None, model: str | None = None,

@@ -171,13 +171,13 @@ class Store:
         return _load_records(self.papers_path, Paper.from_dict)
 
     def save_papers(self, papers: Iterable[Paper]) -> None:
-        write_jsonl(self.papers_path, (p.to_dict() for p in sorted(papers, key=lambda p: p.id)))
+        write_jsonl(self.papers_path, (_stable(p.to_dict()) for p in sorted(papers, key=lambda p: p.id)))
 
     def load_systems(self) -> list[System]:
         return _load_records(self.systems_path, System.from_dict)
 
     def save_systems(self, systems: Iterable[System]) -> None:
-        write_jsonl(self.systems_path, (s.to_dict() for s in sorted(systems, key=lambda s: s.id)))
+        write_jsonl(self.systems_path, (_stable(s.to_dict()) for s in sorted(systems, key=lambda s: s.id)))
 
     def load_edges(self) -> list[Edge]:
         return _load_records(self.edges_path, Edge.from_dict)
@@ -214,6 +214,17 @@ class Store:
             raise
         _BATCH.reset(token)
         pending.commit()
+
+
+def _stable(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with its provenance in field order, so that the same record is the same bytes
+    whichever merge filled it first."""
+    provenance = record.get("provenance")
+    if isinstance(provenance, dict):
+        order = {name: i for i, name in enumerate(record)}
+        record["provenance"] = dict(sorted(provenance.items(), key=lambda kv: (order.get(kv[0], len(order)),
+                                                                                kv[0])))
+    return record
 
 
 def _load_records(path: Path, make: Callable[[dict[str, Any]], R]) -> list[R]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import ftfy
 from anyascii import anyascii
@@ -36,11 +37,14 @@ def _repair_mac_roman(run: str) -> str:
 
 def clean_text(text: str) -> str:
     """Readable text: mojibake repaired, PDF ligatures expanded ("Diﬀusion" -> "Diffusion"), NFC."""
+    if text.isascii() and text.isprintable() and "&" not in text:
+        return text  # nothing ftfy would change: no mojibake, ligature, entity or control character
     text = _NON_ASCII_RUN.sub(lambda m: _repair_mac_roman(m.group(0)), text)
     text = ftfy.fix_text(text, normalization="NFC")
     return text
 
 
+@lru_cache(maxsize=1 << 16)
 def match_key(text: str) -> str:
     """A key for comparing names and titles: case, punctuation, accents and ligatures ignored."""
     text = unicodedata.normalize("NFKC", clean_text(text))
@@ -48,6 +52,7 @@ def match_key(text: str) -> str:
     return _NON_ALNUM.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=1 << 16)
 def compact_key(text: str) -> str:
     """`match_key` without spaces, so "SD v1.5" == "SDv1.5" and "Stable Diffusion" == "StableDiffusion"."""
     return match_key(text).replace(" ", "")

@@ -2,7 +2,7 @@
 
     state       session helpers and the cached loaders (Streamlit)
     pages       the pages (Streamlit)
-    escape      esc_md / esc_html / esc_dot: data text made safe for each renderer
+    escape      esc_md / esc_dot: data text made safe for each renderer
     records     the paper page: metadata with provenance, notes, mentions, listings
     timeline    papers by date, coloured by topic or era, as a pandas DataFrame
     family      the lineage explorer: a deterministic layered layout by time, drawn as DOT

@@ -1,4 +1,4 @@
-"""Escaping of data text for each place it is shown: Markdown, HTML and Graphviz DOT labels.
+"""Escaping of data text for each place it is shown: Markdown and Graphviz DOT labels.
 
 Every string that comes from the corpus (titles, notes, evidence, names) goes through one of these
 before the app hands it to a renderer, so a title such as `<script>alert(1)</script> & <b>x</b>`

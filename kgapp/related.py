@@ -11,8 +11,16 @@ from collections.abc import Iterable
 
 import networkx as nx
 
-from kg.graph.build import Neighbor, TreeNode, lineage_family, lineage_tree, neighbors
-from kg.graph.query import edge_fields, lineage_view, node_info
+from kg.graph.query import (
+    Neighbor,
+    TreeNode,
+    edge_fields,
+    lineage_family,
+    lineage_tree,
+    lineage_view,
+    neighbors,
+    node_info,
+)
 from kgapp.records import MISSING, plain
 
 NO_CITATIONS = "no citation data yet: `kg fetch --citations` fills it from Semantic Scholar when online"

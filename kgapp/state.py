@@ -12,6 +12,7 @@ export logic.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 
@@ -130,11 +131,18 @@ def corpus() -> Corpus:
 
 
 def graph() -> nx.MultiDiGraph:
-    """The knowledge graph; while a first start builds it, a line saying so and a stop."""
+    """The graph of the last build, or an explanation and a stop: while a first start builds it, a line
+    saying so; stale or damaged, a button that runs the build (the app never shows a lesser graph)."""
     if building() is not None:
         st.info("The knowledge graph is being built (first start); this page is ready in a moment.")
         st.stop()
-    return get_graph(str(store().root), stamp())
+    try:
+        return get_graph(str(store().root), stamp())
+    except StaleIndexError as exc:
+        st.warning(f"The knowledge graph cannot be used: {esc_md(exc)}")
+        if st.button("Build it now", key="rebuild-graph"):
+            run_build()
+        st.stop()
 
 
 def searcher() -> Searcher:
@@ -284,6 +292,13 @@ def jump_picker(key: str, options: dict[str, str], page: str, label: str, placeh
         go(page, paper=target)
 
 
+def suggestions(c: Corpus, name: str, limit: int = 5) -> list[str]:
+    """Ids of the records closest to `name` (kg's one name scorer); a name whose number no record has
+    ("Imagen 3") is compared without its numbers, so the family it names is still suggested."""
+    rows = c.names.closest(name, limit=limit) or c.names.closest(re.sub(r"\d+", " ", name), limit=limit)
+    return [rid for rid, _, _ in rows]
+
+
 def resolve_record(name: str | None) -> str | None:
     """The record `name` names exactly (id, arXiv id, short name or title), or None with one line that
     says so and links to the closest records."""
@@ -296,7 +311,7 @@ def resolve_record(name: str | None) -> str | None:
         ids = [i.split(" ")[0] for i in exc.candidates if i.split(" ")[0] in c]
         st.warning(f"‘{esc_md(name)}’ names several records; pick one:")
     except NotFoundError:
-        ids = [rid for rid, _, _ in c.names.fuzzy(name, limit=5, cutoff=50)]
+        ids = suggestions(c, name)
         st.warning(f"No paper matches ‘{esc_md(name)}’." + (" Closest:" if ids else ""))
     except KGError as exc:
         st.warning(esc_md(exc))

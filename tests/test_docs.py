@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 
 import click
 from click.testing import CliRunner
@@ -60,3 +61,10 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme():
             assert "Example:" in res.output, f"`kg {name} --help` has no Example: line"
         top = name.split()[0]
         assert f"kg {top}" in README or f"`{top}`" in README, f"`kg {top}` is not in the README"
+
+
+def test_the_readme_documents_the_fast_lane_with_the_markers_pytest_knows():
+    lane = 'pytest -m "not model and not browser and not latex"'
+    assert lane in README
+    markers = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
+    assert {m.split(":")[0] for m in markers["markers"]} == {"model", "browser", "latex"}

@@ -36,7 +36,7 @@ def declared_runtime() -> set[str]:
 def test_every_imported_distribution_is_a_declared_runtime_dependency():
     declared = declared_runtime()
     owners = packages_distributions()
-    local = {"kg", "kgapp", "tests", "benchmarks"}
+    local = {"kg", "kgapp", "tests", "testkit", "benchmarks"}
     missing = []
     for module, where in sorted(imported_top_modules().items()):
         if module in local or module in sys.stdlib_module_names:

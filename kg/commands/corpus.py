@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
-from kg.commands.render import graph_lines, render_record, render_record_table
+from kg.commands.render import graph_lines, printable, render_record, render_record_table
 from kg.corpus import Corpus, filter_records, parse_year_range
 from kg.errors import StaleIndexError
 from kg.export.keys import record_new_keys
-from kg.graph.build import load_graph, record_context
+from kg.graph.build import load_graph
+from kg.graph.query import record_context
 from kg.ingest.parser import MAX_LIST_BYTES
 from kg.ingest.run import ingest
 from kg.lock import writer_lock
@@ -24,9 +25,11 @@ from kg.store import Store
 @click.option("--dry-run", is_flag=True, help="Parse and report, write nothing.")
 @click.option("--max-size", type=int, default=MAX_LIST_BYTES, show_default=True,
               help="Largest reading list accepted, in bytes.")
-@click.pass_obj
-def ingest_command(store: Store, paths: tuple[Path, ...], as_json: bool, dry_run: bool,
-                   max_size: int) -> None:
+@click.option("--strict", is_flag=True,
+              help="All or nothing: an entry that cannot be read stops the run and nothing is written.")
+@click.pass_context
+def ingest_command(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, dry_run: bool,
+                   max_size: int, strict: bool) -> None:
     """Read reading lists (default: data/reading-lists) into the corpus snapshot and report problems.
 
     Every listed paper is resolved once (by arXiv id, else title, else short name) against the
@@ -34,11 +37,16 @@ def ingest_command(store: Store, paths: tuple[Path, ...], as_json: bool, dry_run
     taken as the whole of your reading lists: a paper none of them names leaves the corpus (it is
     kept, as `unlisted`, when it holds fetched data, so nothing fetched is lost).
 
+    An entry that cannot be read (an invalid arXiv id) costs that entry only: it is reported with
+    file:line, the rest is written, and the exit status is 1. `--strict` writes nothing instead. A
+    list that cannot be read at all stops the run with exit status 2, before anything is written.
+
     Example: kg ingest data/reading-lists --json
     """
+    store: Store = ctx.obj
     with writer_lock(store, "kg ingest", on_wait=lambda msg: click.echo(msg, err=True)):
         with store.batch():
-            result = ingest(store, list(paths) or None, write=not dry_run, max_bytes=max_size)
+            result = ingest(store, list(paths) or None, write=not dry_run, max_bytes=max_size, strict=strict)
         if not dry_run:
             record_new_keys(store)  # citation keys are given out where the corpus is written
     if as_json:
@@ -47,6 +55,9 @@ def ingest_command(store: Store, paths: tuple[Path, ...], as_json: bool, dry_run
         click.echo(result.report.render())
         if not dry_run:
             click.echo(f"\nWrote {store.papers_path} and {store.systems_path}.")
+    if result.report.skipped:
+        click.echo(f"error: {result.report.summary_line()}", err=True)
+        ctx.exit(1)
 
 
 @click.command("show")
@@ -70,7 +81,7 @@ def show_command(store: Store, name: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({**record.to_dict(), "graph": context or None}, ensure_ascii=False, indent=2))
         return
-    click.echo(render_record(record, graph_lines(context)))
+    click.echo(printable(render_record(record, graph_lines(context))))
     if missing is not None:
         click.echo(f"note: no lineage or rank shown: {missing}", err=True)
 
@@ -95,7 +106,7 @@ def list_command(store: Store, topic: str | None, year: str | None, status: str 
         for record in records:
             click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
     else:
-        click.echo(render_record_table(records))
+        click.echo(printable(render_record_table(records)))
 
 
 commands = [ingest_command, show_command, list_command]

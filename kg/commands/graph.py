@@ -12,25 +12,22 @@ import networkx as nx
 
 from kg.commands.render import plain
 from kg.corpus import Corpus
-from kg.graph.build import (
+from kg.graph.build import BuildReport, load_graph, render_graphml, render_node_link
+from kg.graph.query import (
     EDGE_KINDS,
-    BuildReport,
     GraphPath,
     Neighbor,
     TreeNode,
     find_path,
     lineage_ids,
     lineage_tree,
-    load_graph,
     neighbors,
-    render_graphml,
-    render_node_link,
     resolve_node,
 )
 from kg.store import Store, write_output
 
 
-def _load(store: Store) -> tuple[nx.MultiDiGraph, Corpus]:
+def _load(store: Store) -> tuple[nx.MultiDiGraph[str], Corpus]:
     corpus = Corpus.require(store)
     return load_graph(store), corpus
 
@@ -221,7 +218,7 @@ def graph_report_data(report: BuildReport) -> dict[str, Any]:
             "unresolved_rows": [r.row for r in report.unresolved], "extracted_dropped": len(report.dropped)}
 
 
-def echo_graph_report(graph: nx.MultiDiGraph, report: BuildReport) -> None:
+def echo_graph_report(graph: nx.MultiDiGraph[str], report: BuildReport) -> None:
     click.echo(f"built graph in {report.seconds:.2f} s: {graph.number_of_nodes()} nodes, "
                f"{graph.number_of_edges()} edges")
     click.echo("  nodes: " + ", ".join(f"{k} {v}" for k, v in sorted(report.nodes.items())))

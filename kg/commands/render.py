@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kg.corpus import Record
@@ -11,6 +12,15 @@ from kg.text import markdown_to_text, squash_spaces
 
 NOT_FETCHED = "(not fetched yet: run `kg fetch` when online)"
 MAX_MENTIONS_SHOWN = 10  # `kg show` lists this many mentions and says how many more there are
+
+# C0 and C1 control characters (but tab and newline) and DEL: a terminal would obey them (colours,
+# cursor moves, a retitled window), so text from the corpus shows them as visible escapes instead.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` safe to print on a terminal: every control character shown as `\\xNN`."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
 
 
 def _source(record: Record, name: str) -> str:

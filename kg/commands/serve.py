@@ -38,8 +38,8 @@ def build_serve_command(app: Path, port: int, address: str, extra: tuple[str, ..
 @click.command("serve", context_settings={"ignore_unknown_options": True})
 @click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True,
               help="Port to listen on.")
-@click.option("--address", default="localhost", show_default=True,
-              help="Address to listen on (0.0.0.0 to serve other machines).")
+@click.option("--host", "--address", "address", default="127.0.0.1", show_default=True,
+              help="Address to listen on: loopback by default; 0.0.0.0 serves other machines too.")
 @click.option("--app", "app_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The app script (default: app.py beside the kg package).")
 @click.argument("streamlit_args", nargs=-1, type=click.UNPROCESSED)

@@ -67,7 +67,10 @@ def _authors(c: Citable, ascii_only: bool) -> str | None:
     names = []
     for name in c.authors:
         latex = encode_latex(name.text, ascii_only=ascii_only, greek_math=False)
-        braced = name.literal or re.search(r"\band\b", name.text, re.IGNORECASE)
+        # A brace or backslash in a name becomes a command in a brace group, which biber would take
+        # as a name part of its own and cut to a broken initial (`\.`): such a name stays whole.
+        braced = (name.literal or re.search(r"\band\b", name.text, re.IGNORECASE)
+                  or any(ch in name.text for ch in "{}\\"))
         names.append("{" + latex + "}" if braced else latex)
     return " and ".join(names) or None
 
@@ -75,7 +78,10 @@ def _authors(c: Citable, ascii_only: bool) -> str | None:
 def _venue_fields(c: Citable, biblatex: bool) -> list[tuple[str, str | None]]:
     ascii_only = not biblatex
     v = c.venue
-    enc = lambda s: encode_latex(s, ascii_only=ascii_only) if s else None  # noqa: E731
+
+    def enc(s: str | None) -> str | None:
+        return encode_latex(s, ascii_only=ascii_only) if s else None
+
     if c.kind == "conference" and v:
         return [("booktitle", enc(v.name)), ("series", enc(v.series)), ("volume", v.volume),
                 ("pages", _pages(v.pages)), ("note", enc(v.note))]

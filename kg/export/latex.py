@@ -102,7 +102,7 @@ def is_plain_latex(char: str) -> bool:
 
 def accented_latin(char: str) -> str | None:
     """`{\\"o}` for "ö", `{\\={\\"u}}` for "ǖ", `{\\'\\i}` for "í": a Latin letter under plain accents."""
-    base, *marks = unicodedata.normalize("NFD", char)
+    base, *marks = list(unicodedata.normalize("NFD", char))
     if not (base.isascii() and base.isalpha() and marks and all(m in _ACCENT_COMMANDS for m in marks)):
         return None
     latex = {"i": "\\i", "j": "\\j"}.get(base, base) if marks[0] not in "\u0327\u0323\u0331" else base
@@ -165,7 +165,7 @@ def encode_latex(text: str, *, ascii_only: bool, greek_math: bool = True) -> str
         text = "".join(anyascii(c) if unicodedata.name(c, "").startswith("GREEK") else c for c in text)
     if ascii_only:
         text = transliterate_unknown(text)
-    return _encoder(ascii_only, greek_math).unicode_to_latex(text)
+    return str(_encoder(ascii_only, greek_math).unicode_to_latex(text))
 
 
 def needs_case_protection(word: str) -> bool:

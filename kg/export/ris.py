@@ -53,7 +53,7 @@ def _venue_fields(c: Citable) -> dict[str, Any]:
     return {"notes": [v.raw] if v else None}
 
 
-class PlainRisWriter(rispy.RisWriter):
+class PlainRisWriter(rispy.RisWriter):  # type: ignore[misc]  # rispy ships no types
     """rispy's writer without the "1.", "2." line it puts before each record (no RIS tag; some
     importers choke on it)."""
 

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 
 from kg.corpus import Corpus, Record, filter_records
 from kg.errors import BadInputError
-from kg.graph.build import lineage_ids, load_graph, resolve_node
+from kg.graph.build import load_graph
+from kg.graph.query import lineage_ids, resolve_node
 from kg.store import Store
 
 

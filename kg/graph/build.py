@@ -14,7 +14,7 @@ edges   source -> target, attribute `kind`:
         similar_to    from the search index (passed as `extra_edges`), with `score`
 
 Every edge has a `provenance`; an edge with none is never added. Queries (lineage trees, paths,
-neighbours, family subgraphs) are in `kg.graph.query` and re-exported here.
+neighbours, family subgraphs) are in `kg.graph.query`.
 """
 
 from __future__ import annotations
@@ -31,24 +31,10 @@ import networkx as nx
 
 from kg.corpus import Corpus, Record
 from kg.errors import StaleIndexError
-from kg.graph.extract import GENERIC_NAMES, extract_relations, merge_extracted
+from kg.graph.extract import extract_relations, merge_extracted
 from kg.graph.lineage import LineageRow, load_lineage, unresolved_rows
-from kg.graph.query import (  # noqa: F401 - re-exported: the graph's public API
-    EDGE_KINDS,
-    NODE_KINDS,
-    GraphPath,
-    Hop,
-    Neighbor,
-    NoPathError,
-    TreeNode,
-    find_path,
-    lineage_family,
-    lineage_ids,
-    lineage_tree,
-    neighbors,
-    record_context,
-    resolve_node,
-)
+from kg.graph.query import EDGE_KINDS
+from kg.ingest.mentions import GENERIC_NAMES
 from kg.model import Edge, Paper, System
 from kg.store import Store, digest_files, read_json, write_json
 from kg.text import compact_key, slugify
@@ -73,7 +59,7 @@ class BuildReport:
 
 # ---- building --------------------------------------------------------------------------------
 def build_graph(corpus: Corpus, lineage_rows: Iterable[LineageRow] = (), extra_edges: Iterable[Edge] = (),
-                *, extract: bool = True, report: BuildReport | None = None) -> nx.MultiDiGraph:
+                *, extract: bool = True, report: BuildReport | None = None) -> nx.MultiDiGraph[str]:
     """The graph of `corpus`: records, authors, topics, and every edge a source supports.
 
     Curated rows naming a record the corpus lacks are skipped (and listed in `report`); extracted
@@ -81,7 +67,7 @@ def build_graph(corpus: Corpus, lineage_rows: Iterable[LineageRow] = (), extra_e
     """
     started = time.perf_counter()
     report = report if report is not None else BuildReport()
-    graph = nx.MultiDiGraph(name="paper-kg")
+    graph: nx.MultiDiGraph[str] = nx.MultiDiGraph(name="paper-kg")
     for record in corpus.records():
         _add_record(graph, record)
     for record in corpus.records():
@@ -96,13 +82,13 @@ def build_graph(corpus: Corpus, lineage_rows: Iterable[LineageRow] = (), extra_e
         _add_stored_edge(graph, edge)
     for node, rank in centrality(graph).items():
         graph.nodes[node]["pagerank"] = rank
-    report.nodes = dict(Counter(kind for _, kind in graph.nodes(data="kind")))
-    report.edges = dict(Counter(kind for _, _, kind in graph.edges(data="kind")))
+    report.nodes = dict(Counter(str(a.get("kind")) for _, a in graph.nodes(data=True)))
+    report.edges = dict(Counter(str(a.get("kind")) for _, _, a in graph.edges(data=True)))
     report.seconds = time.perf_counter() - started
     return graph
 
 
-def add_edge(graph: nx.MultiDiGraph, source: str, target: str, kind: str, provenance: str | None,
+def add_edge(graph: nx.MultiDiGraph[str], source: str, target: str, kind: str, provenance: str | None,
              key: str | None = None, **attrs: Any) -> bool:
     """Add one edge with its provenance (None-valued attributes left out); False when it has no
     provenance, an end is not a node, or the same edge is already there."""
@@ -116,7 +102,7 @@ def add_edge(graph: nx.MultiDiGraph, source: str, target: str, kind: str, proven
     return True
 
 
-def _add_record(graph: nx.MultiDiGraph, record: Record) -> None:
+def _add_record(graph: nx.MultiDiGraph[str], record: Record) -> None:
     attrs: dict[str, Any] = {"kind": record.kind, "label": record.label, "title": record.title,
                              "status": record.status, "aliases": list(record.aliases)}
     if record.published:
@@ -128,7 +114,7 @@ def _add_record(graph: nx.MultiDiGraph, record: Record) -> None:
     graph.add_node(record.id, **attrs)
 
 
-def _add_topics(graph: nx.MultiDiGraph, record: Record) -> None:
+def _add_topics(graph: nx.MultiDiGraph[str], record: Record) -> None:
     for topic in record.topics:
         tid = f"topic:{topic}"
         if tid not in graph:
@@ -140,7 +126,7 @@ def _add_topics(graph: nx.MultiDiGraph, record: Record) -> None:
                  evidence_ref=f"{listing.file}:{listing.line}" if listing else None)
 
 
-def _add_authors(graph: nx.MultiDiGraph, paper: Paper) -> None:
+def _add_authors(graph: nx.MultiDiGraph[str], paper: Paper) -> None:
     source = paper.provenance.get("authors", "metadata")
     for position, name in enumerate(paper.authors, 1):
         aid = f"author:{slugify(name)}"
@@ -149,7 +135,7 @@ def _add_authors(graph: nx.MultiDiGraph, paper: Paper) -> None:
         add_edge(graph, paper.id, aid, "authored_by", source, position=position)
 
 
-def _add_described_in(graph: nx.MultiDiGraph, system: System) -> None:
+def _add_described_in(graph: nx.MultiDiGraph[str], system: System) -> None:
     listing = next((x for x in system.listings if x.title), None)
     source = system.provenance.get("described_in") or (
         f"list:{listing.file}:{listing.line}" if listing else "systems")
@@ -158,7 +144,7 @@ def _add_described_in(graph: nx.MultiDiGraph, system: System) -> None:
              evidence_ref=f"{listing.file}:{listing.line}" if listing else None)
 
 
-def _add_lineage(graph: nx.MultiDiGraph, corpus: Corpus, rows: list[LineageRow], extract: bool,
+def _add_lineage(graph: nx.MultiDiGraph[str], corpus: Corpus, rows: list[LineageRow], extract: bool,
                  report: BuildReport) -> list[Edge]:
     """Curated rows, then extracted lineage that agrees with them; returns the extracted mentions."""
     report.unresolved = unresolved_rows(rows, corpus.papers.keys() | corpus.systems.keys())
@@ -179,7 +165,7 @@ def _add_lineage(graph: nx.MultiDiGraph, corpus: Corpus, rows: list[LineageRow],
     return found.mentions
 
 
-def _add_mentions(graph: nx.MultiDiGraph, corpus: Corpus, extracted: list[Edge]) -> None:
+def _add_mentions(graph: nx.MultiDiGraph[str], corpus: Corpus, extracted: list[Edge]) -> None:
     """Mentions ingestion recorded (the named record keeps who named it), then extracted ones.
     A generic word that a record carries as an alias ("GANs", "SDEs") is no evidence of the paper."""
     for record in corpus.records():
@@ -193,7 +179,7 @@ def _add_mentions(graph: nx.MultiDiGraph, corpus: Corpus, extracted: list[Edge])
                  evidence=e.evidence, evidence_ref=e.evidence_ref)
 
 
-def _add_stored_edge(graph: nx.MultiDiGraph, edge: Edge) -> None:
+def _add_stored_edge(graph: nx.MultiDiGraph[str], edge: Edge) -> None:
     """A stored or supplied edge (cites, similar_to …); lineage comes only from curation/extraction."""
     if edge.kind not in EDGE_KINDS or edge.kind == "lineage":
         log.debug("stored edge of kind %r skipped", edge.kind)
@@ -203,20 +189,20 @@ def _add_stored_edge(graph: nx.MultiDiGraph, edge: Edge) -> None:
 
 
 # ---- metrics -------------------------------------------------------------------------------------
-def centrality(graph: nx.MultiDiGraph, kinds: Iterable[str] = CENTRALITY_KINDS) -> dict[str, float]:
+def centrality(graph: nx.MultiDiGraph[str], kinds: Iterable[str] = CENTRALITY_KINDS) -> dict[str, float]:
     """PageRank of every paper and system over `cites` and `lineage` edges (citing -> cited,
     child -> parent: rank flows to the work others build on). Sums to 1 over the records."""
     kinds = set(kinds)
-    records = [n for n, k in graph.nodes(data="kind") if k in ("paper", "system")]
-    flow = nx.DiGraph()
+    records = [n for n, a in graph.nodes(data=True) if a.get("kind") in ("paper", "system")]
+    flow: nx.DiGraph[str] = nx.DiGraph()
     flow.add_nodes_from(records)
-    for u, v, kind in graph.edges(data="kind"):
-        if kind in kinds and u in flow and v in flow:
+    for u, v, a in graph.edges(data=True):
+        if a.get("kind") in kinds and u in flow and v in flow:
             flow.add_edge(u, v)
     return pagerank(flow)
 
 
-def pagerank(graph: nx.DiGraph, alpha: float = 0.85, tol: float = 1e-10,
+def pagerank(graph: nx.DiGraph[str], alpha: float = 0.85, tol: float = 1e-10,
              max_iter: int = 200) -> dict[str, float]:
     """PageRank by power iteration, as `networkx.pagerank` computes it (dangling nodes spread their
     rank evenly), in pure Python: the scipy that networkx would import costs more than the graph."""
@@ -247,21 +233,21 @@ def graph_inputs_digest(store: Store) -> str:
 
 
 def build_from_store(store: Store, corpus: Corpus | None = None,
-                     report: BuildReport | None = None) -> nx.MultiDiGraph:
+                     report: BuildReport | None = None) -> nx.MultiDiGraph[str]:
     """The graph of the store's corpus and curated lineage, without `similar_to` edges (for tests and
     tools; `kg build` builds the full graph through kg.pipeline)."""
     corpus = corpus if corpus is not None else Corpus.load(store)
     return build_graph(corpus, load_lineage(store), report=report)
 
 
-def save_graph(store: Store, graph: nx.MultiDiGraph) -> None:
+def save_graph(store: Store, graph: nx.MultiDiGraph[str]) -> None:
     """Persist the graph as node-link JSON under the build folder, stamped with its inputs."""
     data = {"format": GRAPH_FORMAT, "inputs": graph_inputs_digest(store),
             "graph": nx.node_link_data(graph, edges="edges")}
     write_json(store.build_path(GRAPH_FILE), data)
 
 
-def load_graph(store: Store) -> nx.MultiDiGraph:
+def load_graph(store: Store) -> nx.MultiDiGraph[str]:
     """The persisted graph; StaleIndexError ("run `kg build`") when there is none, it is damaged, or
     its inputs have changed since. Never a graph built on the spot with less in it."""
     path = store.build_path(GRAPH_FILE)
@@ -275,9 +261,12 @@ def load_graph(store: Store) -> nx.MultiDiGraph:
         raise StaleIndexError("the graph is older than the corpus, lineage.csv or the search index: "
                               "run `kg build`")
     try:
-        return nx.node_link_graph(data["graph"], directed=True, multigraph=True, edges="edges")
+        graph = nx.node_link_graph(data["graph"], directed=True, multigraph=True, edges="edges")
     except Exception as exc:  # noqa: BLE001 - networkx raises many kinds on a malformed graph
         raise StaleIndexError(f"{path} is damaged ({type(exc).__name__}): run `kg build`") from exc
+    if not isinstance(graph, nx.MultiDiGraph):  # the file's own "directed"/"multigraph" flags win
+        raise StaleIndexError(f"{path} is damaged (not a directed multigraph): run `kg build`")
+    return graph
 
 
 # ---- export --------------------------------------------------------------------------------------
@@ -287,9 +276,9 @@ def _safe_value(value: Any) -> Any:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def graphml_safe(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+def graphml_safe(graph: nx.MultiDiGraph[str]) -> nx.MultiDiGraph[str]:
     """A copy whose attributes GraphML can hold: no None; lists and dicts as JSON strings."""
-    out = nx.MultiDiGraph()
+    out: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     out.graph.update({k: _safe_value(v) for k, v in graph.graph.items() if v is not None})
     for node, attrs in graph.nodes(data=True):
         out.add_node(node, **{k: _safe_value(v) for k, v in attrs.items() if v is not None})
@@ -298,11 +287,11 @@ def graphml_safe(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return out
 
 
-def render_graphml(graph: nx.MultiDiGraph) -> str:
+def render_graphml(graph: nx.MultiDiGraph[str]) -> str:
     """GraphML for Gephi, Cytoscape or yEd."""
     return "\n".join(nx.generate_graphml(graphml_safe(graph))) + "\n"
 
 
-def render_node_link(graph: nx.MultiDiGraph) -> str:
+def render_node_link(graph: nx.MultiDiGraph[str]) -> str:
     """Node-link JSON (d3, Cytoscape.js, `networkx.node_link_graph(…, edges="edges")`)."""
     return json.dumps(nx.node_link_data(graph, edges="edges"), ensure_ascii=False, indent=2) + "\n"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from kg.ingest.mentions import GENERIC_NAMES, Hit, NameMatcher, name_pattern, split_sentences  # noqa: F401
+from kg.ingest.mentions import NameMatcher, split_sentences
 from kg.model import Edge, Paper, System
 from kg.text import markdown_to_text, squash_spaces
 
@@ -139,7 +139,7 @@ def merge_extracted(curated: Iterable[Edge],
                     extracted: Iterable[Edge]) -> tuple[list[Edge], list[tuple[Edge, str]]]:
     """The extracted lineage edges that neither duplicate, contradict nor close a cycle with the
     curated ones (or with those kept before them), and the dropped ones with the reason."""
-    tree = nx.DiGraph()
+    tree: nx.DiGraph[str] = nx.DiGraph()
     pairs: dict[frozenset[str], Edge] = {}
     for e in curated:
         tree.add_edge(e.source, e.target)

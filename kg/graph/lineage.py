@@ -20,6 +20,9 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+import networkx as nx
 
 from kg.errors import BadInputError
 from kg.model import Edge
@@ -121,6 +124,9 @@ def _validate_row(row: LineageRow, name: str) -> LineageRow:
         raise fail("evidence is required: quote the reading list's words")
     if not _REF.match(row.ref):
         raise fail(f"ref {row.ref!r} is not <file>.md:<line>")
+    ref = PurePosixPath(row.file)
+    if ref.is_absolute() or ".." in ref.parts or "\\" in row.file:
+        raise fail(f"ref {row.ref!r} must name a file inside the data directory (e.g. reading-lists/x.md)")
     return row
 
 
@@ -135,6 +141,22 @@ def _check_pairs(rows: Iterable[LineageRow], name: str) -> None:
             raise BadInputError(f"{row.child} -> {row.parent} contradicts row {seen[row.parent, row.child]}",
                                 name, row.row)
         seen[row.child, row.parent] = row.row
+    _check_cycles(rows, name)
+
+
+def _check_cycles(rows: Iterable[LineageRow], name: str) -> None:
+    """No chain of derivations that comes back to where it started (A -> B -> C -> A)."""
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    for row in rows:
+        graph.add_edge(row.child, row.parent, row=row.row)
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return
+    chain = " -> ".join([str(u) for u, _ in cycle] + [str(cycle[0][0])])
+    lines = sorted(int(graph.edges[u, v]["row"]) for u, v in cycle)
+    raise BadInputError(f"lineage cycle {chain} (rows {', '.join(map(str, lines))}): a record cannot "
+                        "derive from itself", name, lines[-1])
 
 
 def verify_evidence(rows: Iterable[LineageRow], store: Store) -> None:
@@ -143,6 +165,9 @@ def verify_evidence(rows: Iterable[LineageRow], store: Store) -> None:
     for row in rows:
         if row.file not in lines:
             path = store.root / row.file
+            if not path.resolve().is_relative_to(store.root.resolve()):
+                raise BadInputError(f"evidence file {row.file} is outside the data directory", SOURCE_NAME,
+                                    row.row)
             if not path.is_file():
                 raise BadInputError(f"evidence file {row.file} does not exist", SOURCE_NAME, row.row)
             lines[row.file] = read_text(path).splitlines()

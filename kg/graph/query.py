@@ -17,7 +17,6 @@ from kg.errors import BadInputError, KGError, NotFoundError
 from kg.text import compact_key
 
 EDGE_KINDS = ("lineage", "described_in", "cites", "mentions", "similar_to", "authored_by", "listed_under")
-NODE_KINDS = ("paper", "system", "author", "topic")
 PATH_KINDS = ("lineage", "described_in")
 # The cost of a hop: paths prefer lineage, and lineage the list states in words.
 KIND_COST = {"lineage": 1.0, "described_in": 1.0, "cites": 1.5, "similar_to": 2.0, "mentions": 2.0,
@@ -31,7 +30,7 @@ class NoPathError(KGError):
     """Two records that no chain of the chosen edge kinds joins."""
 
 
-def resolve_node(graph: nx.MultiDiGraph, corpus: Corpus, name: str) -> str:
+def resolve_node(graph: nx.MultiDiGraph[str], corpus: Corpus, name: str) -> str:
     """A graph node for `name`: a node id as given (`author:…`, `topic:…`), else the record that
     `corpus.resolve` finds (NotFoundError with suggestions, AmbiguousError); the one author or topic
     of exactly that name comes before a fuzzy match of a record."""
@@ -49,7 +48,7 @@ def resolve_node(graph: nx.MultiDiGraph, corpus: Corpus, name: str) -> str:
     return node
 
 
-def node_info(graph: nx.MultiDiGraph, node: str) -> dict[str, Any]:
+def node_info(graph: nx.MultiDiGraph[str], node: str) -> dict[str, Any]:
     """The short description of a node that every query result carries."""
     attrs = graph.nodes[node]
     return {"id": node, "label": attrs.get("label", node), "kind": attrs.get("kind"),
@@ -62,23 +61,23 @@ def edge_fields(attrs: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---- lineage ---------------------------------------------------------------------------------------
-def lineage_view(graph: nx.MultiDiGraph) -> nx.DiGraph:
+def lineage_view(graph: nx.MultiDiGraph[str]) -> nx.DiGraph[str]:
     """The lineage edges alone (child -> parent), one per pair, with their attributes."""
-    view = nx.DiGraph()
+    view: nx.DiGraph[str] = nx.DiGraph()
     for u, v, attrs in graph.edges(data=True):
         if attrs.get("kind") == "lineage":
             view.add_edge(u, v, **attrs)
     return view
 
 
-def _distances(view: nx.DiGraph, node: str, up: bool, depth: int | None) -> dict[str, int]:
+def _distances(view: nx.DiGraph[str], node: str, up: bool, depth: int | None) -> dict[str, int]:
     if node not in view:
         return {node: 0}
     walk = view if up else view.reverse(copy=False)
     return dict(nx.single_source_shortest_path_length(walk, node, cutoff=depth))
 
 
-def lineage_ids(graph: nx.MultiDiGraph, node: str, depth: int | None = None,
+def lineage_ids(graph: nx.MultiDiGraph[str], node: str, depth: int | None = None,
                 direction: Direction = "both") -> set[str]:
     """`node` with its ancestors (`up`), descendants (`down`) or both, within `depth` generations."""
     view = lineage_view(graph)
@@ -90,7 +89,7 @@ def lineage_ids(graph: nx.MultiDiGraph, node: str, depth: int | None = None,
     return ids
 
 
-def lineage_family(graph: nx.MultiDiGraph, node: str, depth: int | None = None) -> nx.DiGraph:
+def lineage_family(graph: nx.MultiDiGraph[str], node: str, depth: int | None = None) -> nx.DiGraph[str]:
     """The family of `node` for drawing by time: ancestors and descendants within `depth`.
 
     Nodes carry label, kind, title, year, date and `generation` (negative: ancestors, 0: the
@@ -100,7 +99,7 @@ def lineage_family(graph: nx.MultiDiGraph, node: str, depth: int | None = None) 
     view = lineage_view(graph)
     generation = {n: -d for n, d in _distances(view, node, True, depth).items()}
     generation.update(_distances(view, node, False, depth))
-    family = nx.DiGraph(root=node)
+    family: nx.DiGraph[str] = nx.DiGraph(root=node)
     for n, gen in generation.items():
         info = {k: v for k, v in node_info(graph, n).items() if k != "id" and v is not None}
         family.add_node(n, generation=gen, **info)
@@ -130,7 +129,7 @@ class TreeNode:
         return [self, *(n for child in self.children for n in child.walk())]
 
 
-def lineage_tree(graph: nx.MultiDiGraph, node: str, direction: Literal["up", "down"] = "up",
+def lineage_tree(graph: nx.MultiDiGraph[str], node: str, direction: Literal["up", "down"] = "up",
                  depth: int | None = None) -> TreeNode:
     """Ancestors (`up`) or descendants (`down`) of `node` as a tree; oldest branches first."""
     if direction not in ("up", "down"):
@@ -160,7 +159,7 @@ def lineage_tree(graph: nx.MultiDiGraph, node: str, direction: Literal["up", "do
     return root
 
 
-def _order(graph: nx.MultiDiGraph, node: str) -> tuple[Any, ...]:
+def _order(graph: nx.MultiDiGraph[str], node: str) -> tuple[Any, ...]:
     attrs = graph.nodes[node]
     return (attrs.get("date") or "9999", str(attrs.get("label", node)).lower(), node)
 
@@ -214,12 +213,12 @@ def _cost(attrs: dict[str, Any]) -> float:
     return KIND_COST.get(attrs.get("kind", ""), 3.0) * SUPPORT_COST.get(attrs.get("support", ""), 1.0)
 
 
-def path_view(graph: nx.MultiDiGraph, via: tuple[str, ...] = PATH_KINDS) -> nx.DiGraph:
+def path_view(graph: nx.MultiDiGraph[str], via: tuple[str, ...] = PATH_KINDS) -> nx.DiGraph[str]:
     """The edges of the kinds in `via`, one per ordered pair (the cheapest), weighted by `_cost`."""
     unknown = [k for k in via if k not in EDGE_KINDS]
     if unknown:
         raise BadInputError(f"unknown edge kind(s): {', '.join(unknown)} (one of: {', '.join(EDGE_KINDS)})")
-    view = nx.DiGraph()
+    view: nx.DiGraph[str] = nx.DiGraph()
     for u, v, attrs in graph.edges(data=True):
         if attrs.get("kind") in via:
             cost = _cost(attrs)
@@ -228,7 +227,8 @@ def path_view(graph: nx.MultiDiGraph, via: tuple[str, ...] = PATH_KINDS) -> nx.D
     return view
 
 
-def find_path(graph: nx.MultiDiGraph, start: str, end: str, via: tuple[str, ...] = PATH_KINDS) -> GraphPath:
+def find_path(graph: nx.MultiDiGraph[str], start: str, end: str,
+              via: tuple[str, ...] = PATH_KINDS) -> GraphPath:
     """The best-supported chain from `start` to `end`: a line of descent when there is one (either
     way round), else any chain over the `via` edges regardless of direction. NoPathError if none."""
     view = path_view(graph, via)
@@ -248,7 +248,7 @@ def find_path(graph: nx.MultiDiGraph, start: str, end: str, via: tuple[str, ...]
                       + ("" if "mentions" in via else " (try --via lineage,described_in,mentions,cites)"))
 
 
-def _graph_path(graph: nx.MultiDiGraph, view: nx.DiGraph, order: list[str], via: list[str],
+def _graph_path(graph: nx.MultiDiGraph[str], view: nx.DiGraph[str], order: list[str], via: list[str],
                 direction: str) -> GraphPath:
     hops = []
     for a, b in zip(order, order[1:], strict=False):
@@ -272,7 +272,7 @@ class Neighbor(EdgeExplanation):
     direction: str
 
 
-def neighbors(graph: nx.MultiDiGraph, node: str, kinds: tuple[str, ...] | None = None) -> list[Neighbor]:
+def neighbors(graph: nx.MultiDiGraph[str], node: str, kinds: tuple[str, ...] | None = None) -> list[Neighbor]:
     """Every edge at `node` (of `kinds`, default all), grouped by kind, then direction, then date."""
     kinds = tuple(kinds or EDGE_KINDS)
     unknown = [k for k in kinds if k not in EDGE_KINDS]
@@ -296,7 +296,7 @@ def neighbors(graph: nx.MultiDiGraph, node: str, kinds: tuple[str, ...] | None =
 
 
 # ---- a record's place ------------------------------------------------------------------------------
-def record_context(graph: nx.MultiDiGraph, node: str) -> dict[str, Any]:
+def record_context(graph: nx.MultiDiGraph[str], node: str) -> dict[str, Any]:
     """What `kg show` and the app's paper page show from the graph: PageRank with its rank among the
     records, and the direct lineage (parents and children, each with relation and evidence)."""
     scores = {n: a["pagerank"] for n, a in graph.nodes(data=True) if "pagerank" in a}

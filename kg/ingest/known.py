@@ -8,14 +8,16 @@ snapshot), then the hand-gathered bibliographic facts (data/facts/), then curate
 from __future__ import annotations
 
 import csv
+import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kg.corpus import NameIndex, build_name_index
+from kg.corpus import NameIndex, add_record_names, build_name_index
 from kg.errors import BadInputError
+from kg.ingest.mentions import GENERIC_NAMES
 from kg.model import Paper, System
 from kg.store import Store
-from kg.text import clean_text, compact_key, slugify
+from kg.text import clean_text, compact_key, match_key, slugify
 
 # Fields of a paper that describe the work itself (bibliographic), as opposed to what lists say.
 BIB_FIELDS = (
@@ -27,12 +29,25 @@ FETCHED_PREFIXES = ("arxiv:", "semantic_scholar:")
 _PRECISION = {"day": "day", "month_from_arxiv_id": "month", "month": "month", "year": "year"}
 
 
-def paper_id_for(arxiv_id: str | None, doi: str | None, title: str) -> str:
-    """The id rule: arXiv id without version, else `doi:…`, else `title:<slug>`."""
+_STOPWORDS = frozenset("a an and are as at by for from in into is of on or the to via with without".split())
+
+
+def significant_words(name: str) -> frozenset[str]:
+    """The words of a name that tell it apart: no stop words, numbers kept ("SAM 2" -> sam, 2)."""
+    words = match_key(name).split()
+    return frozenset(w for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit()))
+
+
+def paper_id_for(arxiv_id: str | None, doi: str | None, title: str, *, unique: bool = False) -> str:
+    """The id rule: arXiv id without version, else `doi:…`, else `title:<slug>`; `unique` adds a
+    short hash of the normalised title (for a title whose slug another title already has)."""
     if arxiv_id:
         return arxiv_id
     if doi:
         return f"doi:{doi.lower()}"
+    if unique:
+        digest = hashlib.sha1(match_key(title).encode("utf-8")).hexdigest()[:8]
+        return f"title:{slugify(title, max_len=50)}-{digest}"
     return f"title:{slugify(title)}"
 
 
@@ -87,6 +102,8 @@ class Known:
     papers: dict[str, Paper] = field(default_factory=dict)
     systems: dict[str, System] = field(default_factory=dict)
     _names: NameIndex | None = None
+    _word_sets: dict[frozenset[str], list[str]] | None = None
+    _system_keys: tuple[int, set[str]] | None = None
 
     @property
     def names(self) -> NameIndex:
@@ -94,13 +111,37 @@ class Known:
             self._names = build_name_index([*self.papers.values(), *self.systems.values()])
         return self._names
 
+    @property
+    def word_sets(self) -> dict[frozenset[str], list[str]]:
+        """Papers by the words of each short name (two to four words; generic ones left out)."""
+        if self._word_sets is None:
+            self._word_sets = {}
+            for paper in self.papers.values():
+                self._add_word_sets(paper)
+        return self._word_sets
+
+    def _add_word_sets(self, paper: Paper) -> None:
+        assert self._word_sets is not None  # noqa: S101 - built by the caller
+        for name in (paper.title, *paper.aliases):
+            words = significant_words(name)
+            if 2 <= len(words) <= 4 and compact_key(name) not in GENERIC_NAMES:
+                self._word_sets.setdefault(words, []).append(paper.id)
+
     def add_paper(self, paper: Paper) -> Paper:
+        """A new paper, added to the name indexes as they stand (no rebuild: ingest stays linear)."""
         self.papers[paper.id] = paper
-        self._names = None
+        if self._names is not None:
+            add_record_names(self._names, paper)
+        if self._word_sets is not None:
+            self._add_word_sets(paper)
         return paper
 
     def system_alias_keys(self) -> set[str]:
-        return {compact_key(a) for s in self.systems.values() for a in [s.name, *s.aliases]}
+        """The compact keys of every system's names (systems do not change during an ingest)."""
+        if self._system_keys is None or self._system_keys[0] != len(self.systems):
+            keys = {compact_key(a) for s in self.systems.values() for a in [s.name, *s.aliases]}
+            self._system_keys = (len(self.systems), keys)
+        return self._system_keys[1]
 
 
 def load_known(store: Store) -> Known:
@@ -115,7 +156,7 @@ def load_known(store: Store) -> Known:
     claimed = known.system_alias_keys()
     for paper in known.papers.values():  # an alias a release claims names the release, not the paper
         paper.aliases = [a for a in paper.aliases if compact_key(a) not in claimed]
-    known._names = None
+    known._names = known._word_sets = None
     return known
 
 

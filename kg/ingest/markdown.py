@@ -1,10 +1,10 @@
-"""Small Markdown helpers for reading lists: links and their kinds, inline markup, tables, dates."""
+"""Small helpers for reading lists: links and their kinds, Markdown links in plain text, dates."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlparse
 
 from kg.ids import arxiv_ids_in_url
@@ -12,8 +12,6 @@ from kg.text import squash_spaces
 
 _MD_LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\((<?)(\S+?)(>?)(?:\s+\"[^\"]*\")?\)")
 _BARE = re.compile(r"(?<![(<\[])\bhttps?://[^\s<>()\]]+[^\s<>()\].,;:!?'\"]")
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-_KEYCAP = re.compile(r"[0-9#*]\ufe0f?\u20e3")
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 _MON = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
@@ -25,7 +23,9 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b((?:19|20)\d{2})\b"), "y"),
 ]
 _PROCEEDINGS_HOSTS = ("ecva.net", "thecvf.com", "mlr.press", "neurips.cc", "nips.cc", "aclanthology.org",
-                      "dl.acm.org", "ieeexplore.ieee.org", "doi.org", "sciencedirect.com", "springer.com")
+                      "aclweb.org", "dl.acm.org", "ieeexplore.ieee.org", "doi.org", "sciencedirect.com",
+                      "springer.com", "aaai.org", "ijcai.org", "jmlr.org", "nature.com", "science.org",
+                      "biorxiv.org", "medrxiv.org", "semanticscholar.org", "iclr.cc", "icml.cc")
 _HF_NOT_MODELS = {"blog", "docs", "papers", "datasets", "spaces", "learn", "models", "posts"}
 
 
@@ -50,7 +50,8 @@ class Link:
         return arxiv_ids_in_url(self.url) if self.kind == "arxiv" else []
 
 
-def classify_url(url: str) -> str:  # noqa: C901 - a flat table of hosts
+@lru_cache(maxsize=1 << 16)
+def classify_url(url: str) -> str:
     """arxiv | openreview | proceedings | pdf | model | code | video | blog | page."""
     parsed = urlparse(url if "://" in url else "https://" + url)
     host = (parsed.hostname or "").lower().removeprefix("www.")
@@ -100,37 +101,6 @@ def strip_markdown(text: str) -> str:
     text = text.replace("**", "").replace("__", "").replace("`", "")
     text = re.sub(r"(?<!\w)[*_](\S(?:.*?\S)?)[*_](?!\w)", r"\1", text)
     return squash_spaces(text)
-
-
-def strip_decoration(text: str) -> str:
-    """Drop emoji and keycap numbering ("1️⃣", "📜") that headings carry; keep letters of any script."""
-    text = _KEYCAP.sub("", text)
-    kept = [c for c in text if not (unicodedata.category(c) in ("So", "Cn", "Co") or c == "\ufe0f")]
-    return squash_spaces("".join(kept))
-
-
-def title_from_heading(text: str) -> tuple[str, list[Link]]:
-    """A heading's title (a link's text when the heading is a link) and its links."""
-    links = find_links(text)
-    return strip_decoration(strip_markdown(text)), links
-
-
-def bold_spans(text: str) -> list[str]:
-    return [m[1].strip() for m in _BOLD.finditer(text)]
-
-
-def split_table_row(line: str) -> list[str]:
-    line = line.strip()
-    if line.startswith("|"):
-        line = line[1:]
-    if line.endswith("|"):
-        line = line[:-1]
-    return [cell.strip() for cell in line.split("|")]
-
-
-def is_table_separator(line: str) -> bool:
-    cells = split_table_row(line)
-    return bool(cells) and all(re.fullmatch(r":?-{1,}:?", c.strip()) for c in cells if c.strip())
 
 
 def parse_list_date(text: str) -> tuple[str, str] | None:

@@ -70,11 +70,22 @@ class NameMatcher:
                 names.setdefault(name, key)
         self.owner = {key: next(iter(ids)) for key, ids in owners.items() if len(ids) == 1}
         usable = sorted((n for n, k in names.items() if k in self.owner), key=lambda n: (-len(n), n))
-        # One alternation per first letter: tried only where a word starts with that letter.
-        groups: dict[str, list[str]] = {}
+        # Names by the first two letters or digits they start with, longest first: at a word start only
+        # those are tried, each by its own pattern, compiled the first time it is needed (linear in
+        # the number of names, however many a corpus has).
+        self.by_start: dict[str, list[str]] = {}
         for name in usable:
-            groups.setdefault(name[0].lower(), []).append(name_pattern(name))
-        self.patterns = {first: re.compile("|".join(rx)) for first, rx in groups.items()}
+            self.by_start.setdefault(_start_key(name), []).append(name)
+        self._patterns: dict[str, re.Pattern[str]] = {}
+
+    def _match(self, text: str, i: int) -> re.Match[str] | None:
+        for name in self.by_start.get(_start_key(text[i:i + 12]), ()):
+            pattern = self._patterns.get(name)
+            if pattern is None:
+                pattern = self._patterns[name] = re.compile(name_pattern(name))
+            if m := pattern.match(text, i):
+                return m
+        return None
 
     def find(self, text: str) -> list[Hit]:
         """The records `text` names, left to right, never two overlapping."""
@@ -82,8 +93,7 @@ class NameMatcher:
         pos = 0
         for start in _WORD_START.finditer(text):
             i = start.start()
-            pattern = self.patterns.get(text[i].lower())
-            m = pattern.match(text, i) if pattern is not None and i >= pos else None
+            m = self._match(text, i) if i >= pos else None
             if m is None:
                 continue
             key = compact_key(m.group(0))
@@ -92,6 +102,11 @@ class NameMatcher:
                 hits.append(Hit(rid, m.group(0), m.start(), m.end()))
                 pos = m.end()
         return hits
+
+
+def _start_key(text: str) -> str:
+    """The first two letters or digits of a name or text, lower case ("SD v1.5" and "SDv1.5": "sd")."""
+    return "".join(c for c in text.lower() if c.isalnum())[:2]
 
 
 def _names_of(record: Record) -> list[str]:

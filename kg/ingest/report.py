@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,27 +11,53 @@ from kg.model import Paper, System
 
 # Problem kinds, in the order the report shows them, with a heading for each.
 SECTIONS = {
+    "skipped": "Entries skipped (the rest of each list was read)",
     "id_title_mismatch": "Links whose arXiv id belongs to another paper than the entry's title",
+    "id_title_conflict": "arXiv ids listed under different titles (one of the links is likely wrong)",
     "title_differs": "Listed titles that differ from the linked paper's title",
     "date_before_id": "Dates earlier than the paper's arXiv id or first arXiv submission",
     "non_arxiv_link": "Non-arXiv links where an arXiv version exists",
     "ambiguous": "Ambiguous names (reported, not guessed)",
+    "possible_duplicate": "Possible duplicates (kept apart: only the same id or normalised title merges)",
     "unresolved": "Names not resolved to any paper or system",
     "no_arxiv_id": "Entries without an arXiv id (kept by title; `kg fetch` may resolve them)",
 }
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One finding of the report: its kind, the file:line it concerns and what it says."""
+
+    kind: str
+    where: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.to_dict().get(key, default)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "where": self.where, **self.details}
+
+
 @dataclass
 class IngestReport:
     files: list[str]
-    problems: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     duplicates: list[dict[str, Any]] = field(default_factory=list)
     merged_across_lists: list[dict[str, Any]] = field(default_factory=list)
     facts_unmatched: list[str] = field(default_factory=list)
 
-    def add_problems(self, problems: list[dict[str, Any]]) -> None:
+    def add_problems(self, problems: list[Problem]) -> None:
         self.problems.extend(problems)
+
+    @property
+    def skipped(self) -> list[Problem]:
+        """Entries (or links) that could not be read: each cost itself, not its list."""
+        return self.by_kind("skipped")
 
     def summarise(self, papers: list[Paper], systems: list[System], parsed: list[Any]) -> None:
         status = Counter(p.status for p in papers)
@@ -63,13 +90,22 @@ class IngestReport:
                 self.merged_across_lists.append({"id": record.id, "label": record.label,
                                                  "lists": sorted(per_file)})
 
-    def by_kind(self, kind: str) -> list[dict[str, Any]]:
-        return [p for p in self.problems if p["kind"] == kind]
+    def by_kind(self, kind: str) -> list[Problem]:
+        return [p for p in self.problems if p.kind == kind]
 
     def to_dict(self) -> dict[str, Any]:
         return {"files": self.files, "counts": self.counts, "duplicates": self.duplicates,
-                "merged_across_lists": self.merged_across_lists, "problems": self.problems,
-                "facts_unmatched": self.facts_unmatched}
+                "merged_across_lists": self.merged_across_lists,
+                "problems": [p.to_dict() for p in self.problems], "facts_unmatched": self.facts_unmatched}
+
+    def summary_line(self) -> str:
+        """One line for the end of a run that skipped something (empty when nothing was skipped)."""
+        skipped = self.skipped
+        if not skipped:
+            return ""
+        first = skipped[0]
+        return (f"skipped {len(skipped)} entr{'y' if len(skipped) == 1 else 'ies'}, first {first.where}: "
+                f"{first['reason']}; everything else was ingested")
 
     def render(self) -> str:
         """The report as text for a terminal."""
@@ -95,25 +131,39 @@ class IngestReport:
         return "\n".join(lines)
 
 
-def _describe(problem: dict[str, Any]) -> str:  # noqa: C901 - one line per kind
-    kind, where = problem["kind"], problem["where"]
-    if kind == "id_title_mismatch":
-        return (f"{where}: {problem['listed_title']!r} links {problem['linked_id']} "
-                f"({problem['linked_title']!r}); resolved by title to {problem['resolved_to']}")
-    if kind == "title_differs":
-        return (f"{where}: {problem['id']} listed as {problem['listed_title']!r}, known as "
-                f"{problem['known_title']!r}")
-    if kind == "date_before_id":
-        first = problem["first_submitted"]
-        if len(first) == len("2021-06"):  # only the id's month: arXiv numbers a paper when it announces it
-            return (f"{where}: {problem['id']} dated {problem['listed_date']!r}, but its arXiv id is from "
-                    f"{first} (a date before it holds only for a submission held back before announcement)")
-        return (f"{where}: {problem['id']} dated {problem['listed_date']!r}, but it was first "
-                f"submitted to arXiv on {first}")
-    if kind == "non_arxiv_link":
-        return f"{where}: {problem['id']} is on arXiv; the list links {', '.join(problem['urls'])}"
-    if kind == "ambiguous":
-        return f"{where}: {problem['name']!r} could be " + "; ".join(problem["candidates"])
-    if kind == "no_arxiv_id":
-        return f"{where}: {problem['title']!r} kept as {problem['id']}"
-    return f"{where}: {problem.get('name', '')!r}"
+def _describe(problem: Problem) -> str:
+    """One line for one finding: where, then what."""
+    describe = _DESCRIBE.get(problem.kind)
+    what = describe(problem) if describe is not None else repr(problem.get("name", ""))
+    return f"{problem.where}: {what}"
+
+
+def _conflict(p: Problem) -> str:
+    return f"{p['id']} is listed as " + "; ".join(f"{t!r} ({', '.join(places)})" for t, places in p["titles"])
+
+
+def _possible_duplicate(p: Problem) -> str:
+    kept = f"; kept as {p['kept'][0]}" if p["kept"] else "; not merged"
+    return f"{p['name']!r} is close to " + "; ".join(p["candidates"]) + kept
+
+
+def _date_before_id(p: Problem) -> str:
+    first = p["first_submitted"]
+    if len(first) == len("2021-06"):  # only the id's month: arXiv numbers a paper when it announces it
+        return (f"{p['id']} dated {p['listed_date']!r}, but its arXiv id is from {first} (a date before it "
+                "holds only for a submission held back before announcement)")
+    return f"{p['id']} dated {p['listed_date']!r}, but it was first submitted to arXiv on {first}"
+
+
+_DESCRIBE: dict[str, Callable[[Problem], str]] = {
+    "skipped": lambda p: str(p["reason"]),
+    "id_title_conflict": _conflict,
+    "possible_duplicate": _possible_duplicate,
+    "id_title_mismatch": lambda p: (f"{p['listed_title']!r} links {p['linked_id']} ({p['linked_title']!r}); "
+                                    f"resolved by title to {p['resolved_to']}"),
+    "title_differs": lambda p: f"{p['id']} listed as {p['listed_title']!r}, known as {p['known_title']!r}",
+    "date_before_id": _date_before_id,
+    "non_arxiv_link": lambda p: f"{p['id']} is on arXiv; the list links {', '.join(p['urls'])}",
+    "ambiguous": lambda p: f"{p['name']!r} could be " + "; ".join(p["candidates"]),
+    "no_arxiv_id": lambda p: f"{p['title']!r} kept as {p['id']}",
+}

@@ -1,25 +1,29 @@
-"""Resolve reading-list entries to records: by arXiv id, else title (fuzzy), else short name.
+"""Resolve reading-list entries to records: by arXiv id, else by the same normalised title or name.
 
 An entry resolves to a known paper, a known system, both (a release listed under its paper's
 title, like `SDXL-Turbo` **Adversarial Diffusion Distillation**), or a new record when the list
-gives an arXiv id or a title we do not know yet. Ambiguity is reported, never guessed.
+gives an arXiv id or a title we do not know yet. Two records merge only on the same id or the same
+normalised title (case, punctuation, accents, ligatures and decorations ignored): a near match by
+the one name matcher (kg/names.py) or a known name inside a title is reported as a possible
+duplicate, both kept; an ambiguous name is reported with its candidates. Never guessed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import combinations
 
-from rapidfuzz import fuzz
-
-from kg.corpus import FUZZY_MARGIN, FUZZY_THRESHOLD
 from kg.errors import BadInputError, InvalidIdError
 from kg.ids import ArxivId, parse_arxiv_id
-from kg.ingest.known import Known, paper_id_for
-from kg.ingest.parser import ListedEntry
+from kg.ingest.known import Known, paper_id_for, significant_words
+from kg.ingest.listed import ListedEntry
+from kg.ingest.report import Problem
 from kg.model import Paper
+from kg.names import name_score
 from kg.text import compact_key, match_key
 
-TITLE_DIFFERS_BELOW = 60.0  # token-sort similarity under which a linked id's title is reported
+TITLE_DIFFERS_BELOW = 60.0  # score under which a listed title and its linked id's title disagree
+MAX_SUBSET_WORDS = 12  # words of a title tried for known names inside it
 
 
 @dataclass
@@ -30,10 +34,11 @@ class Resolution:
     paper_id: str | None = None
     system_id: str | None = None
     arxiv: ArxivId | None = None
-    problems: list[dict] = field(default_factory=list)
+    candidates: list[str] = field(default_factory=list)  # an ambiguous name's candidates
+    problems: list[Problem] = field(default_factory=list)
 
     def report(self, kind: str, **details: object) -> None:
-        self.problems.append({"kind": kind, "where": self.entry.where, **details})
+        self.problems.append(Problem(kind, self.entry.where, details))
 
 
 def entry_arxiv_ids(entry: ListedEntry) -> list[ArxivId]:
@@ -48,20 +53,25 @@ def entry_arxiv_ids(entry: ListedEntry) -> list[ArxivId]:
     return ids
 
 
-def match_title(known: Known, title: str) -> tuple[list[str], str]:
-    """Records whose title or alias matches `title`: (ids, how) with how = exact | fuzzy | ''."""
-    if not title.strip():
-        return [], ""
-    exact = sorted(known.names.lookup_exact(title))
-    if exact:
-        return exact, "exact"
-    if len(match_key(title)) < 8:
-        return [], ""
-    rows = known.names.fuzzy(title, limit=5, cutoff=FUZZY_THRESHOLD - FUZZY_MARGIN)
-    if not rows or rows[0][1] < FUZZY_THRESHOLD:
-        return [], ""
-    close = [rid for rid, score, _ in rows if rows[0][1] - score < FUZZY_MARGIN]
-    return close, "fuzzy"
+def same_title(known: Known, name: str) -> list[str]:
+    """Known papers whose title or alias is `name` after normalisation."""
+    if not name.strip():
+        return []
+    return sorted(i for i in known.names.lookup_exact(name) if i in known.papers)
+
+
+def near_names(known: Known, name: str) -> list[str]:
+    """Papers whose names come close to `name` without being it: the name matcher's candidates, and
+    papers with a name of two to four words all inside `name` ("Stable Diffusion" in "Stable Video
+    Diffusion"). Reported, never merged."""
+    if len(compact_key(name)) < 5:
+        return []
+    found = [i for i, _, _ in known.names.pick(name).candidates if i in known.papers]
+    words = sorted(significant_words(name))[:MAX_SUBSET_WORDS]
+    for size in range(2, min(4, len(words)) + 1):
+        for subset in combinations(words, size):
+            found += [i for i in known.word_sets.get(frozenset(subset), ()) if i in known.papers]
+    return list(dict.fromkeys(found))
 
 
 def resolve_entry(known: Known, entry: ListedEntry) -> Resolution:
@@ -92,28 +102,45 @@ def _system_for(known: Known, entry: ListedEntry) -> str | None:
 
 def _names_a_paper_too(known: Known, entry: ListedEntry) -> bool:
     """`SDXL-Turbo` **Adversarial Diffusion Distillation**: the release's line also titles its paper."""
-    ids, _ = match_title(known, entry.title) if entry.title and entry.title != entry.short_name else ([], "")
-    return any(i in known.papers for i in ids)
+    return bool(entry.title and entry.title != entry.short_name and same_title(known, entry.title))
 
 
 def _resolve_linked(known: Known, res: Resolution) -> None:
+    """The id decides; a title that is another known paper's is reported (and followed)."""
     entry, aid = res.entry, res.arxiv
     assert aid is not None  # noqa: S101 - set by the caller
     res.paper_id = aid.id
     linked = known.papers.get(aid.id)
-    if linked is None or not entry.title:
-        return
-    by_title, how = match_title(known, entry.title)
-    others = [i for i in by_title if i != aid.id and i in known.papers]
+    if linked is None and entry.title:  # a new paper: its list title names it for the entries after it
+        known.add_paper(Paper(id=aid.id, arxiv_id=aid.id, title=entry.title,
+                              provenance={"title": f"list:{entry.where}"}))
+    if linked is None or not entry.title or from_list(linked):
+        return  # a title only the lists give is checked across them (run.conflicting_titles)
+    by_title = same_title(known, entry.title)
+    others = [i for i in by_title if i != aid.id]
     if len(by_title) == 1 and others:
         res.paper_id = others[0]
         res.report("id_title_mismatch", linked_id=aid.id, linked_title=linked.title,
-                   listed_title=entry.title, resolved_to=others[0], how=how)
+                   listed_title=entry.title, resolved_to=others[0], how="exact")
         return
-    score = fuzz.token_sort_ratio(match_key(entry.title), match_key(linked.title))
-    if aid.id not in by_title and score < TITLE_DIFFERS_BELOW and not _is_alias(linked, entry.title):
+    if aid.id not in by_title and not titles_agree(entry.title, linked.title) \
+            and not _is_alias(linked, entry.title):
         res.report("title_differs", id=aid.id, listed_title=entry.title, known_title=linked.title,
-                   similarity=round(score))
+                   similarity=round(name_score(entry.title, linked.title)))
+
+
+def from_list(paper: Paper) -> bool:
+    """Is the paper's title one a reading list gave (no fetched or gathered title yet)?"""
+    return paper.provenance.get("title", "").startswith("list:")
+
+
+def titles_agree(a: str, b: str) -> bool:
+    """Two written titles of one paper: equal after normalisation, close by the name matcher, or one
+    the other's head ("TurboEdit" and "TurboEdit: Instant …")."""
+    ka, kb = match_key(a), match_key(b)
+    if not ka or not kb or ka == kb:
+        return True
+    return max(name_score(a, b), name_score(b, a)) >= TITLE_DIFFERS_BELOW
 
 
 def _is_alias(paper: Paper, name: str) -> bool:
@@ -123,21 +150,54 @@ def _is_alias(paper: Paper, name: str) -> bool:
 def _resolve_unlinked(known: Known, res: Resolution) -> None:
     entry = res.entry
     for name, kind in ((entry.title, "title"), (entry.short_name, "short name")):
-        ids, how = match_title(known, name)
-        ids = [i for i in ids if i in known.papers]
+        ids = same_title(known, name)
         if len(ids) == 1:
             res.paper_id = ids[0]
             return
         if len(ids) > 1:
-            res.report("ambiguous", name=name, by=kind, candidates=[
-                f"{i} ({known.papers[i].title})" for i in ids])
+            _ambiguous(known, res, name, kind, ids)
             return
+    if entry.from_heading:
+        return  # a heading that names no known paper is a section, never a record
+    near = list(dict.fromkeys(near_names(known, entry.title) + near_names(known, entry.short_name)))
     if entry.title and entry.how == "listed":
-        paper = Paper(id=paper_id_for(None, None, entry.title), title=entry.title,
-                      provenance={"title": f"list:{entry.where}"})
-        known.add_paper(paper)
-        res.paper_id = paper.id
-        res.report("no_arxiv_id", id=paper.id, title=entry.title)
+        _new_title_record(known, res, near)
         return
-    if res.system_id is None:
+    if res.system_id is not None:
+        return
+    if len(near) > 1:
+        _ambiguous(known, res, entry.short_name or entry.title, "short name", near)
+    elif near:
+        res.report("possible_duplicate", name=entry.short_name or entry.title,
+                   candidates=_described(known, near), kept=[])
+    else:
         res.report("unresolved", name=entry.short_name or entry.title)
+
+
+def _ambiguous(known: Known, res: Resolution, name: str, kind: str, ids: list[str]) -> None:
+    res.candidates = ids
+    res.report("ambiguous", name=name, by=kind, candidates=_described(known, ids))
+
+
+def _described(known: Known, ids: list[str]) -> list[str]:
+    return [f"{i} ({known.papers[i].title})" for i in ids]
+
+
+def _new_title_record(known: Known, res: Resolution, near: list[str]) -> None:
+    """A title no record has: a record of its own, kept apart from any near match (reported)."""
+    entry = res.entry
+    paper = Paper(id=paper_id_for(None, None, entry.title), title=entry.title,
+                  provenance={"title": f"list:{entry.where}"})
+    existing = known.papers.get(paper.id)
+    if existing is not None and match_key(existing.title) == match_key(entry.title):
+        res.paper_id = existing.id
+        return
+    if existing is not None:  # another title with the same slug: never the same paper
+        paper.id = paper_id_for(None, None, entry.title, unique=True)
+    known.add_paper(paper)
+    res.paper_id = paper.id
+    res.report("no_arxiv_id", id=paper.id, title=entry.title)
+    near = [i for i in near if i != paper.id]
+    if near:
+        res.report("possible_duplicate", name=entry.title, candidates=_described(known, near),
+                   kept=[paper.id])

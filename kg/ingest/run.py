@@ -12,17 +12,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from kg.errors import BadInputError
+from kg.errors import BadInputError, RejectedEntriesError
 from kg.ids import ArxivId, parse_arxiv_id
 from kg.ingest.known import FETCHED_PREFIXES, Known, bibliographic_copy, load_known
 from kg.ingest.markdown import parse_list_date
 from kg.ingest.mentions import NameMatcher, sentence_around
 from kg.ingest.parser import MAX_LIST_BYTES, NoteLink, ParsedList, parse_reading_list
-from kg.ingest.report import IngestReport
-from kg.ingest.resolve import Resolution, resolve_entry
+from kg.ingest.report import IngestReport, Problem
+from kg.ingest.resolve import Resolution, from_list, resolve_entry, titles_agree
 from kg.model import Listing, Mention, Note, Paper, System
 from kg.store import Store, write_json
-from kg.text import compact_key
+from kg.text import compact_key, match_key
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,15 @@ class _Accumulator:
     urls: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     topics: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     versions: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    titles: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+
+    def move(self, source: str, target: str) -> None:
+        """Everything gathered for record `source` now belongs to `target`."""
+        self.listings[target].extend(self.listings.pop(source, []))
+        self.notes[target].extend(self.notes.pop(source, []))
+        self.mentions[target].extend(self.mentions.pop(source, []))
+        for bucket in (self.aliases, self.urls, self.topics):
+            bucket[target].extend(bucket.pop(source, []))
 
 
 # ---- finding the lists ----------------------------------------------------------------------
@@ -78,13 +87,25 @@ def display_path(path: Path, store: Store) -> str:
 
 # ---- the pipeline ---------------------------------------------------------------------------
 def ingest(store: Store, paths: list[Path] | None = None, *, write: bool = True,
-           max_bytes: int = MAX_LIST_BYTES) -> IngestResult:
+           max_bytes: int = MAX_LIST_BYTES, strict: bool = False) -> IngestResult:
+    """Read the lists, resolve and merge their entries, and (with `write`) save the snapshot.
+
+    A list that cannot be read at all raises BadInputError before anything is written. An entry that
+    cannot be read (an invalid arXiv id) is skipped and reported with file:line; with `strict`, it
+    raises `RejectedEntriesError` instead and nothing is written.
+    """
     files = find_list_files(paths or [store.reading_lists])
     parsed = [parse_reading_list(f, display_path(f, store), max_bytes) for f in files]
     known = load_known(store)
     report = IngestReport(files=[p.file for p in parsed])
     acc = _Accumulator()
     owners = {plist.file: _ingest_list(known, plist, acc, report) for plist in parsed}
+    if strict and report.skipped:
+        first = report.skipped[0]
+        raise RejectedEntriesError(f"{first.where}: {first['reason']} ({len(report.skipped)} entries "
+                                   "could not be read; --strict: nothing was written)")
+    report.add_problems(conflicting_titles(acc.titles, known))
+    _merge_title_records(known, acc)
     _extract_mentions(known, parsed, owners, acc)
     papers, systems = _build_records(known, acc, report)
     report.summarise(papers, systems, parsed)
@@ -100,19 +121,35 @@ def _ingest_list(known: Known, plist: ParsedList, acc: _Accumulator,
     """Resolve and record each entry of one list; the record id each entry resolved to."""
     owners: list[str | None] = []
     for entry in plist.entries:
-        res = resolve_entry(known, entry)
+        try:
+            res = resolve_entry(known, entry)
+        except BadInputError as exc:
+            report.add_problems([Problem("skipped", entry.where, {"reason": exc.reason})])
+            owners.append(None)
+            continue
         report.add_problems(res.problems)
-        _record_entry(res, acc)
+        _record_entry(res, acc, known)
         owners.append(res.paper_id or res.system_id)
     for linked in plist.linked_in_notes:
         for raw in linked.link.arxiv_raw_ids:
             owner = owners[linked.owner] if linked.owner >= 0 else None
-            _record_linked_mention(plist.file, linked, raw, owner, acc)
+            try:
+                _record_linked_mention(plist.file, linked, raw, owner, acc)
+            except BadInputError as exc:
+                where = f"{plist.file}:{linked.line}"
+                report.add_problems([Problem("skipped", where, {"reason": exc.reason})])
     return owners
 
 
-def _record_entry(res: Resolution, acc: _Accumulator) -> None:
+def _record_entry(res: Resolution, acc: _Accumulator, known: Known) -> None:
     entry = res.entry
+    for candidate in res.candidates:  # an ambiguous name: its candidates are kept, and say so
+        if candidate in known.papers:
+            acc.listings[candidate].append(Listing(file=entry.file, line=entry.line,
+                                                   short_name=entry.short_name, section=entry.section,
+                                                   how="ambiguous"))
+    if res.arxiv and entry.title and res.paper_id == res.arxiv.id:
+        acc.titles[res.arxiv.id].append((entry.title, entry.where))
     targets = [t for t in (res.paper_id, res.system_id) if t]
     for target in targets:
         acc.listings[target].append(Listing(
@@ -174,6 +211,19 @@ def _scan(matcher: NameMatcher, text: str, file: str, line: int, owner: str | No
                                   by=owner))
 
 
+def _merge_title_records(known: Known, acc: _Accumulator) -> None:
+    """A title-only entry read before the arXiv-linked entry of the same (normalised) title: one
+    record, under the arXiv id (the same normalised title is a merge, never a guess)."""
+    by_title = {match_key(p.title): p.id for p in known.papers.values() if p.arxiv_id and p.title}
+    for tid in [i for i in acc.listings if i.startswith("title:")]:
+        paper = known.papers.get(tid)
+        target = by_title.get(match_key(paper.title)) if paper is not None else None
+        if target is None or target == tid:
+            continue
+        acc.move(tid, target)
+        known.papers.pop(tid, None)
+
+
 # ---- building the records -------------------------------------------------------------------
 def _build_records(known: Known, acc: _Accumulator, report: IngestReport) -> tuple[list[Paper], list[System]]:
     ids = set(acc.listings) | set(acc.mentions)
@@ -209,7 +259,8 @@ def _apply_list_data(record: Paper | System, acc: _Accumulator, aliases: list[st
     if named and "aliases" not in record.provenance:
         record.provenance["aliases"] = f"list:{named.file}:{named.line}"
     listed = any(x.how in ("listed", "named") for x in record.listings)
-    record.status = "listed" if listed else "mentioned" if record.listings or record.mentions else "unlisted"
+    mentioned = any(x.how == "mentioned" for x in record.listings) or bool(record.mentions)
+    record.status = "listed" if listed else "mentioned" if mentioned else "unlisted"
 
 
 def _with_list_data(paper: Paper, pid: str, acc: _Accumulator, known: Known) -> Paper:
@@ -264,6 +315,29 @@ def _check_dates(paper: Paper, listings: list[Listing], report: IngestReport) ->
             continue
         listed, precision = parsed
         if listed[: len(first)] < first[: len(listed)]:
-            report.add_problems([{"kind": "date_before_id", "where": f"{listing.file}:{listing.line}",
-                                  "id": paper.id, "listed_date": listing.date, "first_submitted": first,
-                                  "precision": precision}])
+            report.add_problems([Problem("date_before_id", f"{listing.file}:{listing.line}", {
+                "id": paper.id, "listed_date": listing.date, "first_submitted": first,
+                "precision": precision})])
+
+
+def conflicting_titles(titles: dict[str, list[tuple[str, str]]], known: Known) -> list[Problem]:
+    """An arXiv id the lists link under titles that disagree, for ids we know no title of yet (a
+    known title is checked entry by entry): reported at the entries whose title is the odd one out."""
+    problems = []
+    for aid, rows in sorted(titles.items()):
+        paper = known.papers.get(aid)
+        if paper is not None and paper.title and not from_list(paper):
+            continue
+        groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for title, where in rows:
+            groups[match_key(title)].append((title, where))
+        if len(groups) < 2:
+            continue
+        ranked = sorted(groups.values(), key=lambda g: (-len(g), g[0][1]))
+        main = ranked[0][0][0]
+        odd = [g for g in ranked[1:] if not titles_agree(g[0][0], main)]
+        if odd:
+            shown = [(g[0][0], [w for _, w in g]) for g in [ranked[0], *odd]]
+            problems += [Problem("id_title_conflict", where, {"id": aid, "titles": shown})
+                         for g in odd for _, where in g]
+    return problems

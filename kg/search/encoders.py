@@ -288,6 +288,7 @@ class EmbeddingCache:
         self.model = model
         self.path = path
         self.vectors: dict[bytes, np.ndarray] = {}
+        self.damaged = False  # the file could not be read (its vectors are dropped)
 
     @classmethod
     def for_store(cls, store: Store, model: str) -> EmbeddingCache:
@@ -308,6 +309,7 @@ class EmbeddingCache:
         except Exception as exc:  # noqa: BLE001 - numpy and zipfile raise many kinds on a damaged file
             log.warning("dropping unreadable embedding cache %s (%s); its texts are embedded again",
                         path, exc)
+            self.damaged = True
             return
         good = np.isfinite(vectors).all(axis=1) & (np.abs(np.linalg.norm(vectors, axis=1) - 1) < 1e-2)
         if not good.all():  # a damaged entry is dropped; its text is embedded again

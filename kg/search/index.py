@@ -25,7 +25,7 @@ import math
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -122,7 +122,6 @@ class IndexData:
     dense: Any  # faiss.Index
     bm25: Bm25Postings
     path: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # ---- paths -------------------------------------------------------------------------------

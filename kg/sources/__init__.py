@@ -6,7 +6,8 @@ package. Every request goes through `kg.sources.http.Transport` (rate limit, bac
 (atomic writes under the store's cache directory), so a re-run makes no requests and a killed run
 resumes where it stopped.
 
-    arxiv.py             `ArxivClient` (a subclass of `arxiv.Client`), id batches, title queries,
+    arxiv.py             `ArxivClient` (our client; `arxiv.Result` is the public type it builds),
+                         id batches (partial pages asked again), title queries,
                          `record_from_result` (the one mapping of `arxiv.Result` to our fields)
     titles.py            title queries (`ti:"…" OR ti:"…"`) and fuzzy matching of their answers
     semantic_scholar.py  `S2Client`: POST /graph/v1/paper/batch, counts and `cites` edges

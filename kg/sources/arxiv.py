@@ -56,6 +56,19 @@ def endpoint_format(url: str) -> str:
     return url if "{}" in url else url.rstrip("?") + "?{}"
 
 
+def endpoint_host(url_format: str) -> str:
+    """The host of an endpoint's `query_url_format`; BadInputError when it is not an http(s) URL."""
+    try:
+        parts = urlsplit(url_format.replace("{}", ""))
+        parts.port  # noqa: B018 - raises ValueError on a malformed host or port
+    except ValueError as exc:
+        raise BadInputError(f"not a usable URL ({exc})", url_format) from exc
+    if parts.scheme not in ("http", "https") or not parts.netloc or "{}" not in url_format:
+        raise BadInputError("the arXiv endpoint must be an http(s) URL, e.g. https://export.arxiv.org/api/query",
+                            url_format.replace("?{}", ""))
+    return parts.hostname or ""
+
+
 @dataclass
 class ArxivSettings:
     """How we talk to the arXiv API. Every default is safe for the real service.
@@ -92,7 +105,7 @@ class ArxivSettings:
             raise BadInputError(f"arXiv page size must be 1..{MAX_IDS_PER_REQUEST}, not {self.page_size}")
         if self.titles_per_query < 1 or self.title_results < 1:
             raise BadInputError("titles_per_query and title_results must be at least 1")
-        host = urlsplit(self.query_url_format.replace("{}", "")).hostname or ""
+        host = endpoint_host(self.query_url_format)
         if host in ARXIV_HOSTS and self.delay_seconds < ARXIV_MIN_DELAY:
             logger.warning("arXiv asks for %.0f s between requests; using %.0f s, not %.2f s",
                            ARXIV_MIN_DELAY, ARXIV_MIN_DELAY, self.delay_seconds)

@@ -180,7 +180,7 @@ def merge_titles(papers: dict[str, Paper], matches: dict[str, TitleMatch], repor
     for pid, m in sorted(matches.items()):
         if m.status == "ambiguous":
             report.ambiguous.append(m.to_dict())
-        elif m.status == "not_found" or m.result is None or m.fetched_at is None:
+        elif m.status == "not_found" or m.result is None or m.fetched_at is None or m.arxiv_id is None:
             report.not_found.append({"paper": pid, "title": m.title, "reason": "no arXiv title matches"})
         elif m.arxiv_id in known:
             report.not_found.append({"paper": pid, "title": m.title, "arxiv_id": m.arxiv_id,
@@ -225,8 +225,8 @@ def _edge_set(edges: list[Edge]) -> set[tuple[Any, ...]]:
 
 # ---- the run ---------------------------------------------------------------------------------
 def _fetch_ids(client: ArxivClient, targets: dict[str, list[Paper]], batches: list[list[str]],
-               report: FetchReport, tick: Callable[[int], None]
-               ) -> tuple[dict[str, tuple[Any, str]], SourceError | None]:
+               report: FetchReport, tick: Callable[[int], object]
+               ) -> tuple[dict[str, tuple[Any, str]], FetchError | None]:
     """Results by arXiv id, and the error that stopped the batches (None when all came back)."""
     results: dict[str, tuple[Any, str]] = {}
     for n, ids in enumerate(batches):
@@ -245,7 +245,7 @@ def _fetch_ids(client: ArxivClient, targets: dict[str, list[Paper]], batches: li
     return results, None
 
 
-def _progress(total: int, desc: str, enabled: bool) -> tqdm:
+def _progress(total: int, desc: str, enabled: bool) -> tqdm[Any]:
     return tqdm(total=total, desc=desc, unit="req", file=sys.stderr, disable=not enabled or total == 0,
                 leave=False)
 
@@ -283,7 +283,7 @@ def fetch_citations(store: Store, papers: list[Paper], report: FetchReport, *, c
 
     `FetchError` after a batch failed; the answers of the batches before it are saved first.
     """
-    wanted = {s2_id_for(p): p.id for p in papers if s2_id_for(p) and (chosen is None or p.id in chosen)}
+    wanted = {sid: p.id for p in papers if (sid := s2_id_for(p)) and (chosen is None or p.id in chosen)}
     total = -(-len(wanted) // client.settings.batch_size)
     with _progress(total, "Semantic Scholar", progress) as bar:
         found, failure = client.fetch_papers(wanted, bar.update)

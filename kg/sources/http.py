@@ -28,11 +28,13 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
-from kg.errors import OfflineError
+from kg.errors import BadInputError, OfflineError
 
 logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+INVALID_URL = (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+               requests.exceptions.InvalidSchema, requests.exceptions.URLRequired)
 
 
 def sleep(seconds: float) -> None:
@@ -66,7 +68,7 @@ class RetryPolicy:
         Half of the delay is fixed and half random, so clients that failed together spread out
         while the wait still grows with every failure.
         """
-        delay = min(self.backoff_max, self.backoff_base * 2**attempt)
+        delay = min(self.backoff_max, self.backoff_base * 2.0**attempt)
         return delay / 2 + random.uniform(0, delay / 2)
 
 
@@ -186,6 +188,8 @@ class Transport:
         try:
             resp = self.session.request(method, url, timeout=(min(10.0, self.timeout), self.timeout),
                                         **kwargs)
+        except INVALID_URL as exc:  # no retry can mend the URL
+            raise BadInputError(f"{self.name}: not a usable URL ({type(exc).__name__})", url) from exc
         except requests.RequestException as exc:
             self._after_request()
             how = connect_failure(exc)

@@ -113,16 +113,6 @@ class S2Client:
     def batch_url(self) -> str:
         return self.settings.base_url.rstrip("/") + BATCH_PATH
 
-    def fetch_batch(self, ids: list[str]) -> tuple[list[dict[str, Any] | None], str]:
-        """One batch request: the entries aligned with `ids`, and when they were fetched.
-
-        `SourceError` naming the ids after the last retry.
-        """
-        try:
-            return self._fetch_batch(ids)
-        except RequestFailed as exc:
-            raise SourceError(exc.problem, ids=ids, url=exc.url) from exc
-
     def _fetch_batch(self, ids: list[str]) -> tuple[list[dict[str, Any] | None], str]:
         if not 0 < len(ids) <= self.settings.batch_size:
             raise BadInputError(f"a batch holds 1..{self.settings.batch_size} ids, not {len(ids)}")
@@ -140,7 +130,7 @@ class S2Client:
             self.cache.put(key, resp.content, request=request, url=self.batch_url, fetched_at=fetched_at)
         return json.loads(resp.content), fetched_at
 
-    def fetch_papers(self, ids: Iterable[str], progress: Callable[[int], None] | None = None
+    def fetch_papers(self, ids: Iterable[str], progress: Callable[[int], object] | None = None
                      ) -> tuple[dict[str, S2Paper], SourceError | None]:
         """Every id looked up, `batch_size` at a time (sorted, so batches and cache keys are stable).
 

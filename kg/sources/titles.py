@@ -3,10 +3,11 @@
 1. Titles are grouped k at a time (`ArxivSettings.titles_per_query`, default 5) and each group is one
    query, `ti:"<title 1>" OR ti:"<title 2>" OR …`, each phrase being the title's match key (lower
    case, no punctuation, ligatures and accents folded), with `max_results` = `title_results` (50).
-2. Every title of the group is scored against every result: rapidfuzz `ratio` of the match keys,
-   also against the part of the result's title before and after its first colon, so "TurboEdit" meets
-   "TurboEdit: Instant text-based image editing" and a list title that lost a "Name:" prefix still
-   matches. A score ≥ 90 is a candidate.
+2. Every title of the group is matched against the results by the one name matcher
+   (`kg.names.pick_unique`): rapidfuzz `ratio` of the match keys, also against the part of the
+   result's title before and after its first colon, so "TurboEdit" meets "TurboEdit: Instant
+   text-based image editing" and a list title that lost a "Name:" prefix still matches. A score ≥ 90
+   is a candidate.
 3. One candidate, or a best one ahead of the next by ≥ 3 points: matched. Two or more within 3 points:
    ambiguous, reported with the candidates and never guessed (the two "TurboEdit" papers, 2408.08332
    and 2408.00735). None: the title gets one more query of its own, its words OR-ed
@@ -25,10 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rapidfuzz import fuzz
-
 from kg.errors import SourceError
 from kg.ids import parse_arxiv_id
+from kg.names import MIN_CHARS, pick_unique
 from kg.sources.http import RequestFailed
 from kg.text import match_key
 
@@ -39,9 +39,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-TITLE_THRESHOLD = 90.0  # rapidfuzz score (0-100) a result's title must reach to be a candidate
-TITLE_MARGIN = 3.0  # a runner-up this close to the best makes the title ambiguous
-MIN_KEY_LENGTH = 5  # shorter titles are not matched fuzzily at all
 MAX_QUERY_WORDS = 12
 _STOPWORDS = frozenset("a an and are as at by for from in into is of on or the to via with without".split())
 
@@ -79,35 +76,16 @@ def build_words_query(title: str) -> str:
     return " OR ".join(f"ti:{w}" for w in list(dict.fromkeys(words))[:MAX_QUERY_WORDS])
 
 
-def score_title(wanted_key: str, candidate_title: str) -> float:
-    """How well a result's title matches a wanted title's match key (0-100)."""
-    variants = {match_key(candidate_title)}
-    if ":" in candidate_title:
-        head, tail = candidate_title.split(":", 1)
-        variants |= {match_key(head), match_key(tail)}
-    return max((fuzz.ratio(wanted_key, v) for v in variants if v), default=0.0)
-
-
 def match_title(title: str, results: list[arxiv.Result]) -> tuple[str, arxiv.Result | None,
                                                                   list[tuple[str, str, float]]]:
-    """(status, the matched result or None, candidates best first) for one title among results."""
-    key = match_key(title)
-    if len(key) < MIN_KEY_LENGTH:
-        return "not_found", None, []
-    best: dict[str, tuple[float, arxiv.Result]] = {}
-    for result in results:
-        score = score_title(key, result.title)
-        aid = parse_arxiv_id(result.get_short_id()).id
-        if score >= TITLE_THRESHOLD and (aid not in best or best[aid][0] < score):
-            best[aid] = (score, result)
-    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))
-    candidates = [(aid, r.title, s) for aid, (s, r) in ranked]
-    if not ranked:
-        return "not_found", None, []
-    if len(ranked) > 1 and ranked[0][1][0] - ranked[1][1][0] < TITLE_MARGIN:
-        close = [c for c in candidates if ranked[0][1][0] - c[2] < TITLE_MARGIN]
-        return "ambiguous", None, close
-    return "matched", ranked[0][1][1], candidates[:1]
+    """(status, the matched result or None, candidates best first) for one title among results,
+    by the one name matcher (`kg.names.pick_unique`)."""
+    by_id = {parse_arxiv_id(r.get_short_id()).id: r for r in results}
+    pick = pick_unique(title, ((aid, r.title) for aid, r in by_id.items()))
+    candidates = [(aid, by_id[aid].title, score) for aid, _, score in pick.candidates]
+    if pick.choice is None:
+        return pick.status, None, candidates
+    return "matched", by_id[pick.choice], candidates[:1]
 
 
 def _apply(matches: list[TitleMatch], results: list[arxiv.Result], fetched_at: str) -> None:
@@ -125,7 +103,7 @@ def _search(client: ArxivClient, query: str, n: int, paper_ids: list[str],
 
 
 def resolve_titles(client: ArxivClient, wanted: dict[str, str],
-                   progress: Callable[[int], None] | None = None) -> dict[str, TitleMatch]:
+                   progress: Callable[[int], object] | None = None) -> dict[str, TitleMatch]:
     """Look up papers by title: `wanted` maps a paper id to its title; the answer is keyed the same.
 
     `SourceError` (naming the paper ids not resolved yet) when a query fails after every retry.
@@ -142,7 +120,7 @@ def resolve_titles(client: ArxivClient, wanted: dict[str, str],
         if progress:
             progress(1)
     retry = [m for m in todo if m.status == "not_found" and build_words_query(m.title)
-             and len(match_key(m.title)) >= MIN_KEY_LENGTH]
+             and len(match_key(m.title).replace(" ", "")) >= MIN_CHARS]
     for i, m in enumerate(retry):
         pending = [x.paper_id for x in retry[i:]]
         results, fetched_at = _search(client, build_words_query(m.title), n, pending, retry_empty=True)

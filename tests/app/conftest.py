@@ -1,23 +1,29 @@
 """Fixtures for the app's tests: built data directories and AppTest runs on them.
 
 AppTest runs app.py in this process; the data directory reaches it through KG_DATA_DIR and the
-embedding model is replaced by the deterministic FakeEncoder (patched where the app loads it).
-The browser test (test_browser.py) uses the real model instead.
+embedding model is replaced by the deterministic FakeEncoder. The patch does not depend on import
+order: everything app.py imports is imported here first, then every module-level binding of
+`load_encoder` (`from kg.search.encoders import load_encoder` copies the function into the importing
+module) is replaced for the test and restored after it. The browser test (test_browser.py) uses the
+real model instead.
 """
 
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from unittest import mock
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+import kg.search.encoders
+import kgapp.pages  # noqa: F401 - app.py's imports, loaded before any patch (see the module's docstring)
+import kgapp.state  # noqa: F401
 from kg.search.encoders import FakeEncoder
-from tests.app.fixtures import REPO, make_app_data
+from testkit.appdata import REPO, make_app_data
 
 APP = str(REPO / "app.py")
 
@@ -48,17 +54,29 @@ def run_app(monkeypatch: pytest.MonkeyPatch, app_data: Path) -> Iterator[Callabl
     yield from _runner(monkeypatch, app_data)
 
 
+def patch_encoder_loader(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Replace `load_encoder` by `fake_encoder` in every loaded module that holds it; their names."""
+    real = kg.search.encoders.load_encoder
+    patched = []
+    for name, module in list(sys.modules.items()):
+        if (name.startswith(("kg.", "kgapp.")) or name == "kg") and getattr(module, "load_encoder", None) is real:
+            monkeypatch.setattr(module, "load_encoder", fake_encoder)
+            patched.append(name)
+    return patched
+
+
 def _runner(monkeypatch: pytest.MonkeyPatch, root: Path) -> Iterator[Callable[..., AppTest]]:
     monkeypatch.setenv("KG_DATA_DIR", str(root))
     st.cache_resource.clear()
-    with mock.patch("kg.search.encoders.load_encoder", side_effect=fake_encoder):
-        def run(**params: str) -> AppTest:
-            at = AppTest.from_file(APP, default_timeout=60)
-            for key, value in params.items():
-                at.query_params[key] = value
-            return at.run()
+    patch_encoder_loader(monkeypatch)
 
-        yield run
+    def run(**params: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        for key, value in params.items():
+            at.query_params[key] = value
+        return at.run()
+
+    yield run
     st.cache_resource.clear()
 
 

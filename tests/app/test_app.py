@@ -24,8 +24,8 @@ from kg.model import Paper
 from kg.store import Store
 from kgapp import state
 from kgapp.escape import esc_md
+from testkit.appdata import SDXL, XSS_ID, XSS_TITLE
 from tests.app.conftest import APP
-from tests.app.fixtures import SDXL, XSS_ID, XSS_TITLE
 
 SAMPLING = "which papers accelerate sampling?"
 
@@ -361,8 +361,8 @@ def checksums(root) -> dict[str, str]:
 def test_showing_every_page_and_every_export_format_writes_nothing(run_app, app_data):
     store = Store.at(app_data)
     store.save_papers([*store.load_papers(), Paper(id="title:unkeyed", title="A paper with no key yet")])
+    from testkit.appdata import build_all
     from tests.app.conftest import fake_encoder
-    from tests.app.fixtures import build_all
     build_all(store, fake_encoder())  # the build fits the changed corpus again
     before = checksums(app_data)
     for params in ({"q": SAMPLING}, {"paper": "LDM"}, {"paper": "title:unkeyed"}, {"lineage": "SDXL"},

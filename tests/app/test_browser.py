@@ -19,8 +19,8 @@ import pytest
 from pybtex.database import parse_string
 
 from kg.search.encoders import load_encoder
-from tests.app.fixtures import XSS_ID, XSS_TITLE, make_app_data
-from tests.app.live import ARTIFACTS, CHROMIUM, launch_chromium, start_app, wait_for_run, wait_healthy
+from testkit.appdata import XSS_ID, XSS_TITLE, make_app_data
+from testkit.live import ARTIFACTS, CHROMIUM, launch_chromium, start_app, wait_for_run, wait_healthy
 
 pytestmark = [pytest.mark.browser, pytest.mark.model,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")]

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from kg.cli import cli
 from kg.commands.serve import build_serve_command, find_app
-from tests.app.fixtures import REPO, copy_default_data
-from tests.app.live import LiveApp, free_port, wait_healthy
+from testkit.appdata import REPO, copy_default_data
+from testkit.live import LiveApp, free_port, wait_healthy
 
 
 def test_find_app_is_the_repository_app_and_a_missing_one_is_a_clear_error(tmp_path):

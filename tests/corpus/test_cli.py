@@ -11,6 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import cli
+from kg.corpus import Corpus
+from kg.store import Store
 
 
 def run(data: Path, *args: str):
@@ -50,7 +52,6 @@ def test_show_says_when_the_abstract_is_missing(data_copy):
     ("Stable Difusion XL Turbo Ultra", "no paper or system matches 'Stable Difusion XL Turbo Ultra'"),
     ("2301.999999", "invalid arXiv id '2301.999999'"),
     ("2501.99999", "no paper or system matches '2501.99999'"),
-    ("StyleAlign", "no paper or system matches 'StyleAlign'"),
 ])
 def test_show_unknown_or_invalid_names(data_copy, name, message):
     res = run(data_copy, "show", name)
@@ -62,8 +63,15 @@ def test_show_tolerates_typos_suggests_close_names_and_reports_ambiguity(data_co
     assert run(data_copy, "show", "Imagine Flahs").output.startswith("2405.05224")
     res = run(data_copy, "show", "Imagin Flash backward")
     assert res.exit_code == 2 and "closest: 2405.05224 (Imagine Flash)" in res.output
-    res = run(data_copy, "show", "consistency")
-    assert res.exit_code == 2 and "ambiguous" in res.output and "2303.01469" in res.output
+    res = run(data_copy, "show", "consistency")  # one generic word: never resolved by a near match alone
+    assert res.exit_code == 2 and "closest: 2303.01469 (Consistency Models)" in res.output
+    assert "2403.06807" in res.output
+
+
+def test_show_names_the_candidates_of_an_ambiguous_name(data_copy):
+    res = run(data_copy, "show", "StyleAlign")
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1
+    assert "ambiguous" in res.output and "2110.11323 (" in res.output and "2312.02133 (" in res.output
 
 
 def test_list_filters_by_topic_year_and_prints_json(data_copy):
@@ -96,6 +104,8 @@ BAD_LISTS = {
     "blank": (b"\n\n  \n", "empty file", None),
     "binary": (b"# Title\n\x89PNG\x00\x00\x00\rIHDR\n", "binary file", 2),
     "latin1": ("# Papers\n\n- Björn's list\n".encode("latin-1"), "not UTF-8", 3),
+}
+BAD_ENTRIES = {
     "bad-id": (b"# T\n\n### Some long paper title here\n\nhttps://arxiv.org/abs/2301.999999\n",
                "invalid arXiv id '2301.999999'", 3),
     "bad-id2": (b"# T\n\n`X` **A paper**\n2021.1 [[Paper](https://arxiv.org/abs/abcd.1234)]\n",
@@ -103,6 +113,24 @@ BAD_LISTS = {
     "bad-id-in-prose": (b"# T\n\nSee [this](https://arxiv.org/abs/2301.999999) too.\n",
                         "invalid arXiv id '2301.999999'", 3),
 }
+GOOD = b"- [Denoising Diffusion Probabilistic Models](https://arxiv.org/abs/2006.11239)\n"
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ENTRIES))
+def test_a_bad_entry_costs_that_entry_only(data_copy, tmp_path, case):
+    content, message, line = BAD_ENTRIES[case]
+    path = write_list(tmp_path / "lists", f"{case}.md", content + b"\n" + GOOD)
+    before = snapshot_bytes(data_copy)
+    res = run(data_copy, "ingest", "--strict", str(path))  # all or nothing: nothing written
+    assert res.exit_code == 1 and f"{path}:{line}: {message}" in res.output and "--strict" in res.output
+    assert snapshot_bytes(data_copy) == before
+    res = run(data_copy, "ingest", str(path))
+    assert res.exit_code == 1
+    assert res.output.strip().splitlines()[-1].startswith("error: skipped 1 entry, first ")
+    assert f"{path}:{line}: {message}" in res.output
+    assert snapshot_bytes(data_copy) != before
+    ddpm = Corpus.load(Store(data_copy)).papers["2006.11239"]
+    assert ddpm.status == "listed" and any(x.file == str(path) for x in ddpm.listings)
 
 
 @pytest.mark.parametrize("case", sorted(BAD_LISTS))

@@ -12,25 +12,27 @@ from kg.corpus import Corpus
 from kg.errors import BadInputError, NotFoundError, StaleIndexError
 from kg.graph.build import (
     BuildReport,
-    NoPathError,
     build_from_store,
     build_graph,
     centrality,
-    find_path,
     graphml_safe,
+    load_graph,
+    render_graphml,
+    render_node_link,
+    save_graph,
+)
+from kg.graph.lineage import LineageRow
+from kg.graph.query import (
+    NoPathError,
+    find_path,
     lineage_family,
     lineage_ids,
     lineage_tree,
-    load_graph,
     neighbors,
     record_context,
-    render_graphml,
-    render_node_link,
     resolve_node,
-    save_graph,
 )
-from kg.graph.extract import GENERIC_NAMES
-from kg.graph.lineage import LineageRow
+from kg.ingest.mentions import GENERIC_NAMES
 from kg.model import Edge, Mention, Paper, System
 from kg.store import Store
 from kg.text import compact_key
@@ -253,6 +255,17 @@ def test_the_built_graph_is_saved_and_goes_stale_with_its_inputs(data_copy):
     with open(store.lineage_path, "a", encoding="utf-8") as fh:
         fh.write("\n")
     with pytest.raises(StaleIndexError, match="older than the corpus"):  # never a lesser graph on the spot
+        load_graph(store)
+
+
+def test_a_saved_graph_that_is_not_a_directed_multigraph_is_damaged(data_copy):
+    store = Store.at(data_copy)
+    save_graph(store, build_from_store(store))
+    path = store.build_path("graph.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["graph"]["directed"] = False  # node_link_graph follows the file's own flags
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(StaleIndexError, match="not a directed multigraph"):
         load_graph(store)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from kg.sources import http
-from tests.sources.fake_servers import FakeArxiv, FakeSemanticScholar
+from testkit.servers import FakeArxiv, FakeSemanticScholar
 from tests.sources.helpers import SleepLog
 
 

@@ -8,7 +8,7 @@ from kg.model import Paper
 from kg.sources.arxiv import ArxivSettings
 from kg.sources.semantic_scholar import S2Settings
 from kg.store import Store
-from tests.sources.fake_servers import FakeArxiv, FakeSemanticScholar
+from testkit.servers import FakeArxiv, FakeSemanticScholar
 
 
 class SleepLog(list[float]):

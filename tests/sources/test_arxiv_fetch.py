@@ -12,7 +12,7 @@ from kg.sources.arxiv import ArxivClient, ArxivSettings, record_from_result
 from kg.sources.cache import ResponseCache
 from kg.sources.fetch import fetch_corpus
 from kg.store import Store, read_jsonl
-from tests.sources.fake_servers import (
+from testkit.servers import (
     FakeArxiv,
     FakeSemanticScholar,
     load_arxiv_table,
@@ -47,8 +47,9 @@ def test_requests_are_id_batches_of_100_plus_title_queries(tmp_path, big_arxiv, 
     title_queries = [q["search_query"] for q in big_arxiv.queries() if "search_query" in q]
     assert [q.count('ti:"') for q in title_queries] == [5, 2]
     assert len(report.new) == 257 and len(report.resolved) == 7
-    # one request at a time, at least delay_seconds (3 s) apart: a wait before every request but the first
-    assert len(sleeps) == 4 and all(s > 2.9 for s in sleeps)
+    # one request at a time, at least delay_seconds (3 s) apart: a wait before every request but the first,
+    # 3 s less the time spent since the previous answer (parsing and caching it; more on a loaded machine)
+    assert len(sleeps) == 4 and all(2.0 < s <= 3.0 for s in sleeps)
     assert all(r.headers["User-Agent"].startswith("paper-kg/") for r in big_arxiv.received)
 
 

@@ -16,7 +16,7 @@ from lxml import etree
 
 from kg.cli import cli
 from kg.store import read_jsonl
-from tests.sources.fake_servers import FakeArxiv, synthetic_arxiv_table
+from testkit.servers import FakeArxiv, synthetic_arxiv_table
 from tests.sources.helpers import by_title, listed, make_store
 
 ROOT = Path(__file__).resolve().parents[2]

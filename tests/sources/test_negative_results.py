@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from kg.sources.fetch import fetch_corpus
 from kg.store import read_jsonl
-from tests.sources.fake_servers import FakeArxiv, synthetic_arxiv_table
+from testkit.servers import FakeArxiv, synthetic_arxiv_table
 from tests.sources.helpers import arxiv_settings, listed, make_store
 
 

@@ -10,7 +10,7 @@ from kg.errors import OfflineError
 from kg.model import Edge, Paper
 from kg.sources.fetch import FetchError, fetch_corpus
 from kg.sources.semantic_scholar import S2_FIELDS
-from tests.sources.fake_servers import FakeSemanticScholar
+from testkit.servers import FakeSemanticScholar
 from tests.sources.helpers import arxiv_settings, listed, make_store, s2_settings
 
 FETCHED = "2024-01-01T00:00:00Z"  # papers already fetched from arXiv: this run only asks Semantic Scholar

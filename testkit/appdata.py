@@ -17,7 +17,7 @@ from kg.search.encoders import Encoder
 from kg.search.engine import build_search_index
 from kg.store import Store, write_text
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 XSS_TITLE = "<script>alert(1)</script> & <b>x</b>"
 XSS_ID = "title:xss-probe"
 XSS_TOPIC = "Hostile <i>titles</i>"  # its own topic: alone on its timeline row

@@ -1,0 +1,332 @@
+"""The conventions by which a block names a paper, each a small function over its lines.
+
+- a short-name block: "`LDM` **Title**" then authors, date and link lines;
+- a bold title: "**Title** \\ *Authors* \\ Venue. [[Paper](…)]",
+  or "1. **Title**. *Authors*. Venue. [[pdf](…)]";
+- a quoted bold title anywhere in a bullet: `**"Title"** by Authors (Dec 2013)`;
+- a linked title: "[Title](paper-url) (CVPR, 2024)"; a bare paper URL; or words then a paper link;
+- a bare name in a bullet ("- ControlNet"): named, resolved only by an exact name.
+A block with none of these is no entry; its words are a note or the list's prose.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kg.ingest.fields import (
+    authors_by,
+    fields_of_rest,
+    is_generic,
+    is_label,
+    split_title,
+    strip_decorations,
+    venue_and_date,
+    venue_of_links,
+)
+from kg.ingest.inline import Line, Span, is_badge
+from kg.ingest.markdown import Link, find_links, parse_list_date
+from kg.text import squash_spaces
+
+_QUOTED = re.compile(r"^[\"“](.+?)[\"”]$")
+_BOLD_BY = re.compile(r"^:?\s*(?:Introduced\s+)?by\s+", re.IGNORECASE)
+_NOTE_PREFIX = re.compile(r"^(?:Notes?|Summary|TL;?DR)\s*[:：]\s*", re.IGNORECASE)
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_BARE_URL = re.compile(r"^<?(https?://\S+?)>?$")
+_ORG_ABBREVIATION = re.compile(r"\b(?:Inc|Ltd|Co|Corp|LLC|GmbH|Labs?)\.$")  # "ByteDance Inc.": no sentence
+_SUB_RELEASE = re.compile(r"^\s*[:：]\s*")
+_LEAD_LABEL = re.compile(r"(?i)\[?(?:paper|title|arxiv|pdf)\]?\s*[:：-]")
+
+
+@dataclass
+class Draft:
+    """What the first line of a block says about the paper it names."""
+
+    title: str = ""
+    short_name: str = ""
+    how: str = "listed"
+    authors: str = ""
+    venue: str = ""
+    date: str = ""
+    paper_links: list[Link] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    rest: str = ""  # words after the title that are a note ("- [T](url) - builds on DDPM")
+    note_links: list[Link] = field(default_factory=list)  # the links inside those words
+
+    def add_links(self, links: list[Link]) -> None:
+        for link in links:
+            if link.url.startswith("#"):
+                continue
+            target = self.paper_links if link.is_paper else self.links
+            if link.url not in {x.url for x in self.paper_links + self.links}:
+                target.append(link)
+
+
+def lead_spans(line: Line) -> list[Span]:
+    """The visible spans, with leading decorations (emoji, ⭐, "NEW") and a "Paper:" label dropped."""
+    spans = line.visible()
+    while spans and not spans[0].bold and not spans[0].code and spans[0].link < 0 \
+            and (not strip_decorations(spans[0].text) or _LEAD_LABEL.fullmatch(spans[0].text.strip())):
+        spans = spans[1:]
+    return spans
+
+
+def bold_run(spans: list[Span]) -> tuple[str, int]:
+    """The text of the leading bold run and how many spans it takes."""
+    n = 0
+    while n < len(spans) and spans[n].bold:
+        n += 1
+    return squash_spaces("".join(s.text for s in spans[:n])), n
+
+
+# ---- conventions ---------------------------------------------------------------------------
+def short_name_title(line: Line) -> Draft | None:
+    """ "`LDM` **High-Resolution Image Synthesis …**" (the bold part may be a link)."""
+    spans = lead_spans(line)
+    if len(spans) < 2 or not spans[0].code or spans[0].bold or not spans[1].bold:
+        return None
+    bold, n = bold_run(spans[1:])
+    if spans[1 + n:] and any(s.text.strip() for s in spans[1 + n:]):
+        return None
+    draft = Draft(title=split_title(bold)[0], short_name=spans[0].text.strip())
+    draft.links = [x for x in line.links if not x.url.startswith("#")]
+    return draft
+
+
+def bold_title(line: Line, block_has_more: bool) -> Draft | None:
+    """ "**Title** \\", "1. **Title**. *Authors*. Venue. [[pdf](…)]" (not "**Summary**: …")."""
+    spans = lead_spans(line)
+    if not spans or not spans[0].bold or spans[0].code:
+        return None
+    bold, n = bold_run(spans)
+    after = "".join(s.text for s in spans[n:n + 1])
+    if n < len(spans) and spans[n - 1].link >= 0 and spans[n].link == spans[n - 1].link:
+        return None  # only part of a link is bold: the linked-title convention reads it
+    if is_label(bold, after) or _DATE_ONLY.match(bold.strip()) or len(bold.split()) < 1:
+        return None
+    if _QUOTED.match(bold.strip()) or _BOLD_BY.match(after):
+        return None  # the titled-bullet convention reads these
+    rest = fields_of_rest(spans[n:], line)
+    if not (block_has_more or rest.links or rest.authors or rest.date):
+        return None  # a bold line alone is a heading of sorts, not a paper
+    title, venue = split_title(bold)
+    draft = Draft(title=title, short_name=rest.short_name, authors=rest.authors,
+                  venue=rest.venue or venue, date=rest.date)
+    draft.add_links([line.links[i] for i in sorted({s.link for s in spans[:n] if s.link >= 0})])
+    draft.add_links(rest.links)
+    if not draft.venue:
+        draft.venue = venue_of_links(line)
+    return draft if title else None
+
+
+def quoted_title(line: Line) -> Draft | None:
+    """ `**"Title"** by Authors (Dec 2013)` or `**Title:** Introduced by Authors (June 2014)`."""
+    spans = line.visible()
+    for i, span in enumerate(spans):
+        if not span.bold:
+            continue
+        text = span.text.strip()
+        after = "".join(s.text for s in spans[i + 1:])
+        quoted = _QUOTED.match(text)
+        if quoted or (i == 0 and _BOLD_BY.match(after.lstrip(":").lstrip())):
+            title = quoted[1] if quoted else text.rstrip(":")
+            authors, date = authors_by(after)
+            return Draft(title=split_title(title)[0], authors=authors, date=date)
+    return None
+
+
+def linked_title(line: Line) -> Draft | None:
+    """ "[Title](paper-url) (CVPR, 2024)", "https://arxiv.org/abs/…", "Title [[paper](arxiv)]"."""
+    spans = lead_spans(line)
+    links = [x for x in line.all_links if not x.url.startswith("#")]
+    if not spans or not any(x.is_paper for x in links):
+        return None
+    first = spans[0]
+    draft = Draft()
+    if first.link >= 0 and not is_badge(line, first.link):
+        text = line.links[first.link].text
+        if not is_generic(text):
+            draft.title, draft.venue = split_title(text)
+        rest_spans = [s for s in spans if s.link != first.link]
+        draft.add_links([line.links[first.link]])
+    elif first.link < 0 and _BARE_URL.match(first.text.strip().split(" ")[0]):
+        rest_spans = spans
+    else:
+        lead = _leading_words(spans)
+        if len(lead.split()) < 2:
+            return None
+        draft.title, draft.venue = split_title(lead)
+        rest_spans = spans[1:]
+    _read_rest(draft, rest_spans, line)
+    return draft
+
+
+def _leading_words(spans: list[Span]) -> str:
+    words = []
+    for span in spans:
+        if span.link >= 0:
+            break
+        words.append(span.text)
+    return squash_spaces("".join(words)).rstrip("[( -–:")
+
+
+def _read_rest(draft: Draft, spans: list[Span], line: Line) -> None:
+    """What follows a title: its own links ("[[code](…)]", badges), a venue or date in parentheses,
+    else a note with the links named in it ("- builds on [DDPM](…)")."""
+    named = {s.link for s in spans if s.link >= 0 and not is_badge(line, s.link)
+             and not is_generic(line.links[s.link].text)}
+    words = [s for s in spans if not s.image and (s.link < 0 or s.link in named)]
+    text = squash_spaces(" ".join(s.text for s in words))
+    bare = find_links(text)
+    stripped = re.sub(r"https?://\S+", "", text).strip().lstrip("-–—:：|").strip()
+    if not re.sub(r"[\[\]()\s.,;:|*_-]", "", strip_decorations(stripped)):
+        stripped = ""  # only the brackets around the title's own links, or a star count
+    short = stripped.startswith(("(", "[")) or len(stripped.split()) <= 4
+    venue, date = venue_and_date(stripped) if short else ("", "")
+    if venue and not date and not stripped.startswith(("(", "[")):
+        venue = ""  # bare words after a link are a note unless they carry a year
+    own = [line.links[i] for i in sorted({s.link for s in spans if s.link >= 0} - named)]
+    if venue or date or not stripped:
+        draft.venue, draft.date = draft.venue or venue, date
+        draft.add_links(own + [line.links[i] for i in sorted(named)] + bare)
+    else:
+        draft.rest = stripped
+        draft.note_links = [line.links[i] for i in sorted(named)]
+        draft.add_links(own + bare)
+    if not draft.venue:
+        draft.venue = venue_of_links(line)
+
+
+def bare_name(line: Line) -> Draft | None:
+    """ "- ControlNet", "- Imagine yourself", "- Elite: Encoding visual concepts …" (not prose)."""
+    body = line.text
+    if line.all_links or any(s.bold or s.code or s.em for s in line.spans):
+        return None
+    name, sep, rest = body.partition(":")
+    words = name.split()
+    if not 1 <= len(words) <= 3 or name.strip().endswith("."):
+        return None
+    if sep:
+        if rest.strip() and len(rest.split()) >= 4 and name.strip()[:1].isupper() and len(words) == 1:
+            return Draft(title=body.rstrip("."), short_name=name.strip(), how="named")
+        return None
+    if body[:1].isupper() or any(c.isupper() for c in body[1:]):
+        return Draft(short_name=name.strip(), how="named")
+    return None
+
+
+def title_bullet(line: Line) -> Draft | None:
+    """ "- Improved Techniques for Training Consistency Models": a bullet that is a title alone
+    (four words or more, in title case, no sentence); a title-only entry."""
+    text = strip_decorations(line.text)
+    if line.all_links or any(s.bold or s.code or s.em for s in line.spans) or text.endswith((".", "!", "?")):
+        return None
+    words = text.split()
+    long_words = [w for w in words if len(w) > 3]
+    if not 4 <= len(words) <= 25 or not long_words:
+        return None
+    capitalised = sum(1 for w in long_words if w[:1].isupper() or w[:1].isdigit())
+    if capitalised < 0.6 * len(long_words):
+        return None
+    title, venue = split_title(text)
+    return Draft(title=title, venue=venue)
+
+
+def sub_release(line: Line) -> Draft | None:
+    """ "- [stable-diffusion-2-base](hf-url): text" under an entry: a release of its own."""
+    spans = line.visible()
+    if not spans or spans[0].link < 0 or len(spans) < 2:
+        return None
+    link = line.links[spans[0].link]
+    after = "".join(s.text for s in spans if s.link != spans[0].link)
+    if link.kind not in ("model", "code") or not _SUB_RELEASE.match(after):
+        return None
+    draft = Draft(title=link.text, short_name=link.text, links=[link])
+    draft.rest = _SUB_RELEASE.sub("", after, count=1).strip()
+    return draft
+
+
+# ---- the lines after a title ---------------------------------------------------------------
+@dataclass
+class LineFacts:
+    """What one line after the title says: a field, links, or a note."""
+
+    date: str = ""
+    authors: str = ""
+    venue: str = ""
+    paper_links: list[Link] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    note: str = ""
+    sticky: bool = False
+
+
+def read_entry_line(line: Line, has_notes: bool, has_authors: bool) -> LineFacts:
+    """One line of an entry block after its title line."""
+    text = line.text
+    facts = LineFacts()
+    visible = line.visible()
+    if len(visible) == 1 and visible[0].bold and _DATE_ONLY.match(visible[0].text.strip()):
+        facts.date = visible[0].text.strip()
+        return facts
+    links = [x for x in line.all_links if not x.url.startswith("#")]
+    if _BARE_URL.match(text) and links:
+        _sort_links(facts, links)
+        return facts
+    if visible and all(s.em and not s.bold and s.link < 0 for s in visible) and not has_authors:
+        facts.authors = text.strip(" .")
+        return facts
+    if not links and _is_date_line(text):
+        facts.date = text.strip(" .")
+        return facts
+    head = text.split("[")[0].split()
+    if head and parse_list_date(head[0]) is not None and len(head) <= 6 or _is_link_line(line, links):
+        _date_and_links(facts, text, links, line, has_authors)
+        return facts
+    if _NOTE_PREFIX.match(text):
+        facts.note = _NOTE_PREFIX.sub("", text)
+        facts.sticky = text.lower().startswith("notes")
+        return facts
+    ends_sentence = text.endswith(".") and not _ORG_ABBREVIATION.search(text)
+    if not has_notes and not has_authors and len(text) < 80 and not ends_sentence and not links:
+        facts.authors = text  # an organisation line: "Stability AI, Applied Research"
+        return facts
+    facts.note = text
+    return facts
+
+
+def _is_date_line(text: str) -> bool:
+    """ "16 Jul 2022", "Jul. 2022", "2022-07-16": a line that is only a date finer than a year."""
+    parsed = parse_list_date(text)
+    return parsed is not None and parsed[1] != "year" and len(text.split()) <= 4 and \
+        not re.search(r"[A-Za-z]{5,}", re.sub(r"(?i)\b(?:january|february|march|april|june|july|august|"
+                                               r"september|october|november|december)\b", "", text))
+
+
+def _is_link_line(line: Line, links: list[Link]) -> bool:
+    rest = squash_spaces("".join(s.text for s in line.spans if s.link < 0 and not s.image))
+    rest = re.sub(r"https?://\S+", "", rest)
+    return bool(links) and len(rest.strip(" .[]()|,;")) <= 40 and len(rest.split()) <= 6
+
+
+def _sort_links(facts: LineFacts, links: list[Link]) -> None:
+    for link in links:
+        (facts.paper_links if link.is_paper else facts.links).append(link)
+
+
+def _date_and_links(facts: LineFacts, text: str, links: list[Link], line: Line, has_authors: bool) -> None:
+    """ "2021.12 [[Paper](…)] [[Project](…)]", "2022.8 CompVis", "CVPR 2023. [[Paper](…)]"."""
+    head = text.split("[")[0].strip()
+    parsed = parse_list_date(head.split()[0]) if head.split() else None
+    if parsed is not None:
+        facts.date = head.split()[0].rstrip(".")
+        org = " ".join(head.split()[1:]).strip()
+        if org and not has_authors:
+            facts.authors = org
+    elif head:
+        facts.venue, facts.date = venue_and_date(head)
+    facts.venue = facts.venue or venue_of_links(line)
+    for link in links:
+        if link.text.lower() in ("paper", "pdf", "arxiv") or link.kind == "arxiv" or link.is_paper:
+            facts.paper_links.append(link)
+        else:
+            facts.links.append(link)

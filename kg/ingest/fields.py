@@ -1,0 +1,151 @@
+"""What an entry's words say: its title (decorations dropped), authors, venue, date, short name.
+
+Each convention is a small function over the spans of a `Line`; the parser decides which block is an
+entry, these functions read its fields.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from kg.ingest.inline import Line, Span, is_badge
+from kg.ingest.markdown import Link, parse_list_date
+from kg.text import squash_spaces
+
+GENERIC_LINK_TEXT = frozenset(
+    "paper pdf arxiv abs abstract link website web project projects page project page homepage home code "
+    "github official code demo video blog openreview html doi bib bibtex slides poster dataset data model "
+    "models weights hf huggingface colab paper link arxiv link pdf link supp supplementary talk".split()
+) | {"project page", "official code", "paper link", "code link", "arxiv paper", "github repo"}
+_DECORATION_WORDS = re.compile(
+    r"^(?:\s*(?:NEW|HOT|\[NEW\]|\(NEW\)|\[New\]|\(New\)|New!|⭐+|★+)(?![A-Za-z])\s*[:!\-–]?\s*)+")
+_SHORTCODE = re.compile(r"(?<![\w:]):[a-z0-9_+\-]+:(?![\w:])")
+_STAR_COUNT = re.compile(r"\s*[⭐★]\s*\d[\d,.]*[kK]?\s*$|\s*\(\s*\d[\d,.]*[kK]?\s*stars?\s*\)\s*$", re.I)
+_TRAILING_VENUE = re.compile(
+    r"\s*[(\[]\s*([A-Za-z][\w&.\- ]{1,40}?[,\s]\s*'?(?:19|20)?\d{2}[^()\[\]]{0,30})[)\]]\s*$")
+_KEYCAP = re.compile(r"[0-9#*]\ufe0f?\u20e3")
+_YEAR_AFTER_LETTERS = re.compile(r"(?<=[A-Za-z])(?=(?:19|20)\d{2}\b)")
+_MONTHS = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?", re.I)
+_LABEL_WORDS = frozenset(
+    "note notes summary significance abstract tldr tl;dr comment comments remark".split())
+_WRITTEN_DATE = re.compile(
+    r"(?:\d{1,2}\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+\d{4}"
+    r"|\d{4}[.\-/]\d{1,2}(?:[.\-/]\d{1,2})?", re.I)
+_BY_AUTHORS = re.compile(r"\bby\s+(.+?)(?:\s*\(([^()]*)\))?\.?\s*$")
+
+
+@dataclass
+class Fields:
+    """What a block says about its paper besides the title."""
+
+    authors: str = ""
+    venue: str = ""
+    date: str = ""
+    short_name: str = ""
+    links: list[Link] = field(default_factory=list)
+
+
+# ---- titles ----------------------------------------------------------------------------------
+def strip_decorations(text: str) -> str:
+    """A title without what decorates it: emoji, ⭐/🔥/NEW markers, star counts, badges' words."""
+    text = _STAR_COUNT.sub("", _KEYCAP.sub("", _SHORTCODE.sub(" ", text)))
+    kept = text if text.isascii() else "".join(c for c in text if not _is_symbol(c))
+    return squash_spaces(_DECORATION_WORDS.sub("", squash_spaces(kept))).strip(" -–—|:")
+
+
+def _is_symbol(char: str) -> bool:
+    return unicodedata.category(char) in ("So", "Cn", "Co", "Sk") or char in "\ufe0f\u200d\u20e3"
+
+
+def split_title(text: str) -> tuple[str, str]:
+    """(title, venue) of a written title: "SDXL (ICLR 2024)" -> ("SDXL", "ICLR 2024")."""
+    title = strip_decorations(text)
+    venue = ""
+    if m := _TRAILING_VENUE.search(title):
+        venue, title = m[1].strip(), title[: m.start()].strip()
+    return title.strip().rstrip(".").strip(), venue
+
+
+def is_generic(text: str) -> bool:
+    """Link text that names no paper: "Paper", "[Code]", "ICCV 2023", "Website"."""
+    words = squash_spaces(re.sub(r"[\[\]()*_`:]", " ", text)).lower()
+    if not words or words in GENERIC_LINK_TEXT or "://" in text:
+        return True
+    return looks_like_venue(words) or words.split()[0] in ("code", "github", "project", "demo", "pdf")
+
+
+def looks_like_venue(text: str) -> bool:
+    """ "CVPR 2023", "ICLR 2023 (Highlight)", "NeurIPS2019", "Arxiv 2021": a short name with a year."""
+    words = squash_spaces(re.sub(r"[\[\]()]", " ", _YEAR_AFTER_LETTERS.sub(" ", text))).split()
+    return 2 <= len(words) <= 6 and any(re.fullmatch(r"'?(?:19|20)\d{2}[.,]?", w) for w in words[1:3])
+
+
+def is_label(bold: str, after: str) -> bool:
+    """ "**Summary**:", "**AlexNet (2012):**", "**Significance:** …": a label, not a title."""
+    head = bold.strip()
+    return head.endswith((":", "：")) or after.lstrip().startswith((":", "：")) or \
+        head.lower().rstrip(":") in _LABEL_WORDS
+
+
+# ---- the rest of a title line and the lines after it -------------------------------------------
+def fields_of_rest(spans: list[Span], line: Line) -> Fields:
+    """Authors (emphasis), short name (bold in parentheses), venue and date (plain words) and links
+    of what follows a title on its line: ". *A, B*. CoNLL 2016. [[pdf](…)] (**ELMo**)"."""
+    out = Fields()
+    plain: list[str] = []
+    for i, span in enumerate(spans):
+        if span.link >= 0 or span.image or span.code:
+            continue
+        if span.em and not span.bold and not out.authors:
+            out.authors = span.text.strip(" .,;")
+        elif span.bold and i > 0 and spans[i - 1].text.rstrip().endswith("("):
+            out.short_name = span.text.strip()
+        elif not span.em and not span.bold:
+            plain.append(span.text)
+    venue, date = venue_and_date(" ".join(plain))
+    out.venue, out.date = venue, date
+    indexes = sorted({s.link for s in spans if s.link >= 0})
+    out.links = [line.links[i] for i in indexes]
+    return out
+
+
+def venue_and_date(text: str) -> tuple[str, str]:
+    """ "CoNLL 2016." -> ("CoNLL 2016", "2016"); "(Jun., 2024)" -> ("", "Jun., 2024");
+    "CVPR, 2023" -> ("CVPR, 2023", "2023"); "Preprint." -> ("Preprint", "")."""
+    words = squash_spaces(re.sub(r"[\[\]()|]", " ", text)).strip(" .,;:-–")
+    if not words or len(words.split()) > 8:
+        return "", ""
+    parsed = parse_list_date(_YEAR_AFTER_LETTERS.sub(" ", words))
+    date = ""
+    if parsed is not None:
+        date = _date_text(words, parsed[1])
+    rest = _MONTHS.sub(" ", re.sub(r"\d", " ", words))
+    has_name = bool(re.search(r"[A-Za-z]{2,}", rest))
+    return (words if has_name else ""), date
+
+
+def _date_text(words: str, precision: str) -> str:
+    """The date as the list writes it, when it is more than a venue's year."""
+    if precision == "year":
+        m = re.search(r"(?:19|20)\d{2}", words)
+        return m[0] if m else ""
+    m = _WRITTEN_DATE.search(words)
+    return m[0] if m else words
+
+
+def authors_by(text: str) -> tuple[str, str]:
+    """ "… by Kingma & Welling (Dec 2013)" -> ("Kingma & Welling", "Dec 2013")."""
+    if m := _BY_AUTHORS.search(text):
+        return m[1].strip().rstrip("."), m[2] or ""
+    return "", ""
+
+
+def venue_of_links(line: Line) -> str:
+    """A link whose words are a venue ("[[CVPR 2023](arxiv)]") states where the paper appeared."""
+    for i, link in enumerate(line.links):
+        words = squash_spaces(re.sub(r"[\[\]]", " ", link.text))
+        if not is_badge(line, i) and looks_like_venue(words):
+            return words
+    return ""

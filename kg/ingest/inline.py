@@ -1,0 +1,130 @@
+"""Inline Markdown as the parser sees it: markdown-it inline tokens turned into lines of styled spans.
+
+A `Line` is one source line of a block (a paragraph, a list item, a heading, a table cell) with its
+line number; its spans say which text is bold, emphasised, code or inside which link. A link whose
+text wraps onto the next line stays one link on the line where it starts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from markdown_it.token import Token
+
+from kg.ingest.markdown import Link, find_links
+from kg.text import squash_spaces
+
+_BREAKS = ("softbreak", "hardbreak")
+_SHORTCODE = re.compile(r"(?<![\w:]):[a-z0-9_+\-]+:(?![\w:])")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of text with its style: bold, emphasis, code; `link` indexes the line's links (-1: none)."""
+
+    text: str
+    bold: bool = False
+    em: bool = False
+    code: bool = False
+    link: int = -1
+    image: bool = False
+
+
+@dataclass
+class Line:
+    """One source line of a block, as spans, with the links that start on it."""
+
+    number: int
+    spans: list[Span] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The plain text (images left out, emoji shortcodes removed, spaces collapsed)."""
+        return squash_spaces(_SHORTCODE.sub(" ", "".join(s.text for s in self.spans if not s.image)))
+
+    @property
+    def all_links(self) -> list[Link]:
+        """Markdown links and bare URLs written in the text."""
+        bare = find_links(" ".join(s.text for s in self.spans if s.link < 0 and not s.code))
+        return [*self.links, *bare]
+
+    def visible(self) -> list[Span]:
+        """The spans a reader sees as words (no images, no blank runs)."""
+        return [s for s in self.spans if not s.image and s.text.strip()]
+
+
+@dataclass
+class _State:
+    bold: int = 0
+    em: int = 0
+    link: int = -1
+
+
+def inline_lines(children: Sequence[Token] | None, first_line: int) -> list[Line]:
+    """The lines of one inline token, numbered from `first_line` (1-based)."""
+    lines = [Line(first_line)]
+    state = _State()
+    for tok in children or []:
+        current = lines[-1]
+        if tok.type in _BREAKS:
+            if state.link >= 0:  # a link's text wrapping onto the next line stays one link
+                current.spans.append(Span(" ", state.bold > 0, state.em > 0, link=state.link))
+            else:
+                lines.append(Line(current.number + 1))
+            continue
+        _add_token(tok, current, state)
+    return [line for line in lines if line.spans or line.links]
+
+
+def _add_token(tok: Token, line: Line, state: _State) -> None:
+    kind = tok.type
+    if kind == "text":
+        line.spans.append(Span(tok.content, state.bold > 0, state.em > 0, link=state.link))
+    elif kind == "code_inline":
+        line.spans.append(Span(tok.content, state.bold > 0, state.em > 0, code=True, link=state.link))
+    elif kind == "strong_open":
+        state.bold += 1
+    elif kind == "strong_close":
+        state.bold -= 1
+    elif kind == "em_open":
+        state.em += 1
+    elif kind == "em_close":
+        state.em -= 1
+    elif kind == "link_open":
+        _open_link(tok, line, state)
+    elif kind == "link_close":
+        _close_link(line, state)
+    elif kind == "image":
+        line.spans.append(Span(tok.content, image=True, link=state.link))
+
+
+def _open_link(tok: Token, line: Line, state: _State) -> None:
+    href = str(tok.attrs.get("href", ""))
+    line.links.append(Link(href, ""))
+    state.link = len(line.links) - 1
+
+
+def _close_link(line: Line, state: _State) -> None:
+    """Give the link its text: its words, else an image's alt text (a badge: "arXiv")."""
+    index = state.link
+    state.link = -1
+    if index < 0:
+        return
+    mine = [s for s in line.spans if s.link == index]
+    words = squash_spaces("".join(s.text for s in mine if not s.image))
+    alt = squash_spaces(" ".join(s.text for s in mine if s.image))
+    link = line.links[index]
+    line.links[index] = Link(link.url, words or alt)
+
+
+def link_spans(line: Line, index: int) -> list[Span]:
+    return [s for s in line.spans if s.link == index]
+
+
+def is_badge(line: Line, index: int) -> bool:
+    """A link made of an image only (a shields.io badge, a star count)."""
+    spans = [s for s in link_spans(line, index) if s.text.strip()]
+    return bool(spans) and all(s.image for s in spans)

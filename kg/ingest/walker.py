@@ -1,0 +1,434 @@
+"""The walk over a list's blocks: sections from headings, entries from blocks, notes and prose.
+
+An entry stays open for the block right below it (no blank line between) and for the blocks nested
+in its list item; an entry made by a heading ("### Title" then a date, a URL and a summary) stays open
+until the next heading or rule. A link-less heading taken for a paper's title becomes a section again
+when an entry appears below it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kg.ingest.blocks import Block
+from kg.ingest.entries import (
+    Draft,
+    LineFacts,
+    bare_name,
+    bold_title,
+    linked_title,
+    quoted_title,
+    read_entry_line,
+    short_name_title,
+    sub_release,
+    title_bullet,
+)
+from kg.ingest.fields import split_title, strip_decorations
+from kg.ingest.inline import Line
+from kg.ingest.listed import ListedEntry
+from kg.ingest.markdown import Link, find_links, parse_list_date
+from kg.ingest.tables import Columns, cell_text, columns_of, row_draft, row_note
+from kg.text import squash_spaces
+
+_DETAILS_OPEN = re.compile(r"<details\b", re.IGNORECASE)
+_DETAILS_CLOSE = re.compile(r"</details>", re.IGNORECASE)
+_SUMMARY = re.compile(r"<summary[^>]*>(.*?)</summary>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+_NOTES_SUMMARY = frozenset("notes note abstract details more summary show tl;dr tldr click".split())
+_PAREN_YEAR_LABEL = re.compile(r"\s*\((?:[^()]*\d{4}[^()]*)\)\s*:?\s*$")
+_DATE_ONLY = re.compile(r"^\*\*\s*(\d{4}-\d{2}-\d{2})\s*\*\*$")
+_BARE_URL = re.compile(r"^<?(https?://\S+?)>?$")
+
+
+@dataclass
+class _Item:
+    """An open list item: its depth, the entry it made, its bold label or category words."""
+
+    depth: int
+    entry: ListedEntry | None = None
+    label: str = ""
+    category: str = ""
+    date: str = ""  # a bold date the item's sub-items are listed under ("- **[2024.12.20]**")
+
+
+@dataclass
+class Walker:
+    file: str
+    entries: list[ListedEntry] = field(default_factory=list)
+    prose: list[tuple[str, int]] = field(default_factory=list)
+    note_links: list[tuple[Link, ListedEntry | None, int, str]] = field(default_factory=list)
+    sections: list[tuple[int, str]] = field(default_factory=list)
+    table_label: str = ""
+    details: list[str] = field(default_factory=list)
+    items: list[_Item] = field(default_factory=list)
+    group: list[ListedEntry] = field(default_factory=list)  # titled entries under one top-level bullet
+    open: ListedEntry | None = None
+    open_end: int = 0
+    sticky: bool = False
+    tentative: tuple[ListedEntry, int] | None = None  # a link-less heading read as a title, its level
+    pending_heading: tuple[int, str, int] | None = None
+    notes_details: ListedEntry | None = None  # inside <details><summary>Notes</summary>: notes of this
+    blocks: list[Block] = field(default_factory=list)
+    k: int = 0
+
+    # ---- helpers ---------------------------------------------------------------------------
+    @property
+    def section(self) -> str:
+        parts = [title for _, title in self.sections] + self.details
+        parts += [item.category for item in self.items if item.category]
+        if self.table_label:
+            parts.append(self.table_label)
+        return " > ".join(p for p in parts if p)
+
+    def new_entry(self, line: int, draft: Draft) -> ListedEntry:
+        if self.tentative is not None:
+            heading = self.tentative[0]
+            if heading.paper_links or heading.date:  # a link or a date under it: a paper after all
+                self.tentative = None
+            else:
+                self._demote_tentative()
+        entry = ListedEntry(self.file, line, self.section, title=draft.title, short_name=draft.short_name,
+                            paper_links=list(draft.paper_links), links=list(draft.links), date=draft.date,
+                            authors=draft.authors, venue=draft.venue, how=draft.how)
+        self.entries.append(entry)
+        if draft.rest:
+            self.note(draft.rest, line, entry, draft.note_links)
+        return entry
+
+    def _demote_tentative(self) -> None:
+        """An entry below a link-less heading: the heading was a section after all."""
+        assert self.tentative is not None  # noqa: S101 - checked by the caller
+        entry, level = self.tentative
+        self.tentative = None
+        if entry in self.entries:
+            self.entries.remove(entry)
+        self.sections.append((level, entry.title))
+        for note in entry.notes:
+            self.prose.append((note.text, note.line))
+        self.note_links = [(lk, None if owner is entry else owner, n, t)
+                           for lk, owner, n, t in self.note_links]
+        if self.open is entry:
+            self.close()
+
+    def note(self, text: str, line: int, owner: ListedEntry | None, links: list[Link] | None = None) -> None:
+        """Words of `owner` (a note) or of the list itself (prose); arXiv links in them are kept."""
+        text = squash_spaces(text)
+        if text.startswith("!["):  # an image that markdown could not read ("![x]({{ '/a.jpg' }})")
+            return
+        for link in links if links is not None else find_links(text):
+            if link.kind == "arxiv":
+                self.note_links.append((link, owner, line, text))
+        if owner is not None:
+            owner.add_note(text, line)
+        elif text:
+            self.prose.append((text, line))
+
+    def note_line(self, line: Line, owner: ListedEntry | None) -> None:
+        self.note(line.text, line.number, owner, line.all_links)
+
+    def close(self) -> None:
+        self.open, self.sticky = None, False
+
+    def open_entry(self, entry: ListedEntry, end: int, sticky: bool = False) -> None:
+        self.open, self.open_end, self.sticky = entry, end, sticky
+
+    def continues(self, block: Block) -> bool:
+        """Does `block` belong to the open entry (no blank line between, or a heading's block)?"""
+        return self.open is not None and (self.sticky or block.start <= self.open_end + 1)
+
+    def feed(self, entry: ListedEntry, lines: list[Line]) -> None:
+        """The lines after an entry's title line: authors, dates, links, notes."""
+        for line in lines:
+            facts = read_entry_line(line, bool(entry.notes), bool(entry.authors))
+            self._apply(entry, facts, line)
+
+    def _apply(self, entry: ListedEntry, facts: LineFacts, line: Line) -> None:
+        if facts.date and (not entry.date or len(facts.date) > 4 or len(entry.date) <= 4):
+            entry.date = facts.date  # a full date wins over a venue's year
+        entry.authors = entry.authors or facts.authors
+        entry.venue = entry.venue or facts.venue
+        known = set(entry.urls)
+        entry.paper_links += [x for x in facts.paper_links if x.url not in known]
+        entry.links += [x for x in facts.links if x.url not in known]
+        if facts.note:
+            self.note(facts.note, line.number, entry, line.all_links)
+        if facts.sticky and self.open is entry:
+            self.sticky = True
+
+    # ---- the walk ----------------------------------------------------------------------------
+    def run(self, blocks: list[Block]) -> None:
+        self.blocks = blocks
+        for k, block in enumerate(blocks):
+            self.k = k
+            if self.notes_details is not None and block.kind != "html":
+                for line in _block_lines(block):
+                    self.note_line(line, self.notes_details)
+                continue
+            getattr(self, "_" + block.kind)(block)
+
+    def _rule(self, block: Block) -> None:
+        self.close()
+        self.items.clear()
+        self.tentative = self.pending_heading = None
+
+    def _heading(self, block: Block) -> None:
+        self.close()
+        self.items.clear()
+        self.group, self.table_label, self.tentative, self.pending_heading = [], "", None, None
+        line = block.lines[0] if block.lines else Line(block.start)
+        links = [x for x in line.all_links if not x.url.startswith("#")]
+        papers = [x for x in links if x.is_paper]
+        title = strip_decorations(line.text)
+        while self.sections and self.sections[-1][0] >= block.level:
+            self.sections.pop()
+        if papers or (block.level >= 3 and not links and _looks_like_title(title)):
+            draft = Draft(title=split_title(title)[0])
+            draft.add_links(links)
+            entry = self.new_entry(block.start, draft)
+            self.open_entry(entry, block.end, sticky=True)
+            if not papers:
+                entry.from_heading = True  # a paper only when it is a known title (resolve.py)
+                self.tentative = (entry, block.level)
+            return
+        self.sections.append((block.level, title))
+        if block.level >= 3 and not links:
+            self.pending_heading = (block.level, title, block.start)
+        if links:  # a heading that links an article, a blog post or a video: prose, not a paper
+            self.prose.append((title, block.start))
+
+    def _para(self, block: Block) -> None:
+        if not block.lines:
+            return
+        if block.depth > 0 and self.items:
+            self._item_para(block)
+            return
+        self._settle_heading(block)
+        if self._table_label(block):
+            return
+        draft = _block_draft(block.lines)
+        if self.open is not None and self.continues(block) and (
+                draft is None or not (draft.title or draft.short_name)):
+            self.open_end = block.end
+            self.feed(self.open, block.lines)
+            return
+        if self._per_line_entries(block):
+            return
+        if draft is None:
+            for line in block.lines:
+                self.note_line(line, None)
+            return
+        entry = self.new_entry(block.start, draft)
+        self.open_entry(entry, block.end)
+        self.feed(entry, block.lines[1:])
+
+    def _settle_heading(self, block: Block) -> None:
+        """A link-less heading followed by a `**date**` or a bare URL is an entry, not a section."""
+        pending, self.pending_heading = self.pending_heading, None
+        if pending is None:
+            return
+        first = block.lines[0]
+        raw = first.text
+        bold_date = len(first.visible()) == 1 and first.visible()[0].bold and _DATE_ONLY.match(f"**{raw}**")
+        if bold_date or _BARE_URL.match(raw):
+            level, title, line = pending
+            self.sections.pop()
+            entry = self.new_entry(line, Draft(title=title))
+            self.open_entry(entry, block.start - 1, sticky=True)
+
+    def _table_label(self, block: Block) -> bool:
+        """A one-line "Label:" paragraph right above a table names the table's rows' section."""
+        text = block.lines[0].text
+        nxt = self.blocks[self.k + 1] if self.k + 1 < len(self.blocks) else None
+        if len(block.lines) != 1 or not text.endswith((":", "：")) or block.lines[0].all_links:
+            return False
+        if nxt is None or nxt.kind != "table" or len(text) > 80:
+            return False
+        self.close()
+        self.table_label = text.rstrip(":：").strip()
+        return True
+
+    def _per_line_entries(self, block: Block) -> bool:
+        """ "[Title](arxiv-url) venue" lines, one paper a line, in one paragraph."""
+        if len(block.lines) < 2:
+            return False
+        drafts = [linked_title(line) for line in block.lines]
+        if sum(1 for d in drafts if d is not None and d.title) < 2 or bold_title(block.lines[0], True):
+            return False
+        for line, draft in zip(block.lines, drafts, strict=True):
+            if draft is not None:
+                self.new_entry(line.number, draft)
+            else:
+                self.note_line(line, self.entries[-1] if self.entries else None)
+        self.close()
+        return True
+
+    # ---- list items --------------------------------------------------------------------------
+    def _item(self, block: Block) -> None:
+        while self.items and self.items[-1].depth >= block.depth:
+            self.items.pop()
+        if block.depth == 1:
+            self.group = []
+        self.pending_heading = None
+        item = _Item(block.depth)
+        parent = self.items[-1] if self.items else None
+        if block.lines:
+            self._item_body(block, item, parent)
+        self.items.append(item)
+
+    def _item_body(self, block: Block, item: _Item, parent: _Item | None) -> None:
+        line = block.lines[0]
+        if line.links and all(x.url.startswith("#") for x in line.links):
+            return  # a table of contents
+        if block.depth == 1 and self.open is not None and self.continues(block) and \
+                (draft := sub_release(line)) is not None:
+            parent_entry = self.open
+            item.entry = self.new_entry(block.start, Draft(
+                title=draft.title, short_name=draft.short_name, links=draft.links))
+            item.entry.section = parent_entry.section
+            self.note(draft.rest, block.start, item.entry, line.all_links[1:])
+            self.open_end = block.item_end
+            return
+        draft = self._item_draft(block, parent)
+        if draft is not None and len(draft.date) <= 4:  # no date, or only a venue's year
+            draft.date = next((i.date for i in reversed(self.items) if i.date), draft.date)
+        if draft is not None:
+            item.entry = self.new_entry(block.start, draft)
+            if draft.how == "titled":
+                item.entry.how = "listed"
+                self.group.append(item.entry)
+            self.feed(item.entry, block.lines[1:])
+            if block.depth == 1:
+                self.close()
+            return
+        self._item_words(block, item, parent)
+
+    def _item_draft(self, block: Block, parent: _Item | None) -> Draft | None:
+        line = block.lines[0]
+        if (draft := quoted_title(line)) is not None:
+            labels = [i.label for i in self.items if i.label]
+            if labels:
+                draft.short_name = _PAREN_YEAR_LABEL.sub("", labels[-1]).rstrip(":").strip()
+            if self.group:  # two titles under one label: the label names neither alone
+                draft.short_name = ""
+                for other in self.group:
+                    other.short_name = ""
+            draft.how = "titled"
+            return draft
+        draft = _block_draft(block.lines)
+        if draft is None and not self._has_children(block):
+            draft = bare_name(line) or title_bullet(line)
+        return draft
+
+    def _has_children(self, block: Block) -> bool:
+        """Does a list item hold nested blocks (a category bullet over its papers)?"""
+        nxt = self.blocks[self.k + 1] if self.k + 1 < len(self.blocks) else None
+        return nxt is not None and nxt.depth > block.depth and nxt.start <= block.item_end
+
+    def _item_words(self, block: Block, item: _Item, parent: _Item | None) -> None:
+        line = block.lines[0]
+        spans = line.visible()
+        if spans and spans[0].bold:
+            item.label = squash_spaces("".join(s.text for s in spans if s.bold))
+            item.date = _label_date(item.label)
+        elif self._has_children(block) and not line.all_links and len(line.text.split()) <= 6:
+            item.category = strip_decorations(line.text).rstrip(":：")
+            return
+        owners = [parent.entry] if parent is not None and parent.entry is not None else \
+            [self.open] if self.open is not None and self.continues(block) else list(self.group)
+        if self.group and parent is not None and parent.entry is None:
+            owners = list(self.group)
+        for text_line in block.lines:
+            if not owners:
+                self.note_line(text_line, None)
+            for owner in owners:
+                self.note_line(text_line, owner)
+
+    def _item_para(self, block: Block) -> None:
+        item = next((i for i in reversed(self.items) if i.depth <= block.depth), None)
+        owner = item.entry if item is not None else None
+        for line in block.lines:
+            self.note_line(line, owner)
+
+    # ---- tables and HTML ----------------------------------------------------------------------
+    def _table(self, block: Block) -> None:
+        self.close()
+        if not block.rows:
+            return
+        header = [cell_text(cell) for cell in block.rows[0]]
+        cols = columns_of(header)
+        for row in block.rows[1:]:
+            self._row(cols, row)
+
+    def _row(self, cols: Columns | None, row: list[list[Line]]) -> None:
+        draft = row_draft(cols, row) if cols is not None else None
+        number = next((cell[0].number for cell in row if cell), 0)
+        if draft is None:
+            for cell in row:
+                for line in cell:
+                    self.note_line(line, None)
+            return
+        entry = self.new_entry(number, draft)
+        if cols is not None and (text := row_note(cols, row)):
+            entry.add_note(text, number)
+
+    def _html(self, block: Block) -> None:
+        html = block.html
+        if _DETAILS_OPEN.search(html):
+            self._details(block)
+        elif _DETAILS_CLOSE.search(html):
+            self.notes_details = None
+            if self.details:
+                self.details.pop()
+        else:
+            for link in find_links(html):
+                if link.kind == "arxiv":
+                    self.note_links.append((link, None, block.start, link.url))
+        if _DETAILS_CLOSE.search(html) and _DETAILS_OPEN.search(html):
+            self.notes_details = None
+
+    def _details(self, block: Block) -> None:
+        """`<details>`: a "Notes" summary makes its content notes of the entry before it; any other
+        summary ("2023") names a section for what the block holds."""
+        m = _SUMMARY.search(block.html)
+        summary = squash_spaces(_TAG.sub(" ", m[1])) if m else ""
+        target = self.open or (self.entries[-1] if self.entries else None)
+        notes_like = not summary or summary.lower().strip(" :") in _NOTES_SUMMARY
+        if notes_like:
+            self.notes_details = target
+        else:
+            self.details.append(summary)
+        body = _SUMMARY.sub(" ", block.html)
+        first = block.start
+        for offset, raw in enumerate(body.split("\n")):
+            text = squash_spaces(_TAG.sub(" ", raw))
+            if text and not re.fullmatch(r"\d+\.", text):
+                self.note(text, first + offset, target if notes_like else None)
+
+
+def _block_lines(block: Block) -> list[Line]:
+    if block.kind == "table":
+        return [line for row in block.rows for cell in row for line in cell]
+    return block.lines
+
+
+def _block_draft(lines: list[Line]) -> Draft | None:
+    first = lines[0]
+    for reader in (short_name_title, lambda line: bold_title(line, len(lines) > 1), linked_title):
+        draft = reader(first)
+        if draft is not None:
+            return draft
+    return None
+
+
+def _label_date(label: str) -> str:
+    """ "[2024.12.20]", "2024-12-20", "Dec 2024": a bold label that is only a date finer than a year."""
+    text = label.strip("[]() :")
+    parsed = parse_list_date(text)
+    return text if parsed is not None and parsed[1] != "year" and len(text.split()) <= 3 else ""
+
+
+def _looks_like_title(title: str) -> bool:
+    """A level-3+ heading with no link is an entry when it reads like a paper title."""
+    words = title.split()
+    return len(words) >= 4 and not title.endswith(":")

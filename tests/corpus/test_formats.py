@@ -1,0 +1,229 @@
+"""The formats of real reading lists, one fixture each (tests/corpus/formats/): every entry's title, id,
+authors, date, venue and section path; what is never a paper; `kg show "<title as written>"` for every
+listed entry; and the rules for merging: the same id or the same normalised title, nothing weaker."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import cli
+from kg.corpus import Corpus
+from kg.ids import parse_arxiv_id
+from kg.ingest.parser import parse_reading_list
+from kg.ingest.run import ingest
+from kg.store import Store
+
+FORMATS = Path(__file__).parent / "formats"
+S = " > "
+
+# file -> [(line, title, arXiv id, authors, date, venue, section)]
+EXPECTED = {
+    "bold_blocks.md": [
+        (7, "FateZero: Fusing Attentions for Zero-shot Text-based Video Editing", "2303.09535",
+         "Chenyang Qi, Xiaodong Cun, Yong Zhang", "16 Mar 2023", "ICCV 2023",
+         S.join(["Diffusion reading notes", "Video", "Editing"])),
+        (12, "Tune-A-Video: One-Shot Tuning of Image Diffusion Models for Text-to-Video Generation",
+         "2212.11565", "Jay Zhangjie Wu, Yixiao Ge", "22 Dec 2022", "ICCV 2023",
+         S.join(["Diffusion reading notes", "Video", "Editing"])),
+        (21, "Null-text Inversion for Editing Real Images using Guided Diffusion Models", "2211.09794", "", "",
+         "CVPR 2023", S.join(["Diffusion reading notes", "Images"])),
+        (25, "Prompt-to-Prompt Image Editing with Cross Attention Control", "2211.09794", "", "", "ICLR 2023",
+         S.join(["Diffusion reading notes", "Images"])),
+    ],
+    "numbered.md": [
+        (5, "Deep contextualized word representations", "1802.05365",
+         "Matthew E. Peters, Mark Neumann, Mohit Iyyer", "2018", "NAACL 2018", "Pre-trained language models > Models"),
+        (6, "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding", "1810.04805",
+         "Jacob Devlin, Ming-Wei Chang, Kenton Lee, Kristina Toutanova", "2019", "NAACL 2019",
+         "Pre-trained language models > Models"),
+        (7, "RoBERTa: A Robustly Optimized BERT Pretraining Approach", "1907.11692", "Yinhan Liu, Myle Ott", "",
+         "Preprint", "Pre-trained language models > Models"),
+        (8, "Universal Language Model Fine-tuning for Text Classification", None, "Jeremy Howard, Sebastian Ruder",
+         "2018", "ACL 2018", "Pre-trained language models > Models"),
+    ],
+    "bullets.md": [
+        (5, "VBench: Comprehensive Benchmark Suite for Video Generative Models", "2311.17982", "", "Nov., 2023", "",
+         "Video generation papers > Benchmarks"),
+        (6, "PEEKABOO: Interactive Video Generation via Masked-Diffusion", "2312.07509", "", "2024", "CVPR, 2024",
+         "Video generation papers > Benchmarks"),
+        (8, "Photorealistic Video Generation with Diffusion Models", "2312.06662", "", "", "",
+         "Video generation papers > Benchmarks"),
+        (13, "Lumiere: A Space-Time Diffusion Model for Video Generation", "2401.12945", "", "Jan 2024", "",
+         "Video generation papers > Loose links"),
+        (14, "VideoCrafter2: Overcoming Data Limitations for High-Quality Video Diffusion Models", "2401.09047", "",
+         "2024", "CVPR 2024", "Video generation papers > Loose links"),
+        (16, "Emu Video: Factorizing Text-to-Video Generation by Explicit Image Conditioning", "2311.10709", "", "",
+         "", "Video generation papers > Loose links"),
+    ],
+    "tables.md": [
+        (7, "CelebV-Text: A Large-Scale Facial Text-Video Dataset", "2303.14717", "", "2023", "CVPR, 2023",
+         "Video diffusion tables > Data"),
+        (8, "InternVid: A Large-scale Video-Text Dataset for Multimodal Understanding and Generation", "2307.06942",
+         "", "Jul., 2023", "", "Video diffusion tables > Data"),
+        (17, "Lumiere: A Space-Time Diffusion Model for Video Generation", "2401.12945", "Omer Bar-Tal, Hila Chefer",
+         "", "SIGGRAPH Asia 2024", "Video diffusion tables > Methods > 2024"),
+        (23, "AnimateDiff: Animate Your Personalized Text-to-Image Diffusion Models without Specific Tuning",
+         "2307.04725", "", "Jul., 2023", "", "Video diffusion tables > Methods"),
+    ],
+    "dated_bullets.md": [
+        (6, "DynamicKV: Task-Aware Adaptive KV Cache Compression for Long Context LLMs", "2412.14838", "",
+         "2024.12.20", "", "Long-context papers > News"),
+        (7, "An Efficient Recipe for Long Context Extension via Middle-Focused Positional Encoding", "2406.07138",
+         "", "2024.12.20", "NeurIPS 2024", "Long-context papers > News"),
+        (11, "Efficient Transformers: A Survey", "2009.06732", "Yi Tay, Mostafa Dehghani, Dara Bahri, Donald Metzler",
+         "2022", "Arxiv 2022", "Long-context papers > Surveys"),
+        (13, "Longformer: The Long-Document Transformer", "2004.05150", "Iz Beltagy, Matthew E. Peters, Arman Cohan",
+         "2020", "Arxiv 2020", "Long-context papers > Surveys"),
+    ],
+    "decorations.md": [
+        (5, "Stable Video Diffusion: Scaling Latent Video Diffusion Models to Large Datasets", "2311.15127", "",
+         "2023", "arXiv 2023", "Hot papers > Video"),
+        (6, "Make-A-Video: Text-to-Video Generation without Text-Video Data", "2209.14792", "", "", "",
+         "Hot papers > Video"),
+        (7, "Imagen Video: High Definition Video Generation with Diffusion Models", "2210.02303", "", "",
+         "arXiv 2022", "Hot papers > Video"),
+    ],
+}
+
+
+def arxiv_of(entry) -> str | None:
+    ids = [parse_arxiv_id(raw).id for link in entry.paper_links for raw in link.arxiv_raw_ids]
+    return ids[0] if ids else None
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_entry_of_every_format(name):
+    parsed = parse_reading_list(FORMATS / name, name)
+    got = [(e.line, e.title, arxiv_of(e), e.authors, e.date, e.venue, e.section) for e in parsed.entries]
+    assert got == EXPECTED[name]
+
+
+def test_the_other_fields_of_an_entry():
+    bold = parse_reading_list(FORMATS / "bold_blocks.md", "b.md").entries
+    assert [x.url for x in bold[0].links] == ["https://github.com/ChenyangQiQi/FateZero",
+                                              "https://fate-zero-edit.github.io/"]
+    assert [n.text for n in bold[1].notes] == [] and bold[0].where == "b.md:7"
+    numbered = parse_reading_list(FORMATS / "numbered.md", "n.md").entries
+    assert [e.short_name for e in numbered] == ["ELMo", "", "", "ULMFiT"]
+    assert numbered[3].paper_links[0].kind == "proceedings"  # an ACL Anthology page is the paper
+    bullets = parse_reading_list(FORMATS / "bullets.md", "l.md").entries
+    assert [n.text for n in bullets[2].notes] == ["the link text of this one wraps onto a second line."]
+    assert [x.url for x in bullets[5].links] == ["https://github.com/facebookresearch/emu"]
+    tables = parse_reading_list(FORMATS / "tables.md", "t.md").entries
+    assert tables[3].short_name == "AnimateDiff" and tables[0].links[0].kind == "code"
+
+
+def test_never_a_paper(tmp_path):
+    """Headings, a table of contents, category bullets, badges, a bold line alone: no record."""
+    store = Store(tmp_path / "data")
+    result = ingest(store, [FORMATS / "never.md"], write=False)
+    assert result.papers == [] and result.systems == []
+    assert result.report.by_kind("no_arxiv_id") == [] and result.report.by_kind("unresolved") == []
+    # a link-less heading that reads like a title is a paper only when it is a known one
+    (entry,) = parse_reading_list(FORMATS / "never.md").entries
+    assert entry.from_heading and entry.title.startswith("Papers we still")
+
+
+@pytest.fixture(scope="module")
+def formats_store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("formats")
+    shutil.copytree(FORMATS, root / "reading-lists")
+    store = Store(root)
+    result = ingest(store)
+    return store, result
+
+
+def test_kg_show_answers_every_listed_entry_by_its_title_as_written(formats_store):
+    store, _ = formats_store
+    runner = CliRunner()
+    corpus = Corpus.load(store)
+    for name, rows in EXPECTED.items():
+        for _, title, aid, *_ in rows:
+            res = runner.invoke(cli, ["--data-dir", str(store.root), "show", title])
+            assert res.exit_code == 0, (name, title, res.output)
+            expected = aid or corpus.resolve(title)
+            assert res.output.startswith(expected), (name, title, res.output[:80])
+
+
+def test_an_id_listed_under_another_title_is_reported(formats_store):
+    _, result = formats_store
+    (problem,) = result.report.by_kind("id_title_conflict")
+    assert problem.where == "reading-lists/bold_blocks.md:25" and problem["id"] == "2211.09794"
+    assert "Prompt-to-Prompt" in result.report.render()
+
+
+def test_one_invalid_id_among_a_thousand_costs_one_entry(tmp_path):
+    lines = [f"- [Paper number {i} of a long list](https://arxiv.org/abs/2401.{10000 + i})" for i in range(999)]
+    lines.insert(500, "- [A paper with a mistyped id](https://arxiv.org/abs/2401.1234567)")
+    path = tmp_path / "long.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = ingest(Store(tmp_path / "data"), [path], write=False)
+    assert result.report.counts["papers_listed"] == 999
+    (skipped,) = result.report.skipped
+    assert skipped.where == f"{path}:501" and "invalid arXiv id '2401.1234567'" in skipped["reason"]
+
+
+def test_the_same_paper_by_arxiv_link_and_by_title_only_is_one_record(tmp_path):
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    (lists / "a.md").write_text("- MSR-VTT: A Large Video Description Dataset for Bridging Video and Language "
+                                "[[pdf](https://openaccess.thecvf.com/content_cvpr_2016/html/x.html)]\n")
+    (lists / "b.md").write_text("- [MSR-VTT: a large video description dataset for bridging video and language]"
+                                "(https://arxiv.org/abs/1604.01234)\n")
+    result = ingest(Store(tmp_path / "data"), [lists], write=False)
+    (paper,) = result.papers
+    assert paper.id == "1604.01234" and {x.file for x in paper.listings} == {str(lists / "a.md"),
+                                                                              str(lists / "b.md")}
+
+
+NEAR = """# Later work, title only
+- Stable Video Diffusion
+- SAM 2: Segment Anything in Images and Videos
+- Improved Techniques for Training Consistency Models
+"""
+
+
+def test_near_names_stay_distinct_and_are_reported(data_copy, tmp_path):
+    """Never merge by guess: a title that contains a known paper's name is a paper of its own."""
+    path = tmp_path / "near.md"
+    path.write_text("- [Segment Anything](https://arxiv.org/abs/2304.02643)\n" + NEAR, encoding="utf-8")
+    result = ingest(Store(data_copy), [path], write=False)
+    ids = {p.title: p.id for p in result.papers if p.status == "listed"}
+    for title in ("SAM 2: Segment Anything in Images and Videos",
+                  "Improved Techniques for Training Consistency Models"):
+        assert ids[title].startswith("title:"), title
+    assert "Stable Video Diffusion" not in ids  # a short bare name: resolved only by an exact name
+    assert not {"2112.10752", "2303.01469"} & set(ids.values())  # LDM, Consistency Models: not listed here
+    near = {p["name"]: " ".join(p["candidates"]) for p in result.report.by_kind("possible_duplicate")}
+    assert "2112.10752" in near["Stable Video Diffusion"]
+    assert "2304.02643" in near["SAM 2: Segment Anything in Images and Videos"]
+    assert "2303.01469" in near["Improved Techniques for Training Consistency Models"]
+
+
+def test_distinct_rows_never_collapse(tmp_path):
+    """Thousands of title-only rows that differ by a number stay as many records (no fuzzy merge)."""
+    rows = "".join(f"| Paper {i} on a synthetic topic | 2024 |\n" for i in range(3000))
+    path = tmp_path / "rows.md"
+    path.write_text("| Title | Year |\n|---|---|\n" + rows, encoding="utf-8")
+    result = ingest(Store(tmp_path / "data"), [path], write=False)
+    assert len({p.id for p in result.papers}) == 3000
+    assert result.report.by_kind("possible_duplicate") == []
+
+
+def test_one_name_matcher_for_corpus_ingest_and_titles():
+    """kg/corpus.py, kg/ingest/resolve.py (through the corpus's name index) and kg/sources/titles.py
+    all pick near matches with kg.names.pick_unique, and none brings its own fuzzy scorer."""
+    root = Path(__file__).resolve().parents[2] / "kg"
+    for module in ("corpus.py", "sources/titles.py"):
+        tree = ast.parse((root / module).read_text(encoding="utf-8"))
+        called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        assert "pick_unique" in called, module
+    for module in ("corpus.py", "sources/titles.py", "ingest/resolve.py", "ingest/known.py"):
+        text = (root / module).read_text(encoding="utf-8")
+        assert "import rapidfuzz" not in text and "from rapidfuzz" not in text, module
+    assert ".names.pick(" in (root / "ingest" / "resolve.py").read_text(encoding="utf-8")
