@@ -28,6 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
+
 from benchmarks.common import RESULTS, save_results, time_runs  # noqa: E402
 from kg.corpus import Corpus  # noqa: E402
 from kg.graph.build import add_edge, build_graph, save_graph  # noqa: E402
@@ -110,10 +112,12 @@ def measure_start(root: Path, playwright, runs: int, label: str) -> dict[str, fl
         try:
             wait_healthy(app, timeout=120)
             rows.append(first_answer(app, playwright, QUERIES[i % len(QUERIES)]))
+        except PlaywrightTimeout as exc:  # counted and reported, not hidden
+            print(f"{label} run {i}: timed out ({exc})", file=sys.stderr)
         finally:
             app.stop()
-    out: dict[str, float] = {}
-    for key in rows[0]:
+    out: dict[str, float] = {f"{label}_timeouts": runs - len(rows)}
+    for key in rows[0] if rows else []:
         values = [r[key] for r in rows]
         out.update({f"{label}_{key}_min": round(min(values), 2), f"{label}_{key}_median":
                     round(statistics.median(values), 2), f"{label}_{key}_max": round(max(values), 2)})
