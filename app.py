@@ -17,8 +17,10 @@ import os
 
 import streamlit as st
 
+from kg.errors import KGError
 from kg.store import Store
 from kgapp import graph_pages, pages, paper_page, state
+from kgapp.escape import esc_md
 
 st.set_page_config(page_title="Paper KG", page_icon=state.page_icon(), layout="wide")
 
@@ -40,6 +42,13 @@ def build_pages() -> dict[str, st.Page]:
 def main() -> None:
     state.configure(Store.at(os.environ.get("KG_DATA_DIR") or None), build_pages())
     nav = st.navigation(list(state.PAGES.values()))
+    try:
+        serve(nav)
+    except KGError as exc:  # a damaged file, a held lock …: a short message, never a traceback
+        st.error(esc_md(exc))
+
+
+def serve(nav: st.Page) -> None:
     state.require_data()
     state.install_chrome()
     pages.sidebar()

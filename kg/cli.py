@@ -83,7 +83,7 @@ def cli(ctx: click.Context, data_dir: str | None, verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     store = Store.at(data_dir)
     recover_if_idle(store)  # a batch a killed writer committed is finished before anything reads
-    ctx.obj = store
+    ctx.obj = store.pinned()  # every file this command reads comes from the same build generation
 
 
 def main() -> None:

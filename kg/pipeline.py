@@ -8,8 +8,9 @@
 3. if the carried index does not fit the corpus and model (or is missing or corrupt), load the model
    (the index's own model unless `model` names another) and build the index; the searcher is handed
    on in memory, never read back;
-4. build the graph with `similar_to` edges from that searcher and save it;
-5. commit the generation: every file listed with size and sha256, then the pointer, in one step.
+4. export the query encoder to ONNX (`encoder/`) unless the carried export verifies;
+5. build the graph with `similar_to` edges from that searcher and save it;
+6. commit the generation: every file listed with size and sha256, then the pointer, in one step.
 
 All of it under the data directory's writer lock (kg.lock). A kill at any instant leaves the old
 generation or the new one. A loader never builds a lesser graph: without a current graph it stops
@@ -38,6 +39,7 @@ from kg.search.documents import Document, build_documents
 from kg.search.encoders import EmbeddingCache, Encoder, SentenceTransformerEncoder
 from kg.search.engine import Searcher, build_searcher, index_fits, similar_edges
 from kg.search.index import Manifest, load_index, read_manifest
+from kg.search.query_encoder import ensure_query_export
 from kg.store import Store
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,7 @@ class BuildPlan:
                       BuildStep("Reading the corpus snapshot", self._read_corpus),
                       BuildStep("Loading the embedding model", self._load_model),
                       BuildStep("Embedding the papers and building the search index", self._index),
+                      BuildStep("Exporting the query encoder", self._export),
                       BuildStep("Building the knowledge graph", self._graph)]
 
     def run(self, on_step: Callable[[int, int, str], None] | None = None) -> BuildResult:
@@ -152,6 +155,13 @@ class BuildPlan:
         else:  # the carried index, checked against these documents (built once, here)
             documents = self.state.documents
             self.state.searcher = Searcher(documents, load_index(store, encoder, documents), encoder)
+
+    def _export(self) -> None:
+        """The ONNX query encoder (kg.search.query_encoder) in the `encoder` part: carried when it
+        verifies, else exported from the index's model (loaded only then)."""
+        searcher = self.state.searcher
+        assert searcher is not None
+        ensure_query_export(self._staging().store, searcher.model, self.state.encoder)
 
     def _graph(self) -> None:
         searcher, corpus = self.state.searcher, self.state.corpus

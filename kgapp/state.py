@@ -80,6 +80,12 @@ def get_encoder(model: str) -> Encoder:
     return encoders.load_encoder(model)  # lazy: the weights load on first use (see model_ready)
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def get_query_encoder(root: str, model: str) -> Encoder:
+    """The encoder of queries: the ONNX export of `kg build` (no torch), else the model itself."""
+    return encoders.load_encoder(model, store=Store.at(root))
+
+
 @st.cache_resource
 def build_lock() -> threading.Lock:
     """One build at a time in this server process, whatever the number of sessions."""
@@ -90,15 +96,16 @@ def build_lock() -> threading.Lock:
 def get_searcher(root: str, stamp: str) -> Searcher:
     store = Store.at(root)
     manifest = read_manifest(store)
-    encoder = get_encoder(manifest.model if manifest else DEFAULT_MODEL)
+    encoder = get_query_encoder(root, manifest.model if manifest else DEFAULT_MODEL)
     return load_searcher(store, encoder, corpus=get_corpus(root, stamp))
 
 
 @st.cache_resource(show_spinner=False)
-def _model_loader(model: str) -> dict[str, object]:
-    """Load the model's weights in a background thread, once per process: {"thread", "error"}."""
+def _model_loader(root: str, model: str) -> dict[str, object]:
+    """Load the query encoder (the searcher's) in a background thread, once per process and data
+    directory: {"thread", "error"}."""
     job: dict[str, object] = {"error": None}
-    encoder = get_encoder(model)
+    encoder = get_query_encoder(root, model)
 
     def load() -> None:
         try:
@@ -116,7 +123,7 @@ def model_ready(searcher: Searcher) -> bool:
     """Whether queries can be encoded now; starts loading the model in the background if not."""
     if getattr(searcher.encoder, "loaded", True):
         return True
-    job = _model_loader(searcher.model)
+    job = _model_loader(str(store().root), searcher.model)
     if job["error"]:
         st.warning(f"The language model could not load ({esc_md(job['error'])}); searching by words only.")
     return False

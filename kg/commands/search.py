@@ -1,4 +1,4 @@
-"""`kg build`, `kg search`, `kg similar`, `kg eval`: the search commands (thin wrappers over kg.search.engine
+"""`kg build`, `kg search`, `kg similar`, `kg eval`: the search commands (thin wrappers over kg.search
 and kg.pipeline)."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from pathlib import Path
 
 import click
 
-from kg.commands.graph import echo_graph_report, graph_report_data
 from kg.corpus import Corpus
-from kg.pipeline import build_all
 from kg.search.documents import Filters
 from kg.search.engine import DEFAULT_MODE, MODES, Hit, load_searcher
-from kg.search.evaluate import evaluate, load_queries, queries_path
 from kg.search.index import Manifest, index_dir
 from kg.store import Store
+
+# kg.pipeline (the graph, networkx) and kg.search.evaluate (ir-measures) load only in the commands that
+# need them: `kg search` starts in a fraction of a second.
 
 MODEL_HELP = ("Embedding model: a sentence-transformers name or a local path (env KG_MODEL; default: the "
               "index's model, else the bundled all-MiniLM-L6-v2).")
@@ -38,6 +38,9 @@ def build_command(store: Store, model: str | None, force: bool, as_json: bool) -
 
     Example: kg build
     """
+    from kg.commands.graph import echo_graph_report, graph_report_data
+    from kg.pipeline import build_all
+
     started = time.perf_counter()
     result = build_all(store, model=model, force=force, progress=sys.stderr.isatty(),
                        on_wait=lambda msg: click.echo(msg, err=True))
@@ -49,12 +52,12 @@ def build_command(store: Store, model: str | None, force: bool, as_json: bool) -
                                "graph": graph_report_data(result.report)}, ensure_ascii=False, indent=2))
         return
     seconds = time.perf_counter() - started - result.report.seconds
-    click.echo(render_manifest(result.manifest, result.index_rebuilt, seconds, index_dir(store)))
+    click.echo(render_manifest(result.manifest, result.index_rebuilt, seconds, index_dir(Store(store.root))))
     echo_graph_report(result.graph, result.report)
 
 
 def render_manifest(manifest: Manifest, rebuilt: bool, seconds: float, where: Path) -> str:
-    kind = "exact inner product" if manifest.index_type == "flat" else "HNSW"
+    kind = "exact inner product" if manifest.index_type == "flat" else "IVF-PQ"
     what = (f"{manifest.n_documents} papers, {manifest.n_sentences} sentences, model {manifest.model} "
             f"({manifest.dimension} dimensions), {kind}")
     if not rebuilt:
@@ -112,7 +115,8 @@ def render_hits(hits: list[Hit]) -> str:
     blocks = []
     for h in hits:
         year = f" ({h.year})" if h.year else ""
-        lines = [f"{h.rank:>2}. {h.title}{year}  [{h.id}]"]
+        kind = "  (model release)" if h.kind == "system" else ""
+        lines = [f"{h.rank:>2}. {h.title}{year}  [{h.id}]{kind}"]
         if h.sentence:
             sentence = h.sentence if len(h.sentence) <= 220 else h.sentence[:217] + "..."
             lines.append(f"    \"{sentence}\"  ({h.field})")
@@ -122,7 +126,8 @@ def render_hits(hits: list[Hit]) -> str:
 
 
 def _render_scores(h: Hit) -> str:
-    parts = [f"{h.mode} {h.score:.4f}"] if h.mode == "hybrid" else []
+    parts = ["exact name"] if h.exact_name else []
+    parts += [f"{h.mode} {h.score:.4f}"] if h.mode == "hybrid" else []
     if h.dense_score is not None:
         parts.append(f"dense {h.dense_score:.3f} (#{h.dense_rank})")
     if h.bm25_score is not None:
@@ -166,6 +171,8 @@ def eval_command(store: Store, path: Path | None, as_json: bool, model: str | No
 
     Example: kg eval
     """
+    from kg.search.evaluate import evaluate, load_queries, queries_path
+
     path = path or queries_path(store)
     queries = load_queries(path)
     searcher = load_searcher(store, corpus=Corpus.require(store), model=model)
@@ -178,6 +185,19 @@ def eval_command(store: Store, path: Path | None, as_json: bool, model: str | No
     for mode, scores in report.scores.items():
         mark = "  (default)" if mode == DEFAULT_MODE else ""
         click.echo(f"{mode:<8} {scores['nDCG@10']:>8.4f} {scores['R@10']:>8.4f}{mark}")
+    if report.families:
+        click.echo("\n" + render_families(report.families, report.family_sizes))
+
+
+def render_families(families: dict[str, dict[str, float]], sizes: dict[str, int]) -> str:
+    """nDCG@10 per query family and mode, the best mode of each family marked with *."""
+    modes = list(next(iter(families.values())))
+    lines = [f"{'family':<16} {'n':>3} " + " ".join(f"{m:>8}" for m in modes)]
+    for family, scores in families.items():
+        best = max(scores.values())
+        cells = " ".join(f"{scores[m]:>7.4f}{'*' if scores[m] == best else ' '}" for m in modes)
+        lines.append(f"{family:<16} {sizes[family]:>3} {cells}")
+    return "\n".join(lines)
 
 
 commands = [build_command, search_command, similar_command, eval_command]

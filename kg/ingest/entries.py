@@ -15,10 +15,13 @@ import re
 from dataclasses import dataclass, field
 
 from kg.ingest.fields import (
+    authors_and_venue,
     authors_by,
     fields_of_rest,
     is_generic,
     is_label,
+    looks_like_authors,
+    split_tail_venue,
     split_title,
     strip_decorations,
     venue_and_date,
@@ -152,13 +155,23 @@ def linked_title(line: Line) -> Draft | None:
     elif first.link < 0 and _BARE_URL.match(first.text.strip().split(" ")[0]):
         rest_spans = spans
     else:
+        if first.code and len(spans) > 1 and spans[1].text.lstrip().startswith((":", "：")):
+            draft.short_name, spans = first.text.strip(), [Span(spans[1].text.lstrip()[1:]), *spans[2:]]
         lead = _leading_words(spans)
         if len(lead.split()) < 2:
             return None
         draft.title, draft.venue = split_title(lead)
-        rest_spans = spans[1:]
+        if not draft.venue:  # "Title. arXiv, 2023 [[Paper](…)]", "Title. CVPR 2024 [[paper](…)]"
+            draft.title, draft.venue = split_tail_venue(draft.title)
+            draft.date = _year_of(draft.venue)
+        rest_spans = spans[next((i for i, s in enumerate(spans) if s.link >= 0), len(spans)):]
     _read_rest(draft, rest_spans, line)
     return draft
+
+
+def _year_of(venue: str) -> str:
+    m = re.search(r"(?:19|20)\d{2}", venue)
+    return m[0] if m else ""
 
 
 def _leading_words(spans: list[Span]) -> str:
@@ -181,13 +194,18 @@ def _read_rest(draft: Draft, spans: list[Span], line: Line) -> None:
     stripped = re.sub(r"https?://\S+", "", text).strip().lstrip("-–—:：|").strip()
     if not re.sub(r"[\[\]()\s.,;:|*_-]", "", strip_decorations(stripped)):
         stripped = ""  # only the brackets around the title's own links, or a star count
+    authors, venue = authors_and_venue(stripped.split(" | ")[0])
+    if authors:  # "[Title](url), Mildenhall et al., ECCV 2020 | [github](…)"
+        draft.authors, draft.venue, draft.date = authors, venue, draft.date or _year_of(venue)
+        draft.add_links([line.links[i] for i in sorted({s.link for s in spans if s.link >= 0})] + bare)
+        return
     short = stripped.startswith(("(", "[")) or len(stripped.split()) <= 4
     venue, date = venue_and_date(stripped) if short else ("", "")
     if venue and not date and not stripped.startswith(("(", "[")):
         venue = ""  # bare words after a link are a note unless they carry a year
     own = [line.links[i] for i in sorted({s.link for s in spans if s.link >= 0} - named)]
     if venue or date or not stripped:
-        draft.venue, draft.date = draft.venue or venue, date
+        draft.venue, draft.date = draft.venue or venue, date or draft.date
         draft.add_links(own + [line.links[i] for i in sorted(named)] + bare)
     else:
         draft.rest = stripped
@@ -221,6 +239,8 @@ def title_bullet(line: Line) -> Draft | None:
     text = strip_decorations(line.text)
     if line.all_links or any(s.bold or s.code or s.em for s in line.spans) or text.endswith((".", "!", "?")):
         return None
+    if looks_like_authors(text):
+        return None  # "- Dun Zeng, Yong Dai, Zenglin Xu": people, not a title
     words = text.split()
     long_words = [w for w in words if len(w) > 3]
     if not 4 <= len(words) <= 25 or not long_words:
@@ -314,8 +334,10 @@ def _sort_links(facts: LineFacts, links: list[Link]) -> None:
 
 
 def _date_and_links(facts: LineFacts, text: str, links: list[Link], line: Line, has_authors: bool) -> None:
-    """ "2021.12 [[Paper](…)] [[Project](…)]", "2022.8 CompVis", "CVPR 2023. [[Paper](…)]"."""
-    head = text.split("[")[0].strip()
+    """ "2021.12 [[Paper](…)] [[Project](…)]", "2022.8 CompVis", "CVPR 2023. [[Paper](…)]" (the words
+    of the links themselves, "**[Project Page](…)** | **[Paper](…)**", are no venue)."""
+    plain = strip_decorations("".join(s.text for s in line.spans if s.link < 0 and not s.image))
+    head = plain.split("[")[0].strip(" |")
     parsed = parse_list_date(head.split()[0]) if head.split() else None
     if parsed is not None:
         facts.date = head.split()[0].rstrip(".")

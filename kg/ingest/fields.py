@@ -33,6 +33,11 @@ _LABEL_WORDS = frozenset(
 _WRITTEN_DATE = re.compile(
     r"(?:\d{1,2}\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+\d{4}"
     r"|\d{4}[.\-/]\d{1,2}(?:[.\-/]\d{1,2})?", re.I)
+_NAME_PARTICLES = frozenset("van der den de von di da la le del dos du bin al".split())
+_ET_AL = re.compile(r"\bet\s+al\.?", re.IGNORECASE)
+_TAIL_VENUE = re.compile(
+    r"^(?P<title>\S.*?\S)\s*[.,]?\s+(?P<venue>(?:[A-Z][\w&\-]{1,15}|[aA]r[xX]iv)(?:\s[A-Za-z][\w&\-]{1,15})?,?\s+'?"
+    r"(?:19|20)\d{2}(?:\s+(?:Oral|Spotlight|Highlight|Poster|Workshop|Findings))?)\.?$")
 _BY_AUTHORS = re.compile(r"\bby\s+(.+?)(?:\s*\(([^()]*)\))?\.?\s*$")
 
 
@@ -140,6 +145,48 @@ def authors_by(text: str) -> tuple[str, str]:
     if m := _BY_AUTHORS.search(text):
         return m[1].strip().rstrip("."), m[2] or ""
     return "", ""
+
+
+def looks_like_authors(text: str) -> bool:
+    """ "Dun Zeng, Yong Dai, Zenglin Xu", "Feifan Song, … and Houfeng Wang", "Mildenhall et al.":
+    people's names (one to four capitalised words each, initials and particles allowed), no more."""
+    text = text.strip().rstrip(".")
+    if _ET_AL.search(text):
+        head = _ET_AL.split(text)[0].strip(" ,")
+        return bool(head) and _is_person(head) and not _ET_AL.split(text)[1].strip(" .,")
+    parts = [p.strip() for p in re.split(r",|\band\b|&", text) if p.strip()]
+    return len(parts) >= 2 and all(_is_person(p) for p in parts)
+
+
+def _is_person(name: str) -> bool:
+    words = name.split()
+    if not 1 <= len(words) <= 4 or any(c.isdigit() for c in name) or ":" in name:
+        return False
+    return all(w[:1].isupper() or w.lower() in _NAME_PARTICLES for w in words) and \
+        any(len(w.strip(".")) > 1 for w in words)
+
+
+def split_tail_venue(title: str) -> tuple[str, str]:
+    """ "Mobilevlm: A fast … devices. arXiv, 2023" -> ("Mobilevlm: A fast … devices", "arXiv, 2023"):
+    a venue and year written after a title on its line (the title keeps two words at least)."""
+    m = _TAIL_VENUE.match(title)
+    if m is None or len(m["title"].split()) < 2 or not looks_like_venue(m["venue"].replace(",", " ")):
+        return title, ""
+    return m["title"].rstrip(" .,"), m["venue"]
+
+
+def authors_and_venue(text: str) -> tuple[str, str]:
+    """ "Mildenhall et al., ECCV 2020", "Dellaert and Yen-Chen, Arxiv 2020", "Rebain et al. Arxiv 2020":
+    (authors, venue) of the words after a linked title, or ("", "") when they are something else."""
+    text = text.strip(" ,;|")
+    if m := _ET_AL.search(text):
+        authors, venue = text[:m.end()].strip(" ,"), text[m.end():].strip(" ,.")
+    else:
+        authors, _, venue = text.rpartition(",")
+        authors, venue = authors.strip(), venue.strip(" .")
+    if not authors or not looks_like_venue(venue) or not looks_like_authors(authors):
+        return "", ""
+    return authors, venue
 
 
 def venue_of_links(line: Line) -> str:

@@ -18,6 +18,10 @@ from kg.text import squash_spaces
 
 _BREAKS = ("softbreak", "hardbreak")
 _SHORTCODE = re.compile(r"(?<![\w:]):[a-z0-9_+\-]+:(?![\w:])")
+_STYLE_STEPS = {"strong_open": ("bold", 1), "strong_close": ("bold", -1), "em_open": ("em", 1),
+                "em_close": ("em", -1)}
+_HTML_A_OPEN = re.compile(r"""^<a\s[^>]*?\bhref\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+_HTML_A_CLOSE = re.compile(r"^</a\s*>$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -85,20 +89,30 @@ def _add_token(tok: Token, line: Line, state: _State) -> None:
         line.spans.append(Span(tok.content, state.bold > 0, state.em > 0, link=state.link))
     elif kind == "code_inline":
         line.spans.append(Span(tok.content, state.bold > 0, state.em > 0, code=True, link=state.link))
-    elif kind == "strong_open":
-        state.bold += 1
-    elif kind == "strong_close":
-        state.bold -= 1
-    elif kind == "em_open":
-        state.em += 1
-    elif kind == "em_close":
-        state.em -= 1
+    elif kind in _STYLE_STEPS:
+        attr, step = _STYLE_STEPS[kind]
+        setattr(state, attr, getattr(state, attr) + step)
     elif kind == "link_open":
         _open_link(tok, line, state)
     elif kind == "link_close":
         _close_link(line, state)
     elif kind == "image":
         line.spans.append(Span(tok.content, image=True, link=state.link))
+    elif kind == "html_inline":
+        _html_inline(tok.content, line, state)
+
+
+def _html_inline(html: str, line: Line, state: _State) -> None:
+    """`<a href="…">…</a>` is a link like Markdown's; any other tag (`<ins>`, `<br>`, `<sup>`)
+    separates words ("models<ins>arXiv, 2023</ins>" reads "models arXiv, 2023")."""
+    if (m := _HTML_A_OPEN.match(html)) and state.link < 0:
+        line.links.append(Link(m[1], ""))
+        state.link = len(line.links) - 1
+    elif _HTML_A_CLOSE.match(html.strip()):
+        _close_link(line, state)
+    elif line.spans and not line.spans[-1].image:
+        last = line.spans[-1]
+        line.spans[-1] = Span(last.text + " ", last.bold, last.em, last.code, last.link)
 
 
 def _open_link(tok: Token, line: Line, state: _State) -> None:
@@ -128,3 +142,15 @@ def is_badge(line: Line, index: int) -> bool:
     """A link made of an image only (a shields.io badge, a star count)."""
     spans = [s for s in link_spans(line, index) if s.text.strip()]
     return bool(spans) and all(s.image for s in spans)
+
+
+def joined(first: Line, second: Line) -> Line:
+    """Two source lines read as one (a title that wraps before its links), numbered as the first."""
+    shift = len(first.links)
+    spans = list(first.spans)
+    if spans:
+        last = spans[-1]
+        spans[-1] = Span(last.text + " ", last.bold, last.em, last.code, last.link, last.image)
+    spans += [Span(s.text, s.bold, s.em, s.code, s.link + shift if s.link >= 0 else -1, s.image)
+              for s in second.spans]
+    return Line(first.number, spans, [*first.links, *second.links])

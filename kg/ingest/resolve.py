@@ -165,6 +165,10 @@ def _resolve_unlinked(known: Known, res: Resolution) -> None:
         return
     if res.system_id is not None:
         return
+    if near and extends_a_known_name(known, entry.short_name):
+        entry.title = entry.short_name  # "Stable Video Diffusion": a later paper, not LDM's alias
+        _new_title_record(known, res, near)
+        return
     if len(near) > 1:
         _ambiguous(known, res, entry.short_name or entry.title, "short name", near)
     elif near:
@@ -172,6 +176,20 @@ def _resolve_unlinked(known: Known, res: Resolution) -> None:
                    candidates=_described(known, near), kept=[])
     else:
         res.report("unresolved", name=entry.short_name or entry.title)
+
+
+def extends_a_known_name(known: Known, name: str) -> bool:
+    """A bare name in title case ("Stable Video Diffusion") that holds every word of a known paper's
+    name ("Stable Diffusion") and more words of its own names a different paper: a title-only
+    record of its own, reported next to the near name. Two-word bullets ("Semantic Segmentation"),
+    lower-case words or names that add nothing to a known one never are."""
+    words = name.split()
+    if len(words) < 3 or not all(w[:1].isupper() or w[:1].isdigit() for w in words):
+        return False
+    own = significant_words(name)
+    return len(own) >= 3 and any(
+        frozenset(subset) in known.word_sets
+        for size in range(2, len(own)) for subset in combinations(sorted(own), size))
 
 
 def _ambiguous(known: Known, res: Resolution, name: str, kind: str, ids: list[str]) -> None:

@@ -24,8 +24,8 @@ from kg.ingest.entries import (
     sub_release,
     title_bullet,
 )
-from kg.ingest.fields import split_title, strip_decorations
-from kg.ingest.inline import Line
+from kg.ingest.fields import looks_like_authors, split_title, strip_decorations
+from kg.ingest.inline import Line, joined
 from kg.ingest.listed import ListedEntry
 from kg.ingest.markdown import Link, find_links, parse_list_date
 from kg.ingest.tables import Columns, cell_text, columns_of, row_draft, row_note
@@ -250,10 +250,10 @@ class Walker:
 
     def _per_line_entries(self, block: Block) -> bool:
         """ "[Title](arxiv-url) venue" lines, one paper a line, in one paragraph."""
-        if len(block.lines) < 2:
-            return False
+        if len(block.lines) < 2 or bold_title(block.lines[0], True):
+            return False  # a bold title over its authors and links: one entry
         drafts = [linked_title(line) for line in block.lines]
-        if sum(1 for d in drafts if d is not None and d.title) < 2 or bold_title(block.lines[0], True):
+        if sum(1 for d in drafts if d is not None and d.title) < 2:
             return False
         for line, draft in zip(block.lines, drafts, strict=True):
             if draft is not None:
@@ -298,6 +298,8 @@ class Walker:
                 item.entry.how = "listed"
                 self.group.append(item.entry)
             self.feed(item.entry, block.lines[1:])
+            if item.entry.how == "named" and item.entry.title and item.entry.paper_links:
+                item.entry.how = "listed"  # a title whose paper link comes on its next line
             if block.depth == 1:
                 self.close()
             return
@@ -316,6 +318,11 @@ class Walker:
             draft.how = "titled"
             return draft
         draft = _block_draft(block.lines)
+        if draft is None and _wraps_before_links(block.lines):
+            draft = linked_title(joined(block.lines[0], block.lines[1]))
+            block.lines = [joined(block.lines[0], block.lines[1]), *block.lines[2:]] if draft else block.lines
+        if draft is None and parent is not None and parent.entry is not None:
+            return None  # "  - Keyword: …" under a paper: its words, never a paper of their own
         if draft is None and not self._has_children(block):
             draft = bare_name(line) or title_bullet(line)
         return draft
@@ -328,6 +335,12 @@ class Walker:
     def _item_words(self, block: Block, item: _Item, parent: _Item | None) -> None:
         line = block.lines[0]
         spans = line.visible()
+        owner = parent.entry if parent is not None else None
+        if owner is not None and not owner.authors and not line.all_links and looks_like_authors(line.text):
+            owner.authors = line.text.strip(" .")  # "  - Dun Zeng, Yong Dai, …" under its paper
+            return
+        if owner is not None:  # "  - Code: [official](github-url)": the paper's own links
+            owner.links += [x for x in line.all_links if not x.is_paper and x.url not in set(owner.urls)]
         if spans and spans[0].bold:
             item.label = squash_spaces("".join(s.text for s in spans if s.bold))
             item.date = _label_date(item.label)
@@ -419,6 +432,14 @@ def _block_draft(lines: list[Line]) -> Draft | None:
         if draft is not None:
             return draft
     return None
+
+
+def _wraps_before_links(lines: list[Line]) -> bool:
+    """ "- CROSSGET: CROSS-GUIDED ENSEMBLE OF TOKENS" / "FOR … TRANSFORMERS. [[Paper](arxiv)]": a
+    link-less first line whose words go on in the next line, which brings the paper link."""
+    if len(lines) < 2 or lines[0].all_links or not any(x.is_paper for x in lines[1].all_links):
+        return False
+    return not any(s.bold or s.em or s.code for s in lines[0].spans + lines[1].visible()[:1])
 
 
 def _label_date(label: str) -> str:

@@ -1,7 +1,8 @@
 """Search documents: what the index knows about each paper, split into sentences and BM25 tokens.
 
 A document is a paper's title, its summary (the arXiv abstract, once fetched) and the reading
-lists' notes on it. Every field is cleaned of Markdown and split into sentences; each sentence
+lists' notes on it; a model release's document is its name, the notes on it and the sentences that
+mention it. Every field is cleaned of Markdown and split into sentences; each sentence
 keeps the field it came from ("title", "abstract", or the note's "file:line"), so a hit can show
 the sentence that matched and where it was written. Aliases ("DDIM", "SDXL-Lightning") are added
 to the BM25 text only: they are names, not sentences anyone wrote about the paper.
@@ -16,21 +17,20 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 import Stemmer
 from anyascii import anyascii
-from bm25s.stopwords import STOPWORDS_EN
 
 from kg.corpus import Corpus, parse_year_range
 from kg.errors import BadInputError
-from kg.model import Paper
+from kg.model import Paper, System
 from kg.text import markdown_to_text, squash_spaces, topic_matches
 
-DOC_FORMAT = 1  # bump when documents, sentence splitting or tokenisation change: old indexes become stale
+DOC_FORMAT = 2  # bump when documents, sentence splitting or tokenisation change: old indexes become stale
 
 # Boilerplate of paper summaries ("This paper presents …", "The authors propose …"): words that
 # say nothing about a paper's subject. Dropped by the BM25 tokenizer, for documents and queries alike.
@@ -38,8 +38,14 @@ SUMMARY_STOPWORDS = frozenset(
     "paper papers present presents presented propose proposes proposed introduce introduces "
     "introduced author authors".split()
 )
-STOPWORDS = frozenset(STOPWORDS_EN) | SUMMARY_STOPWORDS | frozenset("which what how do does".split())
+# Lucene's English stop set
+STOPWORDS_EN = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there "
+    "these they this to was will with".split()
+)
+STOPWORDS = STOPWORDS_EN | SUMMARY_STOPWORDS | frozenset("which what how do does".split())
 
+MIN_EVIDENCE_TOKENS = 3  # content words (after stop words) a note's sentence needs to be evidence
 MAX_SENTENCE_CHARS = 400  # longer "sentences" (tables, run-on lists) are cut at clause boundaries
 
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "fig.", "eq.", "cf.", "approx.", "no.", "sec.")
@@ -70,23 +76,37 @@ class Document:
     aliases: list[str] = field(default_factory=list)
     fields: list[tuple[str, str]] = field(default_factory=list)  # (field label, cleaned text)
 
+    kind: str = "paper"  # "paper" or "system" (a model release)
+
     @cached_property
     def sentences(self) -> list[Sentence]:
-        """The document's sentences in field order; the title is always the first when present."""
-        out: list[Sentence] = []
-        for label, text in self.fields:
-            pieces = [text] if label == "title" else split_sentences(text)
-            out.extend(Sentence(p, label) for p in pieces)
-        return out
+        """The document's sentences in field order; the title is always the first when present. A note's
+        sentence with fewer than MIN_EVIDENCE_TOKENS words that say something ("coming soon",
+        "Alignment Loss:") is no sentence: it is never shown as evidence (BM25 still reads it), unless
+        the document has nothing else. Computed on first use (a search touches only its hits')."""
+        every = [Sentence(p, label) for label, text in self.fields
+                 for p in ([text] if label == "title" else split_sentences(text))]
+        kept = [s for s in every if s.field in ("title", "abstract") or informative(s.text)]
+        return kept or every
 
     @property
     def bm25_text(self) -> str:
-        return "\n".join([*self.aliases, *(text for _, text in self.fields)])
+        return "\n".join([*self.aliases, *self.topics, *(text for _, text in self.fields)])
 
     def fingerprint(self) -> dict[str, object]:
         """Everything about the document that the index depends on."""
-        return {"id": self.id, "title": self.title, "year": self.year, "topics": self.topics,
-                "categories": self.categories, "aliases": self.aliases, "fields": self.fields}
+        return {"id": self.id, "kind": self.kind, "title": self.title, "year": self.year,
+                "topics": self.topics, "categories": self.categories, "aliases": self.aliases,
+                "fields": self.fields}
+
+
+def informative(sentence: str) -> bool:
+    """Whether a note's sentence says enough to be shown as the reason for a hit: enough words that are
+    not stop words (CJK text counts as informative)."""
+    if _CJK.search(sentence):
+        return True
+    words = [w for w in _WORD.findall(sentence.lower()) if len(w) > 1 and w not in STOPWORDS]
+    return len(words) >= MIN_EVIDENCE_TOKENS
 
 
 # ---- building documents -------------------------------------------------------------------
@@ -100,20 +120,33 @@ def build_document(paper: Paper) -> Document:
         fields.append(("abstract", plain_text(paper.summary)))
     for note in paper.notes:
         text = plain_text(note.text)
-        if text and (f"{note.file}:{note.line}", text) not in fields:
+        if _WORD.search(text) and (f"{note.file}:{note.line}", text) not in fields:
             fields.append((f"{note.file}:{note.line}", text))
     categories = list(dict.fromkeys([c for c in [paper.primary_category, *paper.categories] if c]))
     return Document(id=paper.id, title=paper.title or paper.id, year=paper.year, topics=list(paper.topics),
                     categories=categories, aliases=list(paper.aliases), fields=fields)
 
 
-def build_documents(corpus: Corpus) -> list[Document]:
-    """Documents of the corpus's listed papers (not systems, not unlisted papers), sorted by id.
+def build_system_document(system: System) -> Document:
+    """The document of a model release: its name, the notes on it, and the sentences that mention it
+    (each as `file:line`)."""
+    fields: list[tuple[str, str]] = [("title", squash_spaces(plain_text(system.name)))]
+    texts = [(n.file, n.line, n.text) for n in system.notes] + [(m.file, m.line, m.sentence)
+                                                                for m in system.mentions]
+    for file, line, raw in texts:
+        text = plain_text(raw)
+        if _WORD.search(text) and (f"{file}:{line}", text) not in fields:
+            fields.append((f"{file}:{line}", text))
+    return Document(id=system.id, title=system.name, year=system.year, topics=list(system.topics),
+                    aliases=list(system.aliases), fields=[f for f in fields if f[1]], kind="system")
 
-    A paper with no text at all (no title, no summary, no note) is left out: there is nothing to match.
-    """
-    docs = [build_document(p) for p in sorted(corpus.listed_papers(), key=lambda p: p.id)]
-    return [d for d in docs if d.sentences]
+
+def build_documents(corpus: Corpus) -> list[Document]:
+    """Documents of the corpus's listed papers (not unlisted ones) and of its model releases, sorted
+    by id. A record with no text at all is left out: there is nothing to match."""
+    docs = [build_document(p) for p in corpus.listed_papers()]
+    docs += [build_system_document(s) for s in corpus.systems.values()]
+    return sorted((d for d in docs if d.fields), key=lambda d: d.id)
 
 
 def corpus_hash(documents: Iterable[Document]) -> str:
@@ -235,7 +268,8 @@ class FilterIndex:
             keep &= self._any(self.categories, filters.categories, _category_matches, "category")
         return keep
 
-    def _any(self, table: dict[str, list[int]], wanted: Sequence[str], matches, kind: str) -> np.ndarray:
+    def _any(self, table: dict[str, list[int]], wanted: Sequence[str], matches: Callable[[str, str], bool],
+             kind: str) -> np.ndarray:
         out = np.zeros(self.n, dtype=bool)
         for want in wanted:
             names = [name for name in table if matches(want, name)]

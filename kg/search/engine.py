@@ -8,15 +8,9 @@ Library API (the CLI and the app call only this):
     searcher.similar("2112.10752", k=5)             # nearest papers in embedding space
     similar_edges(searcher, k=5)                    # `similar_to` edges for the graph
 
-Scoring:
-- dense: a document's score is (1 - s) * cos(query, document vector) + s * max cos(query, sentence),
-  with s = `SearchSettings.sentence_weight`; candidates come from faiss (exact or HNSW), the sentence
-  term is then computed from precomputed sentence vectors (a dot product, no encoding).
-- bm25: bm25s's Lucene BM25 over title, summary, notes and aliases (see kg.search.documents.tokenize).
-- hybrid: reciprocal-rank fusion of the two rankings over the union of their candidates:
-  w / (k + rank_dense) + (1 - w) / (k + rank_bm25), w = `dense_weight`, k = `rrf_k`.
-Each hit carries its best sentence: the closest by cosine (dense, hybrid) or by summed IDF of the
-query's words in it (bm25), with the field it came from: "title", "abstract" or the note's "file:line".
+Scoring (docs/search.md, "How it ranks"): dense = (1 - s) * cos(query, document) + s * best
+cos(query, sentence); bm25 = Lucene's BM25 (kg.search.index); hybrid = kg.search.fusion (score-normalised
+fusion by default, exact names first); each hit's sentence and what matched: kg.search.evidence.
 """
 
 from __future__ import annotations
@@ -48,6 +42,8 @@ from kg.search.encoders import (
     load_encoder,
     text_key,
 )
+from kg.search.evidence import Evidence, first_per_segment, pick_evidence, sentence_rows
+from kg.search.fusion import EXACT_BONUS, NameIndex, fuse, ranks, top_positive
 from kg.search.index import (
     INDEX_FORMAT,
     IndexData,
@@ -58,6 +54,8 @@ from kg.search.index import (
     load_index,
     read_manifest,
 )
+from kg.search.query_encoder import ensure_query_export
+from kg.search.vectors import REFINE, SentenceVectors, compressed_search, top_exact
 from kg.store import Store
 
 log = logging.getLogger(__name__)
@@ -71,9 +69,11 @@ class SearchSettings:
     """Tunable constants of ranking, with the values docs/search.md reports results for."""
 
     rrf_k: int = 60  # reciprocal-rank fusion constant (Cormack et al. use 60)
-    dense_weight: float = 0.3  # share of the dense ranking in fusion; BM25 gets the rest (docs/search.md)
+    dense_weight: float = 0.4  # share of the dense component in fusion; BM25 gets the rest (docs/search.md)
     sentence_weight: float = 0.5  # share of the best sentence in a document's dense score
     candidates: int = 50  # documents each component brings to fusion (at least k)
+    fusion: str = "convex"  # "convex" (score-normalised) or "rrf" (kg.search.fusion; docs/search.md)
+    exact_names: bool = True  # hybrid: a paper whose title or short name is the whole query ranks first
 
 
 @dataclass
@@ -93,6 +93,9 @@ class Hit:
     sentence: str | None = None
     field: str | None = None  # "title", "abstract" or a note's "file:line"
     sentence_score: float | None = None
+    exact_name: bool = False  # the query is this paper's title or one of its short names (ranked first)
+    kind: str = "paper"  # "paper" or "system" (a model release)
+    matched_by: str | None = None  # "words", "meaning" or "name" (kg.search.evidence)
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -135,6 +138,7 @@ class Searcher:
         self.settings = settings or SearchSettings()
         self.position = {d.id: i for i, d in enumerate(self.documents)}
         self.filter_index = FilterIndex(self.documents)
+        self.names = NameIndex([[d.title, *d.aliases] for d in self.documents])
 
     @property
     def model(self) -> str:
@@ -150,7 +154,7 @@ class Searcher:
         allowed = self.filter_index.mask(filters)
         qvec = self.encode_query(query) if mode != "bm25" else None
         qtokens = tokenize(query) if mode != "dense" else []
-        ranked = self.rank(mode, qvec, qtokens, allowed, depth=k)
+        ranked = self.rank(mode, qvec, qtokens, allowed, depth=k, query=query)
         return [self._hit(ranked, j, mode, qvec, qtokens, evidence) for j in range(min(k, len(ranked.docs)))]
 
     def encode_query(self, query: str) -> np.ndarray:
@@ -162,9 +166,9 @@ class Searcher:
         return vector
 
     def rank(self, mode: str, qvec: np.ndarray | None, qtokens: Sequence[str],
-             allowed: np.ndarray | None = None, depth: int = 0) -> Ranking:
+             allowed: np.ndarray | None = None, depth: int = 0, query: str = "") -> Ranking:
         """Every candidate document, best first, with its component scores and ranks; each component
-        brings max(`depth`, settings.candidates) candidates."""
+        brings max(`depth`, settings.candidates) candidates; hybrid puts exact names of `query` first."""
         n = max(depth, self.settings.candidates)
         if mode == "dense":
             docs = self._dense_candidates(qvec, allowed, n)
@@ -174,21 +178,29 @@ class Searcher:
             return Ranking(docs[order], d.score, d.score, np.arange(1, len(docs) + 1),
                            best_sentence=d.best_sentence, best_sentence_score=d.best_sentence_score)
         bm25_all = self._bm25_all(qtokens, allowed)
-        bm25_docs = _top_positive(bm25_all, n)
+        bm25_docs = top_positive(bm25_all, n)
         if mode == "bm25":
             scores = bm25_all[bm25_docs]
             return Ranking(bm25_docs, scores, bm25_score=scores, bm25_rank=np.arange(1, len(bm25_docs) + 1))
-        return self._fuse(qvec, bm25_all, bm25_docs, allowed, n)
+        exact = self._exact(query, allowed)
+        return self._fuse(qvec, bm25_all, np.union1d(bm25_docs, exact), exact, allowed, n)
 
-    def _fuse(self, qvec: np.ndarray | None, bm25_all: np.ndarray, bm25_docs: np.ndarray,
+    def _exact(self, query: str, allowed: np.ndarray | None) -> np.ndarray:
+        if not self.settings.exact_names or not query:
+            return np.zeros(0, dtype=np.int64)
+        exact = self.names.exact(query)
+        return exact if allowed is None else exact[allowed[exact]]
+
+    def _fuse(self, qvec: np.ndarray | None, bm25_all: np.ndarray, bm25_docs: np.ndarray, exact: np.ndarray,
               allowed: np.ndarray | None, n: int) -> Ranking:
         docs = np.union1d(self._dense_candidates(qvec, allowed, n), bm25_docs)
         dense = self._dense_scores(qvec, docs)
         bm25 = bm25_all[docs]
-        dense_rank = _ranks(dense.score)
-        bm25_rank = np.where(bm25 > 0, _ranks(bm25), 0)
-        w, c = self.settings.dense_weight, self.settings.rrf_k
-        fused = w / (c + dense_rank) + np.where(bm25_rank > 0, (1 - w) / (c + bm25_rank), 0.0)
+        dense_rank = ranks(dense.score)
+        bm25_rank = np.where(bm25 > 0, ranks(bm25), 0)
+        st = self.settings
+        fused = fuse(st.fusion, dense.score, bm25, dense_rank, bm25_rank, st.dense_weight, st.rrf_k)
+        fused = fused + np.isin(docs, exact) * EXACT_BONUS
         order = np.lexsort((docs, -dense.score, -fused))
         d = dense.take(order)
         return Ranking(docs[order], fused[order], d.score, dense_rank[order], bm25[order], bm25_rank[order],
@@ -199,11 +211,14 @@ class Searcher:
         pool = np.arange(len(self.documents)) if allowed is None else np.flatnonzero(allowed)
         if len(pool) <= n or qvec is None:
             return pool
+        selector = None if allowed is None else faiss.IDSelectorBatch(pool.astype(np.int64))
+        if self.index.compressed:  # candidates from the codes, the best n of them by exact vectors
+            found = compressed_search(self.index.dense, qvec, max(n, REFINE), selector)
+            return top_exact(self.index.doc_vectors, found, qvec, n)
         params = None
-        if allowed is not None:
-            selector = faiss.IDSelectorBatch(pool.astype(np.int64))
-            params = (faiss.SearchParametersHNSW(sel=selector, efSearch=self.index.dense.hnsw.efSearch)
-                      if self.index.manifest.index_type == "hnsw" else faiss.SearchParameters(sel=selector))
+        if selector is not None:
+            params = faiss.SearchParameters()
+            params.sel = selector
         _, ids = self.index.dense.search(qvec[None, :], n, params=params)
         return np.sort(ids[0][ids[0] >= 0])
 
@@ -213,10 +228,10 @@ class Searcher:
             zeros = np.zeros(len(docs), dtype=np.float32)
             return _Dense(zeros, np.zeros(len(docs), dtype=np.int64), zeros)
         doc_sim = self.index.doc_vectors[docs].astype(np.float32, copy=False) @ qvec
-        rows, starts, lengths = _sentence_rows(self.index.sentence_offsets, docs)
-        sent_sim = self.index.sentence_vectors[rows].astype(np.float32) @ qvec
+        rows, starts, lengths = sentence_rows(self.index.sentence_offsets, docs)
+        sent_sim = self.index.sentence_vectors.sims(rows, qvec)
         best = np.maximum.reduceat(sent_sim, starts)
-        first_best = _first_per_segment(np.flatnonzero(sent_sim >= np.repeat(best, lengths)), starts)
+        first_best = first_per_segment(np.flatnonzero(sent_sim >= np.repeat(best, lengths)), starts)
         s = self.settings.sentence_weight
         return _Dense(((1 - s) * doc_sim + s * best).astype(np.float32), first_best - starts, best)
 
@@ -229,20 +244,35 @@ class Searcher:
              evidence: bool) -> Hit:
         i = int(ranked.docs[j])
         doc = self.documents[i]
-        hit = Hit(id=doc.id, title=doc.title, year=doc.year, rank=j + 1, score=_num(ranked.score[j]),
-                  mode=mode)
-        if ranked.dense_score is not None:
+        exact = bool(ranked.score[j] >= EXACT_BONUS)
+        hit = Hit(id=doc.id, title=doc.title, year=doc.year, rank=j + 1, mode=mode, exact_name=exact,
+                  kind=doc.kind, score=_num(ranked.score[j] - EXACT_BONUS * exact))
+        if ranked.dense_score is not None and ranked.dense_rank is not None:
             hit.dense_score, hit.dense_rank = _num(ranked.dense_score[j]), int(ranked.dense_rank[j])
-        if ranked.bm25_score is not None and ranked.bm25_score[j] > 0:
+        if ranked.bm25_score is not None and ranked.bm25_rank is not None and ranked.bm25_score[j] > 0:
             hit.bm25_score, hit.bm25_rank = _num(ranked.bm25_score[j]), int(ranked.bm25_rank[j])
-        if evidence and ranked.best_sentence is not None:  # already found while scoring
-            sentence = self._sentences_of(i)[int(ranked.best_sentence[j])]
-            hit.sentence, hit.field = sentence.text, sentence.field
-            hit.sentence_score = _num(ranked.best_sentence_score[j])
-        elif evidence:
-            sentence, score = self.best_sentence(i, qvec, qtokens)
-            hit.sentence, hit.field, hit.sentence_score = sentence.text, sentence.field, _num(score)
+        if evidence:
+            self._add_evidence(hit, i, ranked, j, qvec, qtokens)
         return hit
+
+    def _add_evidence(self, hit: Hit, i: int, ranked: Ranking, j: int, qvec: np.ndarray | None,
+                      qtokens: Sequence[str]) -> None:
+        sentences = self._sentences_of(i)
+        best, best_score = ranked.best_sentence, ranked.best_sentence_score
+        if hit.mode == "dense" and best is not None and best_score is not None:  # found while scoring
+            found = Evidence(int(best[j]), float(best_score[j]), "meaning")
+        else:
+            found = pick_evidence(sentences, self._cosines(i, qvec), qtokens, self.index.bm25.idf,
+                                  exact_name=hit.exact_name)
+        sentence = sentences[found.index]
+        hit.sentence, hit.field, hit.sentence_score = sentence.text, sentence.field, _num(found.score)
+        hit.matched_by = found.matched_by
+
+    def _cosines(self, i: int, qvec: np.ndarray | None) -> np.ndarray | None:
+        if qvec is None:
+            return None
+        lo, hi = int(self.index.sentence_offsets[i]), int(self.index.sentence_offsets[i + 1])
+        return self.index.sentence_vectors.sims(slice(lo, hi), qvec)
 
     def _sentences_of(self, i: int) -> list[Sentence]:
         sentences = self.documents[i].sentences
@@ -253,16 +283,9 @@ class Searcher:
 
     def best_sentence(self, i: int, qvec: np.ndarray | None, qtokens: Sequence[str] = ()
                       ) -> tuple[Sentence, float]:
-        """Document i's sentence closest to the query vector, else the one with most query words."""
-        sentences = self._sentences_of(i)
-        lo, hi = int(self.index.sentence_offsets[i]), int(self.index.sentence_offsets[i + 1])
-        if qvec is not None:
-            scores = self.index.sentence_vectors[lo:hi].astype(np.float32) @ qvec
-        else:
-            wanted = {t: self.index.bm25.idf(t) for t in qtokens}
-            scores = np.array([sum(wanted.get(t, 0.0) for t in set(tokenize(s.text))) for s in sentences])
-        best = int(np.argmax(scores))
-        return sentences[best], float(scores[best])
+        """Document i's sentence to show for a query (kg.search.evidence) and its score."""
+        found = pick_evidence(self._sentences_of(i), self._cosines(i, qvec), qtokens, self.index.bm25.idf)
+        return self._sentences_of(i)[found.index], found.score
 
     # ---- neighbours ----------------------------------------------------------------------
     def similar(self, record_id: str, k: int = 10) -> list[Hit]:
@@ -281,7 +304,7 @@ class Searcher:
             doc = self.documents[j]
             sentence, s_score = self.best_sentence(int(j), qvec)
             hits.append(Hit(id=doc.id, title=doc.title, year=doc.year, rank=len(hits) + 1, score=_num(score),
-                            mode="similar", dense_score=_num(score), dense_rank=len(hits) + 1,
+                            mode="similar", kind=doc.kind, dense_score=_num(score), dense_rank=len(hits) + 1,
                             sentence=sentence.text, field=sentence.field, sentence_score=_num(s_score)))
         return hits
 
@@ -311,7 +334,7 @@ def load_searcher(store: Store, encoder: Encoder | None = None, *, corpus: Corpu
     documents = build_documents(corpus or Corpus.load(store))
     if encoder is None:
         manifest = read_manifest(store)
-        encoder = load_encoder(model or (manifest.model if manifest else None))
+        encoder = load_encoder(model or (manifest.model if manifest else None), store=store)
     return Searcher(documents, load_index(store, encoder, documents), encoder, settings)
 
 
@@ -332,14 +355,17 @@ def build_search_index(store: Store, encoder: Encoder | None = None, *, corpus: 
     model = model or (current.model if current else None)  # keep the index's model unless told otherwise
     name = encoder.name if encoder is not None else SentenceTransformerEncoder(model).name
     if not force and current is not None and index_fits(current, documents, name, encoder):
+        ensure_query_export(store, current.model, encoder or load_encoder(current.model))
         return current, False
     encoder = encoder or load_encoder(model)
     if not use_cache:
-        return build_index(store, encoder, documents, progress=progress), True
-    cached = CachedEncoder(encoder, EmbeddingCache.for_store(store, encoder.name))
-    manifest = build_index(store, cached, documents, progress=progress)
-    cached.cache.retain({text_key(s.text) for d in documents for s in d.sentences})
-    cached.cache.save()
+        manifest = build_index(store, encoder, documents, progress=progress)
+    else:
+        cached = CachedEncoder(encoder, EmbeddingCache.for_store(store, encoder.name))
+        manifest = build_index(store, cached, documents, progress=progress)
+        cached.cache.retain({text_key(s.text) for d in documents for s in d.sentences})
+        cached.cache.save()
+    ensure_query_export(store, manifest.model, encoder)
     return manifest, True
 
 
@@ -364,50 +390,23 @@ def build_searcher(store: Store, encoder: Encoder, documents: Sequence[Document]
 
 
 def similar_edges(searcher: Searcher, k: int = 5, min_score: float = 0.0) -> list[Edge]:
-    """`similar_to` edges from each paper to its `k` nearest papers scoring at least `min_score`."""
-    vectors = np.ascontiguousarray(searcher.index.doc_vectors, dtype=np.float32)
-    scores, ids = searcher.index.dense.search(vectors, min(k + 1, len(searcher.documents)))
+    """`similar_to` edges from each paper to its `k` nearest papers scoring at least `min_score`
+    (model releases are searchable but take no part in `similar_to`)."""
+    docs = searcher.documents
+    papers = np.array([i for i, d in enumerate(docs) if d.kind == "paper"], dtype=np.int64)
+    if not len(papers):
+        return []
+    vectors = np.ascontiguousarray(searcher.index.doc_vectors[papers], dtype=np.float32)
+    depth = min(k + 1 + len(docs) - len(papers), len(docs))
+    scores, ids = searcher.index.dense.search(vectors, depth)
     provenance = f"index:{searcher.model}"
     edges: list[Edge] = []
-    for i, (row_scores, row_ids) in enumerate(zip(scores, ids, strict=True)):
-        kept = [(s, j) for s, j in zip(row_scores, row_ids, strict=True) if j >= 0 and j != i][:k]
-        edges.extend(Edge(source=searcher.documents[i].id, target=searcher.documents[j].id, kind="similar_to",
+    for i, row_scores, row_ids in zip(papers, scores, ids, strict=True):
+        kept = [(s, j) for s, j in zip(row_scores, row_ids, strict=True)
+                if j >= 0 and j != i and docs[j].kind == "paper"][:k]
+        edges.extend(Edge(source=docs[i].id, target=docs[j].id, kind="similar_to",
                           provenance=provenance, score=round(float(s), 4)) for s, j in kept if s >= min_score)
     return edges
-
-
-def _sentence_rows(offsets: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sentence rows of `docs` in order, where each document's rows start in that list, their counts)."""
-    starts, ends = offsets[docs], offsets[docs + 1]
-    lengths = ends - starts
-    seg = np.zeros(len(docs), dtype=np.int64)
-    seg[1:] = np.cumsum(lengths)[:-1]
-    rows = np.repeat(starts - seg, lengths) + np.arange(int(lengths.sum()))
-    return rows, seg, lengths
-
-
-def _first_per_segment(positions: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """For sorted `positions` and segment `starts`, the first position in each segment (every segment
-    has one: its maximum)."""
-    segment = np.searchsorted(starts, positions, side="right") - 1
-    keep = np.ones(len(positions), dtype=bool)
-    keep[1:] = segment[1:] != segment[:-1]
-    return positions[keep]
-
-
-def _top_positive(scores: np.ndarray, n: int) -> np.ndarray:
-    """Numbers of the (at most) n best documents with a positive score, best first."""
-    top = np.argpartition(-scores, n - 1)[:n] if len(scores) > n else np.arange(len(scores))
-    top = top[scores[top] > 0]
-    return top[np.lexsort((top, -scores[top]))]
-
-
-def _ranks(scores: np.ndarray) -> np.ndarray:
-    """1-based ranks, best score first (ties: the lower document number first)."""
-    order = np.argsort(-scores, kind="stable")
-    ranks = np.empty(len(scores), dtype=np.int64)
-    ranks[order] = np.arange(1, len(scores) + 1)
-    return ranks
 
 
 def _num(value: float) -> float:
@@ -420,11 +419,13 @@ def load_words_searcher(corpus: Corpus, encoder: Encoder, settings: SearchSettin
     meaning with it raises StaleIndexError; `similar` finds nothing."""
     documents = build_documents(corpus)
     offsets = np.concatenate([[0], np.cumsum([len(d.sentences) for d in documents])]).astype(np.int64)
+    n = int(offsets[-1])
     manifest = Manifest(model=encoder.name, dimension=0, corpus_hash=corpus_hash(documents),
                         package_version="in memory", n_documents=len(documents), n_sentences=int(offsets[-1]),
                         index_type="words only", build_id="", built_at="")
     data = IndexData(manifest, np.zeros((len(documents), 0), np.float32),
-                     np.zeros((int(offsets[-1]), 0), np.float32), offsets, None, build_bm25(documents))
+                     SentenceVectors(np.zeros((n, 0), np.int8), np.zeros(n, np.float16)), offsets, None,
+                     build_bm25(documents))
     return _WordsSearcher(documents, data, encoder, settings)
 
 

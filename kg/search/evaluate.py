@@ -1,8 +1,9 @@
 """Retrieval quality on a labelled query set: nDCG@10 and recall@10 per mode, via ir-measures.
 
 The query set (data/eval/queries.jsonl) is one JSON object a line:
-    {"id": "q01", "query": "which papers accelerate sampling?",
+    {"id": "q01", "family": "sampling", "query": "which papers accelerate sampling?",
      "judgments": {"2010.02502": 2, "2202.00512": 2, "2006.11239": 1}}
+`family` (optional) groups queries for the per-family table.
 Grades: 2 = squarely about what the query asks, 1 = related (a building block, a partial answer).
 Papers not judged count as not relevant. Recall@10 counts every paper graded 1 or more.
 """
@@ -31,15 +32,19 @@ class LabelledQuery:
     query: str
     judgments: dict[str, int]
     line: int = 0
+    family: str = ""
 
 
 @dataclass
 class EvalReport:
-    """Mean scores per mode ({"hybrid": {"nDCG@10": 0.71, "R@10": 0.8}}) and per query."""
+    """Mean scores per mode ({"hybrid": {"nDCG@10": 0.71, "R@10": 0.8}}), per query, and per family
+    (mean nDCG@10 per mode: {"video": {"hybrid": 0.9, "bm25": 0.8, "dense": 0.7}})."""
 
     scores: dict[str, dict[str, float]]
     per_query: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     n_queries: int = 0
+    families: dict[str, dict[str, float]] = field(default_factory=dict)
+    family_sizes: dict[str, int] = field(default_factory=dict)
 
     @property
     def best_mode(self) -> str:
@@ -47,7 +52,7 @@ class EvalReport:
 
     def to_dict(self) -> dict[str, object]:
         return {"n_queries": self.n_queries, "scores": self.scores, "best_mode": self.best_mode,
-                "per_query": self.per_query}
+                "families": self.families, "family_sizes": self.family_sizes, "per_query": self.per_query}
 
 
 def queries_path(store: Store) -> Path:
@@ -88,6 +93,7 @@ def _rows_with_lines(path: Path) -> Iterable[tuple[int, dict[str, object]]]:
 
 def _parse_query(row: dict[str, object], path: str, line: int) -> LabelledQuery:
     qid, text, judgments = row.get("id"), row.get("query"), row.get("judgments")
+    family = row.get("family", "")
     if not isinstance(qid, str) or not isinstance(text, str) or not text.strip():
         raise BadInputError("each query needs a string id and a non-empty query", path, line)
     if not isinstance(judgments, dict) or not judgments:
@@ -95,7 +101,9 @@ def _parse_query(row: dict[str, object], path: str, line: int) -> LabelledQuery:
     for doc, grade in judgments.items():
         if not isinstance(grade, int) or not 0 <= grade <= 3:
             raise BadInputError(f"query {qid!r}: grade of {doc!r} must be an integer 0..3", path, line)
-    return LabelledQuery(qid, text, dict(judgments), line)
+    if not isinstance(family, str):
+        raise BadInputError(f"query {qid!r}: family must be a string", path, line)
+    return LabelledQuery(qid, text, dict(judgments), line, family)
 
 
 def check_judgments(queries: Sequence[LabelledQuery], searcher: Searcher, path: str = "") -> None:
@@ -130,4 +138,18 @@ def evaluate(searcher: Searcher, queries: Sequence[LabelledQuery], modes: Sequen
         for metric in ir_measures.iter_calc(MEASURES, qrels, run):
             per = report.per_query.setdefault(metric.query_id, {}).setdefault(mode, {})
             per[str(metric.measure)] = round(float(metric.value), 4)
+    _family_means(report, queries, modes)
     return report
+
+
+def _family_means(report: EvalReport, queries: Sequence[LabelledQuery], modes: Sequence[str]) -> None:
+    """Mean nDCG@10 per family and mode (queries without a family are left out of this table)."""
+    groups: dict[str, list[str]] = {}
+    for q in queries:
+        if q.family:
+            groups.setdefault(q.family, []).append(q.id)
+    for family, ids in sorted(groups.items()):
+        report.family_sizes[family] = len(ids)
+        report.families[family] = {
+            mode: round(sum(report.per_query.get(i, {}).get(mode, {}).get("nDCG@10", 0.0) for i in ids)
+                        / len(ids), 4) for mode in modes}

@@ -3,11 +3,14 @@
 Layout under `store.build_dir / "search"`:
     manifest.json            model, dimension, corpus hash, package version, counts, index type,
                              and the build folder below that holds the files (written last)
-    <build-id>/doc_vectors.npy        float32 (documents x dimension), one vector per document
-    <build-id>/sentence_vectors.npy   float16 (sentences x dimension), every sentence of every document
+    <build-id>/doc_vectors.npy        float16 (documents x dimension), one vector per document
+    <build-id>/sentence_codes.npy     int8 (sentences x dimension), every sentence of every document,
+    <build-id>/sentence_scales.npy    float16 (sentences,): row i is codes[i] * scales[i] (kg.search.vectors)
     <build-id>/sentence_offsets.npy   int64 (documents + 1): document i owns rows offsets[i]:offsets[i+1]
-    <build-id>/bm25.npz               bm25s's eager score matrix (CSC postings) and its vocabulary
-    <build-id>/dense.faiss            an HNSW graph, only above HNSW_THRESHOLD documents
+    <build-id>/bm25.npz               the eager BM25 score matrix (CSC postings) and its vocabulary
+    <build-id>/dense.faiss            IVF-PQ, only above EXACT_THRESHOLD documents (else exact search)
+
+Vectors are embedded a chunk of documents at a time and written straight into memory-mapped files.
 
 A new build writes a fresh folder and then replaces the manifest in one step, so a reader sees the
 old index or the new one, never a mixture. Loading checks the manifest against the model and the
@@ -30,7 +33,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import bm25s
 import faiss
 import numpy as np
 
@@ -38,16 +40,24 @@ from kg import __version__
 from kg.errors import BadInputError, DimensionMismatchError, StaleIndexError
 from kg.search.documents import DOC_FORMAT, Document, corpus_hash, tokenize
 from kg.search.encoders import Encoder
+from kg.search.vectors import (
+    EXACT_THRESHOLD,
+    IVF_NPROBE,
+    SentenceVectors,
+    build_flat,
+    build_ivfpq,
+    chunks,
+    index_type_for,
+    open_rows,
+    quantize,
+)
 from kg.store import Store, atomic_open, read_json, write_json
 
 log = logging.getLogger(__name__)
-logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logger to DEBUG on import
 
-INDEX_FORMAT = 1
-HNSW_THRESHOLD = 5_000  # documents; up to here exact search costs <= 0.4 ms, above it HNSW is faster
-HNSW_M = 32  # neighbours per node in the HNSW graph
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 256  # candidates explored per query: recall@10 0.97 at 100k synthetic documents (benchmark)
+INDEX_FORMAT = 2
+BM25_K1, BM25_B = 1.5, 0.75  # Lucene's defaults
+EMBED_CHUNK = 5_000  # documents embedded (and held in memory) at a time while building
 
 
 @dataclass
@@ -60,13 +70,12 @@ class Manifest:
     package_version: str
     n_documents: int
     n_sentences: int
-    index_type: str  # "flat" (exact inner product) | "hnsw"
+    index_type: str  # "flat" (exact inner product) | "ivfpq"
     build_id: str
     built_at: str
     format: int = INDEX_FORMAT
     doc_format: int = DOC_FORMAT
     faiss_version: str = faiss.__version__
-    bm25s_version: str = bm25s.__version__
     build_seconds: float = 0.0
     embedded: int | None = None  # texts sent to the model by this build (the rest came from the cache)
 
@@ -81,7 +90,7 @@ class Manifest:
 
 @dataclass
 class Bm25Postings:
-    """bm25s's eager BM25 matrix in CSC form: column t lists (document, score) pairs of token t."""
+    """The eager BM25 matrix in CSC form: column t lists (document, score) pairs of token t."""
 
     data: np.ndarray  # float32 scores
     indices: np.ndarray  # int32 document numbers
@@ -116,12 +125,16 @@ class IndexData:
     """A loaded index: the manifest, vectors (memory-mapped), the dense index and BM25 postings."""
 
     manifest: Manifest
-    doc_vectors: np.ndarray
-    sentence_vectors: np.ndarray
+    doc_vectors: np.ndarray  # float16, memory-mapped
+    sentence_vectors: SentenceVectors
     sentence_offsets: np.ndarray
     dense: Any  # faiss.Index
     bm25: Bm25Postings
     path: Path | None = None
+
+    @property
+    def compressed(self) -> bool:
+        return self.manifest.index_type != "flat"
 
 
 # ---- paths -------------------------------------------------------------------------------
@@ -171,60 +184,88 @@ def doc_vectors_from(documents: Sequence[Document], sentence_vectors: np.ndarray
     return out
 
 
-def build_dense_index(doc_vectors: np.ndarray, *, hnsw_threshold: int = HNSW_THRESHOLD) -> Any:
-    """Exact inner product (IndexFlatIP) up to `hnsw_threshold` documents, HNSW above it."""
-    n, dim = doc_vectors.shape
-    if n <= hnsw_threshold:
-        index = faiss.IndexFlatIP(dim)
-    else:
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    index.add(np.ascontiguousarray(doc_vectors, dtype=np.float32))
-    return index
+def build_dense_index(doc_vectors: np.ndarray, *, exact_threshold: int = EXACT_THRESHOLD) -> Any:
+    """Exact inner product up to `exact_threshold` documents, IVF-PQ above (kg.search.vectors)."""
+    if index_type_for(len(doc_vectors), exact_threshold) == "flat":
+        return build_flat(doc_vectors)
+    return build_ivfpq(doc_vectors)
+
+
+def write_vectors(folder: Path, documents: Sequence[Document], encoder: Encoder, *, progress: bool = False
+                  ) -> tuple[np.ndarray, SentenceVectors, np.ndarray]:
+    """Embed `documents` EMBED_CHUNK at a time into memory-mapped files in `folder`:
+    (document vectors, sentence vectors, sentence offsets)."""
+    offsets = np.zeros(len(documents) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(d.sentences) for d in documents])
+    files: tuple[np.ndarray, SentenceVectors] | None = None
+    for part in chunks(len(documents), EMBED_CHUNK):
+        doc_vecs, sent_vecs, _ = embed_documents(documents[part], encoder, progress=progress)
+        if files is None:
+            files = _open_vector_files(folder, len(documents), int(offsets[-1]), doc_vecs.shape[1])
+        rows = slice(int(offsets[part.start]), int(offsets[part.stop]))
+        files[0][part] = doc_vecs
+        files[1].codes[rows], files[1].scales[rows] = quantize(sent_vecs)
+    assert files is not None  # documents is not empty
+    for array in (files[0], files[1].codes, files[1].scales):
+        array.flush()  # type: ignore[attr-defined]
+    np.save(folder / "sentence_offsets.npy", offsets)
+    return files[0], files[1], offsets
+
+
+def _open_vector_files(folder: Path, n_docs: int, n_sentences: int, dim: int
+                       ) -> tuple[np.ndarray, SentenceVectors]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return (open_rows(folder / "doc_vectors.npy", (n_docs, dim), np.float16),
+            SentenceVectors(open_rows(folder / "sentence_codes.npy", (n_sentences, dim), np.int8),
+                            open_rows(folder / "sentence_scales.npy", (n_sentences,), np.float16)))
 
 
 def build_bm25(documents: Sequence[Document], *, progress: bool = False) -> Bm25Postings:
-    """BM25 (bm25s, Lucene variant, k1=1.5, b=0.75) over each document's title, summary, notes, aliases."""
+    """BM25 (Lucene's variant, k1=1.5, b=0.75) over each document's title, summary, notes and aliases,
+    as an eager score matrix in CSC form (numpy only; `progress` is accepted for symmetry)."""
     tokens = [tokenize(d.bm25_text) for d in documents]
-    if not any(tokens):
+    vocab: dict[str, int] = {}
+    ids = [np.array([vocab.setdefault(t, len(vocab)) for t in doc], dtype=np.int64) for doc in tokens]
+    lengths = np.array([len(doc) for doc in ids], dtype=np.float64)
+    if not vocab:
         return Bm25Postings(np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int64), {},
                             len(documents))
-    retriever = bm25s.BM25(method="lucene")
-    retriever.index(tokens, show_progress=progress)
-    s = retriever.scores
-    return Bm25Postings(np.asarray(s["data"], np.float32), np.asarray(s["indices"], np.int32),
-                        np.asarray(s["indptr"], np.int64), dict(retriever.vocab_dict), int(s["num_docs"]))
+    doc_of = np.repeat(np.arange(len(ids), dtype=np.int64), lengths.astype(np.int64))
+    pairs, tf = np.unique(np.concatenate(ids) * len(ids) + doc_of, return_counts=True)  # sorted by term
+    term, doc = pairs // len(ids), pairs % len(ids)
+    df = np.bincount(term, minlength=len(vocab))
+    idf = np.log(1.0 + (len(ids) - df + 0.5) / (df + 0.5))
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(float(lengths.mean()), 1e-9))
+    scores = idf[term] * tf / (tf + norm[doc])
+    indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum(df)
+    return Bm25Postings(scores.astype(np.float32), doc.astype(np.int32), indptr, vocab, len(ids))
 
 
 def build_index(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
-                hnsw_threshold: int = HNSW_THRESHOLD) -> Manifest:
+                exact_threshold: int = EXACT_THRESHOLD) -> Manifest:
     """Embed, index and persist `documents`; returns the new manifest (already in place)."""
-    data = build_index_data(store, encoder, documents, progress=progress, hnsw_threshold=hnsw_threshold)
+    data = build_index_data(store, encoder, documents, progress=progress, exact_threshold=exact_threshold)
     return data.manifest
 
 
 def build_index_data(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
-                     hnsw_threshold: int = HNSW_THRESHOLD) -> IndexData:
+                     exact_threshold: int = EXACT_THRESHOLD) -> IndexData:
     """Embed, index and persist `documents`; returns the index in memory (the manifest already in place),
     so a caller that goes on to use it need not read it back."""
     if not documents:
         raise BadInputError(f"no papers to index in {store.papers_path}; run `kg ingest` first")
     started = time.perf_counter()
     before = getattr(encoder, "embedded", None)
-    doc_vectors, sentence_vectors, offsets = embed_documents(documents, encoder, progress=progress)
-    dense = build_dense_index(doc_vectors, hnsw_threshold=hnsw_threshold)
-    bm25 = build_bm25(documents, progress=progress)
     build_id = _new_build_id(corpus_hash(documents))
     folder = index_dir(store) / build_id
-    sentence_vectors = sentence_vectors.astype(np.float16)
-    _save_array(folder / "doc_vectors.npy", doc_vectors)
-    _save_array(folder / "sentence_vectors.npy", sentence_vectors)
-    _save_array(folder / "sentence_offsets.npy", offsets)
-    _save_bm25(folder / "bm25.npz", bm25)
-    index_type = "flat" if isinstance(dense, faiss.IndexFlat) else "hnsw"
-    if index_type == "hnsw":
+    doc_vectors, sentences, offsets = write_vectors(folder, documents, encoder, progress=progress)
+    index_type = index_type_for(len(documents), exact_threshold)
+    dense = build_flat(doc_vectors) if index_type == "flat" else build_ivfpq(doc_vectors)
+    if index_type != "flat":
         _save_array(folder / "dense.faiss", faiss.serialize_index(dense), raw=True)
+    bm25 = build_bm25(documents, progress=progress)
+    _save_bm25(folder / "bm25.npz", bm25)
     manifest = Manifest(
         model=encoder.name, dimension=int(doc_vectors.shape[1]), corpus_hash=corpus_hash(documents),
         package_version=__version__, n_documents=len(documents), n_sentences=int(offsets[-1]),
@@ -234,7 +275,7 @@ def build_index_data(store: Store, encoder: Encoder, documents: Sequence[Documen
     )
     write_json(manifest_path(store), manifest.to_dict())
     _remove_old_builds(store, keep=build_id)
-    return IndexData(manifest, doc_vectors, sentence_vectors, offsets, dense, bm25, folder)
+    return IndexData(manifest, doc_vectors.view(np.ndarray), sentences, offsets, dense, bm25, folder)
 
 
 def _new_build_id(digest: str) -> str:
@@ -245,7 +286,7 @@ def _new_build_id(digest: str) -> str:
 def _save_array(path: Path, array: np.ndarray, *, raw: bool = False) -> None:
     with atomic_open(path, "wb") as fh:
         if raw:
-            fh.write(memoryview(np.ascontiguousarray(array)))
+            fh.write(np.ascontiguousarray(array).tobytes())
         else:
             np.save(fh, array, allow_pickle=False)
 
@@ -306,18 +347,18 @@ def load_index(store: Store, encoder: Encoder, documents: Sequence[Document]) ->
 def _read_files(folder: Path, manifest: Manifest) -> IndexData:
     # memory-mapped (pages load as touched), viewed as plain arrays: np.memmap's indexing is slower
     doc_vectors = np.load(folder / "doc_vectors.npy", mmap_mode="r").view(np.ndarray)
-    sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r").view(np.ndarray)
+    sentences = SentenceVectors(np.load(folder / "sentence_codes.npy", mmap_mode="r").view(np.ndarray),
+                                np.load(folder / "sentence_scales.npy", mmap_mode="r").view(np.ndarray))
     offsets = np.load(folder / "sentence_offsets.npy")
     with np.load(folder / "bm25.npz", allow_pickle=False) as z:
         vocab = {str(t): i for i, t in enumerate(z["vocab"])}
         bm25 = Bm25Postings(z["data"], z["indices"], z["indptr"], vocab, int(z["n_docs"]))
-    if manifest.index_type == "hnsw":
-        dense = faiss.read_index(str(folder / "dense.faiss"))
-        dense.hnsw.efSearch = HNSW_EF_SEARCH
+    if manifest.index_type == "flat":
+        dense = build_flat(doc_vectors)
     else:
-        dense = faiss.IndexFlatIP(int(doc_vectors.shape[1]))
-        dense.add(np.ascontiguousarray(doc_vectors, dtype=np.float32))
-    return IndexData(manifest, doc_vectors, sentence_vectors, offsets, dense, bm25, folder)
+        dense = faiss.read_index(str(folder / "dense.faiss"))
+        faiss.extract_index_ivf(dense).nprobe = IVF_NPROBE
+    return IndexData(manifest, doc_vectors, sentences, offsets, dense, bm25, folder)
 
 
 def _check_shapes(data: IndexData, documents: Sequence[Document]) -> None:

@@ -88,6 +88,45 @@ EXPECTED = {
         (7, "Imagen Video: High Definition Video Generation with Diffusion Models", "2210.02303", "", "",
          "arXiv 2022", "Hot papers > Video"),
     ],
+    "nested_fields.md": [
+        (6, "Direct Preference Optimization: Your Language Model is Secretly a Reward Model", "2305.18290",
+         "Rafael Rafailov, Archit Sharma, Eric Mitchell, Stefano Ermon, Christopher D. Manning, Chelsea Finn", "", "",
+         "Alignment reading list > Papers > 2023"),
+        (11, "RRHF: Rank Responses to Align Language Models with Human Feedback without tears", "2304.05302",
+         "Zheng Yuan, Hongyi Yuan, Chuanqi Tan and Fei Huang", "", "", "Alignment reading list > Papers > 2023"),
+        (16, "Training language models to follow instructions with human feedback", "2203.02155",
+         "Long Ouyang, Jeff Wu, Xu Jiang", "", "", "Alignment reading list > Papers > 2022"),
+    ],
+    "venue_after_title.md": [
+        (4, "TinyLLaVA: A Framework of Small-scale Large Multimodal Models", "2402.14289", "", "2024", "arXiv, 2024",
+         "Efficient vision-language models > Architecture"),
+        (5, "Gemini: a family of highly capable multimodal models", "2312.11805", "", "2023", "arXiv, 2023",
+         "Efficient vision-language models > Architecture"),
+        (6, "DeepSeek-VL: Towards Real-World Vision-Language Understanding", "2403.05525", "", "2024", "arXiv, 2024",
+         "Efficient vision-language models > Architecture"),
+        (11, "Learning to Prompt for Continual Learning", "2112.08654", "", "2022", "CVPR 2022",
+         "Efficient vision-language models > Methods we reproduce"),
+        (12, "DualPrompt: Complementary Prompting for Rehearsal-free Continual Learning", "2204.04799", "", "2022",
+         "ECCV 2022", "Efficient vision-language models > Methods we reproduce"),
+    ],
+    "authors_after_link.md": [
+        (4, "Neural Volume Rendering: NeRF And Beyond", "2101.05204", "Dellaert and Yen-Chen", "2020", "Arxiv 2020",
+         "Radiance fields > Survey"),
+        (8, "DeRF: Decomposed Radiance Fields", "2011.12490", "Rebain et al.", "2020", "Arxiv 2020",
+         "Radiance fields > Papers > Faster Inference"),
+        (9, "KiloNeRF: Speeding up Neural Radiance Fields with Thousands of Tiny MLPs", "2103.13744", "Reiser et al.",
+         "2021", "ICCV 2021", "Radiance fields > Papers > Faster Inference"),
+        (12, "CAMPARI: Camera-Aware Decomposed Generative Neural Radiance Fields", "2103.17269", "Niemeyer & Geiger",
+         "2021", "3DV 2021", "Radiance fields > Papers > Generalization"),
+    ],
+    "html_links.md": [
+        (4, "LoRA: Low-Rank Adaptation of Large Language Models", "2106.09685", "", "2022", "ICLR 2022",
+         "Parameter-efficient tuning > Methods"),
+        (5, "QLoRA: Efficient Finetuning of Quantized LLMs", "2305.14314", "", "2023", "NeurIPS 2023",
+         "Parameter-efficient tuning > Methods"),
+        (7, "Woodpecker: Hallucination Correction for Multimodal Large Language Models", "2310.16045", "", "", "",
+         "Parameter-efficient tuning > Methods"),
+    ],
 }
 
 
@@ -127,6 +166,20 @@ def test_never_a_paper(tmp_path):
     # a link-less heading that reads like a title is a paper only when it is a known one
     (entry,) = parse_reading_list(FORMATS / "never.md").entries
     assert entry.from_heading and entry.title.startswith("Papers we still")
+
+
+def test_the_fields_of_the_newer_conventions():
+    """Sub-bullets under a linked title are its authors, notes and links, never papers; a code-span
+    name before a colon is a short name; a bullet with no link and a sentence is no entry; the words
+    of a bold link line ("**[Paper](…)** | **[GitHub](…)**") are never a venue."""
+    nested = parse_reading_list(FORMATS / "nested_fields.md", "n.md").entries
+    assert [x.url for x in nested[0].links] == ["https://github.com/eric-mitchell/direct-preference-optimization"]
+    assert [n.text for n in nested[1].notes] == ["Keyword: ranking loss instead of PPO"]
+    venues = parse_reading_list(FORMATS / "venue_after_title.md", "v.md").entries
+    assert [e.short_name for e in venues] == ["", "", "", "L2P", "DualPrompt"]
+    assert all(not n.text.startswith(".") for e in venues for n in e.notes)
+    html = parse_reading_list(FORMATS / "html_links.md", "h.md").entries
+    assert [x.url for x in html[2].links] == ["https://github.com/BradyFU/Woodpecker", "./bib.txt"]
 
 
 @pytest.fixture(scope="module")
@@ -197,12 +250,25 @@ def test_near_names_stay_distinct_and_are_reported(data_copy, tmp_path):
     for title in ("SAM 2: Segment Anything in Images and Videos",
                   "Improved Techniques for Training Consistency Models"):
         assert ids[title].startswith("title:"), title
-    assert "Stable Video Diffusion" not in ids  # a short bare name: resolved only by an exact name
+    assert ids["Stable Video Diffusion"].startswith("title:")  # more words than LDM's alias: its own
     assert not {"2112.10752", "2303.01469"} & set(ids.values())  # LDM, Consistency Models: not listed here
     near = {p["name"]: " ".join(p["candidates"]) for p in result.report.by_kind("possible_duplicate")}
     assert "2112.10752" in near["Stable Video Diffusion"]
     assert "2304.02643" in near["SAM 2: Segment Anything in Images and Videos"]
     assert "2303.01469" in near["Improved Techniques for Training Consistency Models"]
+    (svd,) = [p for p in result.papers if p.title == "Stable Video Diffusion"]
+    assert [(x.line, x.how) for x in svd.listings] == [(3, "named")]
+
+
+def test_category_bullets_near_a_known_name_make_no_record(data_copy, tmp_path):
+    """Two-word or lower-case bullets near a known name are categories or prose, never papers."""
+    path = tmp_path / "cats.md"
+    path.write_text("- [Segment Anything](https://arxiv.org/abs/2304.02643)\n\n## Topics\n"
+                    "- Semantic Segmentation\n- Stable Diffusion\n- stable video diffusion\n", encoding="utf-8")
+    result = ingest(Store(data_copy), [path], write=False)
+    titles = {p.title for p in result.papers if p.status == "listed"}
+    assert not {"Semantic Segmentation", "stable video diffusion"} & titles
+    assert not [p for p in result.papers if p.id.startswith("title:")]
 
 
 def test_distinct_rows_never_collapse(tmp_path):

@@ -78,6 +78,7 @@ def golden(tmp_path_factory: pytest.TempPathFactory, mp: pytest.MonkeyPatch, arx
     assert kg(root, "ingest").exit_code == 0
     unfetched = (root / "corpus" / "papers.jsonl").read_bytes()
     assert kg(root, *fetch_args(arxiv.endpoint)).exit_code == 0
+    assert kg(root, "export", "--all").exit_code == 0  # the citation-key registry, corpus/bibkeys.json
     result = kg(root, "build")
     assert result.exit_code == 0, result.output
     return {"root": root, "state": normal_state(root), "unfetched": unfetched,

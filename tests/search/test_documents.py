@@ -124,3 +124,13 @@ def test_unknown_topic_or_category_is_a_clear_error(filters_index, options, mess
 def test_bad_year_ranges_are_rejected(year):
     with pytest.raises(BadInputError):
         Filters.from_options(year=year)
+
+
+def test_an_uninformative_note_sentence_is_never_a_sentence():
+    paper = Paper(id="2406.09750", title="ControlVAR: Exploring Controllable Visual Autoregressive Modeling",
+                  notes=[Note("coming soon", LIST, 21), Note("Alignment Loss:\nIt aligns the identity features.", LIST, 22)])
+    doc = build_document(paper)
+    assert [s.text for s in doc.sentences] == [paper.title, "It aligns the identity features."]
+    assert "coming soon" in doc.bm25_text  # BM25 still reads it
+    bare = build_document(Paper(id="x", title="", notes=[Note("coming soon", LIST, 3)]))
+    assert [s.text for s in bare.sentences] == ["coming soon"]  # nothing else: kept

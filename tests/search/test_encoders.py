@@ -6,14 +6,12 @@ import numpy as np
 
 from kg.search.encoders import (
     DEFAULT_MODEL,
-    PROBES,
     CachedEncoder,
     EmbeddingCache,
     Encoder,
     FakeEncoder,
     SentenceTransformerEncoder,
     bundled_model_path,
-    pick_single_text_path,
     text_key,
 )
 from kg.store import Store
@@ -76,18 +74,3 @@ def test_default_model_is_the_bundled_one_and_names_are_stable():
     assert SentenceTransformerEncoder("all-MiniLM-L6-v2").name == DEFAULT_MODEL
     assert SentenceTransformerEncoder("BAAI/bge-small-en-v1.5").name == "BAAI/bge-small-en-v1.5"
     assert not SentenceTransformerEncoder().loaded  # nothing is loaded until the model is used
-
-
-class NotAModel(list):
-    """Looks like a sentence-transformers model to nothing but encode()."""
-
-    def encode(self, texts, **_):
-        return FakeEncoder().encode(texts)
-
-    def tokenize(self, texts):
-        return {"input_ids": texts}
-
-
-def test_no_fast_single_text_path_unless_it_reproduces_encode():
-    assert pick_single_text_path(NotAModel([object()])) is None  # not BERT; calling it fails
-    assert len(PROBES) >= 3 and len({len(p) for p in PROBES}) == len(PROBES)  # several lengths

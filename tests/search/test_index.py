@@ -25,8 +25,10 @@ def test_build_writes_files_and_a_manifest(store, encoder):
     assert manifest.n_documents == 8 and manifest.n_sentences == len(encoder.encoded)
     folder = index_dir(store) / manifest.build_id
     names = {p.name for p in folder.iterdir()}
-    assert names == {"doc_vectors.npy", "sentence_vectors.npy", "sentence_offsets.npy", "bm25.npz"}
-    assert np.load(folder / "sentence_vectors.npy").dtype == np.float16
+    assert names == {"doc_vectors.npy", "sentence_codes.npy", "sentence_scales.npy", "sentence_offsets.npy",
+                     "bm25.npz"}
+    assert np.load(folder / "doc_vectors.npy").dtype == np.float16
+    assert np.load(folder / "sentence_codes.npy").dtype == np.int8
     assert json.loads(manifest_path(store).read_text())["build_id"] == manifest.build_id
 
 
@@ -106,18 +108,28 @@ def test_older_format_and_unreadable_manifest_are_stale(store, encoder):
     assert rebuilt and load_searcher(store, encoder).search("diffusion", k=1)
 
 
-def test_hnsw_above_the_threshold_gives_the_exact_answers_on_a_small_corpus(tmp_path, encoder):
-    exact_store = save_corpus(tmp_path / "exact")
-    hnsw_store = save_corpus(tmp_path / "hnsw")
-    build_search_index(exact_store, encoder)
-    from kg.search.engine import Corpus, build_documents
-    from kg.search.index import build_index
-    manifest = build_index(hnsw_store, encoder, build_documents(Corpus.load(hnsw_store)), hnsw_threshold=4)
-    assert manifest.index_type == "hnsw" and (index_dir(hnsw_store) / manifest.build_id / "dense.faiss").exists()
-    exact, approx = load_searcher(exact_store, encoder), load_searcher(hnsw_store, encoder)
-    for query in ("faster sampling", "latent diffusion", "inpainting masks"):
-        assert [h.id for h in exact.search(query, mode="dense")] == [h.id for h in approx.search(query, mode="dense")]
-    assert [h.id for h in exact.similar("2010.02502", 3)] == [h.id for h in approx.similar("2010.02502", 3)]
+def test_a_compressed_index_above_the_threshold_gives_the_exact_top_hits(tmp_path):
+    """IVF-PQ proposes candidates, the exact float16 vectors rank them: the same top hits as exact search."""
+    from kg.corpus import Corpus
+    from kg.search.documents import build_documents
+    from kg.search.engine import Searcher
+    from kg.search.index import build_index, load_index
+
+    words = "diffusion sampling latent video editing identity autoregressive tokens masks pose edges".split()
+    rng = np.random.default_rng(3)
+    papers = [Paper(id=f"syn:{i:04d}", title=" ".join(rng.choice(words, 4)), published="2022-01-01",
+                    notes=[Note(" ".join(rng.choice(words, 8)) + ".", LIST, i + 1)]) for i in range(1200)]
+    documents = build_documents(Corpus(papers))
+    encoder = FakeEncoder(dimension=32)
+    stores = {kind: save_corpus(tmp_path / kind, papers) for kind in ("flat", "ivfpq")}
+    for kind, threshold in (("flat", 10**6), ("ivfpq", 100)):
+        manifest = build_index(stores[kind], encoder, documents, exact_threshold=threshold)
+        assert manifest.index_type == kind
+    assert (index_dir(stores["ivfpq"]) / read_manifest(stores["ivfpq"]).build_id / "dense.faiss").exists()
+    exact, approx = (Searcher(documents, load_index(stores[k], encoder, documents), encoder) for k in stores)
+    for query in ("faster sampling", "latent video diffusion", "identity masks", "pose edges tokens"):
+        want = [h.id for h in exact.search(query, k=5, mode="dense", evidence=False)]
+        assert [h.id for h in approx.search(query, k=5, mode="dense", evidence=False)] == want
 
 
 def test_bm25_of_documents_without_any_word(encoder):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from kg.errors import BadInputError, NotFoundError
-from kg.search.documents import Filters
+from kg.search.documents import Filters, tokenize
 from kg.search.engine import DEFAULT_MODE, MODES, SearchSettings, similar_edges
 
 from .conftest import LIST
@@ -22,8 +23,8 @@ def test_each_mode_finds_the_paper_whose_note_says_it(searcher, mode):
 
 
 def test_hybrid_hits_carry_both_components_and_fuse_by_weighted_reciprocal_rank(searcher):
+    searcher.settings = settings = SearchSettings(fusion="rrf", dense_weight=0.3, rrf_k=60)
     hits = searcher.search("latent diffusion autoencoder", k=8, mode="hybrid")
-    settings = searcher.settings
     for h in hits:
         expected = settings.dense_weight / (settings.rrf_k + h.dense_rank)
         if h.bm25_rank is not None:
@@ -31,6 +32,27 @@ def test_hybrid_hits_carry_both_components_and_fuse_by_weighted_reciprocal_rank(
         assert h.score == pytest.approx(expected, abs=1e-6)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert hits[0].id == "2112.10752" and hits[0].field == "abstract"
+
+
+def test_convex_fusion_is_a_weighted_sum_of_min_max_scaled_scores(searcher):
+    assert searcher.settings.fusion == "convex"  # the default
+    w = searcher.settings.dense_weight
+    ranked = searcher.rank("hybrid", searcher.encode_query("latent diffusion autoencoder"),
+                           tokenize("latent diffusion autoencoder"))
+    dense, bm25 = ranked.dense_score, ranked.bm25_score
+    matched = bm25 > 0
+    d = (dense - dense.min()) / (dense.max() - dense.min())
+    b = np.where(matched, (bm25 - bm25[matched].min()) / (bm25[matched].max() - bm25[matched].min()), 0)
+    np.testing.assert_allclose(ranked.score, w * d + (1 - w) * b, atol=1e-6)
+    assert list(ranked.score) == sorted(ranked.score, reverse=True)
+
+
+def test_an_exact_short_name_ranks_first_in_hybrid(searcher):
+    doc = next(d for d in searcher.documents if d.aliases)
+    for query in (doc.aliases[0], doc.aliases[0].lower(), doc.title):
+        top = searcher.search(query, k=3, mode="hybrid")[0]
+        assert top.id == doc.id and top.exact_name and top.score <= 1.0
+    assert not searcher.search("diffusion", k=1)[0].exact_name
 
 
 def test_fusion_weight_moves_the_ranking_towards_one_component(searcher):
