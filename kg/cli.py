@@ -27,6 +27,7 @@ COMMANDS = {
     "graph": "kg.commands.graph",
     "export": "kg.commands.export",
     "serve": "kg.commands.serve",
+    "parquet": "kg.commands.scale",
 }
 
 

@@ -88,14 +88,21 @@ def _split(values: tuple[str, ...]) -> list[str] | None:
 @click.option("--delay", type=float, default=None, metavar="SECONDS",
               help="Seconds between arXiv requests (default 3; never less than 3 against arXiv itself).")
 @click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
+@click.option("--query", "bulk_query", metavar="QUERY", default=None,
+              help="Bulk: page a whole arXiv search into Parquet, 2,000 a request (see docs/scale.md).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="With --query: the Parquet folder (default data/bulk/<hash of the query>).")
 @click.pass_obj
 def fetch(store: Store, citations: bool, refresh: bool, only: tuple[str, ...], as_json: bool,
-          arxiv_url: str | None, s2_url: str | None, delay: float | None, no_progress: bool) -> None:
+          arxiv_url: str | None, s2_url: str | None, delay: float | None, no_progress: bool,
+          bulk_query: str | None = None, out: str | None = None) -> None:
     """Fetch arXiv metadata for the corpus; with --citations, Semantic Scholar citations too.
 
     The only command that uses the network. Every response is cached under data/cache/, so a re-run
     makes no requests and an interrupted run resumes. A Semantic Scholar API key, if you have one,
     is read from the environment variable S2_API_KEY.
+
+    With --query, pages a whole arXiv search into Parquet instead (resumable; see docs/scale.md).
 
     Example: kg fetch --citations --only 2112.10752,SDXL
     """
@@ -104,6 +111,11 @@ def fetch(store: Store, citations: bool, refresh: bool, only: tuple[str, ...], a
         arxiv_kwargs["query_url_format"] = endpoint_format(arxiv_url)
     if delay is not None:
         arxiv_kwargs["delay_seconds"] = delay
+    if bulk_query is not None:
+        from kg.commands.scale import run_bulk_fetch
+
+        with writer_lock(store, "kg fetch --query", on_wait=lambda msg: click.echo(msg, err=True)):
+            return run_bulk_fetch(store, bulk_query, ArxivSettings(**arxiv_kwargs), out, refresh, as_json)
     s2_settings = S2Settings(base_url=s2_url) if s2_url else S2Settings()
     try:
         with writer_lock(store, "kg fetch", on_wait=lambda msg: click.echo(msg, err=True)):

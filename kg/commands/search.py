@@ -28,8 +28,14 @@ LONG_QUERY_CHARS = 1000  # past this, say that the model reads only the beginnin
 @click.option("--model", envvar="KG_MODEL", default=None, help=MODEL_HELP)
 @click.option("--force", is_flag=True, help="Rebuild even when the index is up to date.")
 @click.option("--json", "as_json", is_flag=True, help="Print the index manifest as JSON.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Embed as a Ray Data job: on a local Ray, or on the cluster at ADDRESS (docs/scale.md).")
+@click.option("--ray-actors", type=int, default=None, help="With --ray: model copies (default: one per CPU).")
+@click.option("--ray-staging", type=click.Path(file_okay=False), default=None,
+              help="With --ray ADDRESS: a folder every node can read, for the staged texts.")
 @click.pass_obj
-def build_command(store: Store, model: str | None, force: bool, as_json: bool) -> None:
+def build_command(store: Store, model: str | None, force: bool, as_json: bool, ray_address: str | None = None,
+                  ray_actors: int | None = None, ray_staging: str | None = None) -> None:
     """Build the search index and the knowledge graph from the corpus snapshot (offline).
 
     A stale index is rebuilt; the graph gets `similar_to` edges from the index.
@@ -42,7 +48,13 @@ def build_command(store: Store, model: str | None, force: bool, as_json: bool) -
     from kg.pipeline import build_all
 
     started = time.perf_counter()
-    result = build_all(store, model=model, force=force, progress=sys.stderr.isatty(),
+    encoder = None
+    if ray_address is not None:
+        from kg.scale import ray_embed
+
+        staging = Path(ray_staging) if ray_staging else None
+        encoder = ray_embed.ray_encoder(model, ray_address, ray_actors, staging)
+    result = build_all(store, encoder=encoder, model=model, force=force, progress=sys.stderr.isatty(),
                        on_wait=lambda msg: click.echo(msg, err=True))
     for part, problems in result.repaired.items():
         more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""

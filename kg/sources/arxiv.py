@@ -325,3 +325,4 @@ def record_from_result(result: arxiv.Result) -> dict[str, Any]:
         "categories": list(dict.fromkeys(c for c in result.categories if c)),
         "pdf_url": result.pdf_url or None,
     }
+

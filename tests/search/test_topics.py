@@ -10,8 +10,8 @@ from click.testing import CliRunner
 import kg.search.encoders
 import kg.search.engine
 from kg.cli import cli
-from kg.search.encoders import FakeEncoder
 from kg.text import topic_matches
+from testkit.encoders import FakeEncoder
 
 
 @pytest.fixture(autouse=True)
