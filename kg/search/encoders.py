@@ -10,8 +10,7 @@ and `encode(texts)` returning L2-normalised float32 rows. The implementations:
 - `QueryEncoder`: what searches use. The model's ONNX export under data/build/encoder/ run by ONNX
   Runtime (kg.search.query_encoder; no torch import, ~0.3 s to load) when it is there and verified,
   else `SentenceTransformerEncoder` (torch, several seconds to load).
-- `FakeEncoder`: a tiny deterministic stand-in for tests (feature hashing of words).
-- `CachedEncoder`: wraps either and keeps every vector in an `EmbeddingCache` keyed by a hash of
+- `CachedEncoder`: wraps any encoder and keeps every vector in an `EmbeddingCache` keyed by a hash of
   the text, so rebuilding after adding one paper embeds only that paper's sentences.
 """
 
@@ -20,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -186,34 +184,6 @@ def load_encoder(model: str | None = None, *, store: Store | None = None, **kwar
     if store is not None:
         return QueryEncoder(store, model)
     return SentenceTransformerEncoder(model, **kwargs)
-
-
-# ---- the fake -----------------------------------------------------------------------------
-class FakeEncoder:
-    """A deterministic stand-in for tests: each word adds a hashed signed unit to a few dimensions,
-    so texts that share words are close. Counts what it encodes in `encoded`."""
-
-    def __init__(self, dimension: int = 32, name: str = "fake"):
-        self.name = name
-        self._dimension = dimension
-        self.encoded: list[str] = []
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
-
-    def encode(self, texts: Sequence[str], *, batch_size: int = BATCH_SIZE,
-               progress: bool = False) -> np.ndarray:
-        self.encoded.extend(texts)
-        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()) or [""]:
-                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
-                for j in range(0, 6, 2):
-                    out[row, digest[j] % self._dimension] += 1.0 if digest[j + 1] % 2 else -1.0
-            norm = np.linalg.norm(out[row])
-            out[row] = out[row] / norm if norm else np.eye(self._dimension, dtype=np.float32)[0]
-        return out
 
 
 # ---- the cache ----------------------------------------------------------------------------

@@ -158,7 +158,7 @@ def test_missing_parts_and_the_data_stamp(tmp_path):
 
 def test_plan_build_steps_make_what_was_missing(tmp_path):
     from kg.pipeline import BuildPlan
-    from kg.search.encoders import FakeEncoder
+    from testkit.encoders import FakeEncoder
 
     store = copy_default_data(tmp_path / "data")
     plan = BuildPlan(store, make_encoder=lambda name: FakeEncoder(name=name or "fake"))

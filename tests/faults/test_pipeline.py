@@ -16,8 +16,8 @@ from kg.lock import writer_lock
 from kg.pipeline import BuildPlan
 from kg.search import engine as search_engine
 from kg.search import index as search_index
-from kg.search.encoders import FakeEncoder
 from kg.store import Store, current_generation
+from testkit.encoders import FakeEncoder
 from tests.faults.helpers import assert_one_line, kg, normal_state, patch_encoders
 
 

@@ -9,12 +9,12 @@ from kg.search.encoders import (
     CachedEncoder,
     EmbeddingCache,
     Encoder,
-    FakeEncoder,
     SentenceTransformerEncoder,
     bundled_model_path,
     text_key,
 )
 from kg.store import Store
+from testkit.encoders import FakeEncoder
 
 
 def test_fake_encoder_is_deterministic_normalised_float32_and_word_sensitive():
