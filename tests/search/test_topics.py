@@ -6,12 +6,12 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from testkit.encoders import FakeEncoder
 
 import kg.search.encoders
 import kg.search.engine
 from kg.cli import cli
 from kg.text import topic_matches
+from testkit.encoders import FakeEncoder
 
 
 @pytest.fixture(autouse=True)
