@@ -146,17 +146,35 @@ def _fold_char(c: str) -> str:
     return c
 
 
+class _FoldTable(dict[int, str | None]):
+    """`str.translate` table for `_fold`, filled the first time each character is seen."""
+
+    def __missing__(self, code: int) -> str | None:
+        c = chr(code)
+        folded = None if c.isspace() else "-" if c == "·" else _fold_char(c)
+        self[code] = folded
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+_SPACE = re.compile(r"\s")
+
+
 def _fold(text: str) -> str:
     """`text` folded for finding candidates: case folded, whitespace dropped, "·" as "-"."""
-    return "".join(_fold_char(c) for c in text if not c.isspace()).replace("·", "-")
+    return text.translate(_FOLD_TABLE)
 
 
 def _folded_positions(text: str) -> list[int]:
     """For each index of `text`, the index of its character in `_fold(text)`."""
-    out, n = [], 0
-    for c in text:
+    out: list[int] = []
+    n = last = 0
+    for space in _SPACE.finditer(text):
+        i = space.start()
+        out.extend(range(n, n + i - last))
+        n, last = n + i - last, i + 1
         out.append(n)
-        n += not c.isspace()
+    out.extend(range(n, n + len(text) - last))
     return out
 
 
