@@ -28,12 +28,13 @@ from benchmarks.common import RESULTS, save_results, time_runs  # noqa: E402
 from kg.corpus import Corpus  # noqa: E402
 from kg.graph.build import add_edge, build_graph, save_graph  # noqa: E402
 from kg.model import Paper  # noqa: E402
-from kg.search.encoders import FakeEncoder, load_encoder  # noqa: E402
+from kg.search.encoders import load_encoder  # noqa: E402
 from kg.search.engine import build_search_index  # noqa: E402
 from kg.store import Store  # noqa: E402
 from kgapp.family import layout_family, render_family_dot  # noqa: E402
 from kgapp.related import family_graph  # noqa: E402
 from testkit.appdata import build_all, copy_default_data  # noqa: E402
+from testkit.encoders import FakeEncoder  # noqa: E402
 from testkit.live import launch_chromium, start_app, wait_for_run, wait_healthy  # noqa: E402
 
 QUERIES = ["which papers accelerate sampling?", "distillation for few-step generation",

@@ -32,12 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from kg.errors import BadInputError
+from kg.journal import fire
 from kg.store import (
     Store,
-    _fire,
-    _fsync_dir,
     current_generation,
     file_sha256,
+    fsync_dir,
     read_json_object,
     write_json,
     write_text,
@@ -156,11 +156,11 @@ class Staging:
         _fsync_tree(self.folder)
         final = self.base.generations_dir / self.name
         os.replace(self.folder, final)
-        _fsync_dir(final.parent)
-        _fire("before-commit")
+        fsync_dir(final.parent)
+        fire("before-commit")
         previous = current_generation(self.base)
         write_text(self.base.pointer_path, self.name + "\n")  # the commit point
-        _fire("after-commit")
+        fire("after-commit")
         remove_stale(self.base, keep={self.name, previous or ""})
         return self.name
 
@@ -179,8 +179,8 @@ def _link(source: Path, target: Path) -> None:
 def _fsync_tree(folder: Path) -> None:
     for path in folder.rglob("*"):
         if path.is_dir():
-            _fsync_dir(path)
-    _fsync_dir(folder)
+            fsync_dir(path)
+    fsync_dir(folder)
 
 
 def remove_stale(store: Store, keep: set[str] | None = None) -> None:

@@ -4,7 +4,7 @@
 A second writer waits for the first (its `on_wait` callback is told who holds the lock: pid,
 command, since when, from `data/.kg.lock.json`) and gives up after `wait` seconds with a
 `LockedError` naming the holder. Taking the lock also repairs what a killed writer left
-(`kg.store.recover`: a committed batch rolled forward, stale temporaries removed).
+(`kg.journal.recover`: a committed batch rolled forward, stale temporaries removed).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 import filelock
 
 from kg.errors import LockedError
-from kg.store import Store, recover
+from kg.journal import recover
+from kg.store import Store
 
 DEFAULT_WAIT = 600.0  # seconds a second writer waits before giving up
 

@@ -4,10 +4,10 @@ Every write is atomic (a temporary file in the same folder, fsync, then `os.repl
 run or a reader in another process (the app) never sees a half-written file. Writes that belong
 together commit together:
 
-- corpus files: `with store.batch():` defers every write under the data directory; at the end the
-  temporaries are named in one journal (`.kg-commit.json`, written atomically: the commit point), then
-  moved into place. A kill before the journal leaves the old files (the temporaries are removed by
-  `recover`), a kill after it leaves a journal that `recover` rolls forward: old state or new, never a mix.
+- corpus files: `with store.batch():` defers every write under the data directory (kg.journal); at
+  the end the temporaries are named in one journal (`.kg-commit.json`, written atomically: the commit
+  point), then moved into place. A kill before the journal leaves the old files (the temporaries are
+  removed by `kg.journal.recover`), a kill after it leaves a journal that `recover` rolls forward.
 - build outputs: a *generation* (kg.generations): a command builds every file in a fresh folder
   `build/generations/<id>/` and a checksummed manifest, then switches the pointer `build/CURRENT` in
   one `os.replace`. `Store.build_dir` is the current generation, so readers follow the pointer.
@@ -29,7 +29,6 @@ Layout under the data directory (see data/README.md):
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
 import json
 import os
@@ -37,12 +36,12 @@ import re
 import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from kg.errors import BadInputError, KGError
+from kg.errors import BadInputError
 from kg.model import Edge, Paper, System
 
 _REPO_DATA = Path(__file__).resolve().parent.parent / "data"
@@ -190,30 +189,11 @@ class Store:
         return list(read_jsonl(self.facts_dir / name))
 
     # ---- several files, one commit ---------------------------------------------------------
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Commit every write made inside (under this data directory) together; see the module doc.
+    def batch(self) -> AbstractContextManager[None]:
+        """Commit every write made inside (under this data directory) together; see kg.journal."""
+        from kg.journal import batch
 
-        On a `KGError` the writes made so far are still committed (they are consistent: a fetch
-        keeps what came before a failed request); on any other exception they are dropped."""
-        outer = _BATCH.get()
-        if outer is not None:  # nested: the outer batch commits
-            yield
-            return
-        pending = _Batch(self)
-        token = _BATCH.set(pending)
-        try:
-            yield
-        except KGError:
-            _BATCH.reset(token)
-            pending.commit()
-            raise
-        except BaseException:
-            _BATCH.reset(token)
-            pending.discard()
-            raise
-        _BATCH.reset(token)
-        pending.commit()
+        return batch(self)
 
 
 def _stable(record: dict[str, Any]) -> dict[str, Any]:
@@ -236,80 +216,6 @@ def _load_records(path: Path, make: Callable[[dict[str, Any]], R]) -> list[R]:
             raise BadInputError(f"not a valid record ({type(exc).__name__}: {exc}); restore the file "
                                 "(git checkout) or run `kg ingest`", str(path), n) from exc
     return out
-
-
-# ---- the commit journal ----------------------------------------------------------------
-@dataclass
-class _Batch:
-    store: Store
-    moves: dict[Path, Path] = field(default_factory=dict)  # final path -> its written temporary
-
-    def covers(self, path: Path) -> bool:
-        """Files under the data directory, except caches (each entry there stands alone)."""
-        where = path.resolve()
-        return where.is_relative_to(self.store.root.resolve()) \
-            and not where.is_relative_to(self.store.cache_dir.resolve())
-
-    def add(self, tmp: Path, path: Path) -> None:
-        old = self.moves.pop(path, None)
-        if old is not None:
-            old.unlink(missing_ok=True)
-        self.moves[path] = tmp
-
-    def commit(self) -> None:
-        if not self.moves:
-            return
-        root = self.store.root.resolve()
-        pairs = [[str(t.resolve().relative_to(root)), str(f.resolve().relative_to(root))]
-                 for f, t in self.moves.items()]
-        write_json(self.store.journal_path, {"moves": pairs})  # the commit point
-        _fire("after-journal")
-        _roll_forward(self.store)
-
-    def discard(self) -> None:
-        for tmp in self.moves.values():
-            tmp.unlink(missing_ok=True)
-
-
-_BATCH: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("kg_store_batch", default=None)
-# Test hooks: called with a point's name ("after-journal", "before-commit", …) so a test can pause
-# or kill a writer at a chosen instant. Empty in normal runs.
-HOOKS: list[Callable[[str], None]] = []
-
-
-def _fire(point: str) -> None:
-    for hook in HOOKS:
-        hook(point)
-
-
-def _roll_forward(store: Store) -> None:
-    """Finish a committed batch: move each temporary into place, then drop the journal."""
-    try:
-        pairs = read_json(store.journal_path)["moves"]
-        moves = [(store.root / str(t), store.root / str(f)) for t, f in pairs]
-    except (OSError, ValueError, TypeError, KeyError):  # a journal is written atomically: unreadable = none
-        store.journal_path.unlink(missing_ok=True)
-        return
-    for tmp, final in moves:
-        if tmp.exists():
-            os.replace(tmp, final)
-            _fsync_dir(final.parent)
-    store.journal_path.unlink(missing_ok=True)
-
-
-def recover(store: Store) -> list[Path]:
-    """Repair what a killed writer left (hold the lock): roll a committed batch forward and remove
-    stale temporaries. Returns the temporaries removed."""
-    if store.journal_path.exists():
-        _roll_forward(store)
-    removed: list[Path] = []
-    for folder in (store.root, store.corpus_dir, store.build_root, store.build_root / "embeddings",
-                   store.cache_path("arxiv"), store.cache_path("semantic_scholar")):
-        if folder.is_dir():
-            for tmp in folder.glob(".*.tmp"):
-                tmp.unlink(missing_ok=True)
-                removed.append(tmp)
-    return removed
 
 
 def current_generation(store: Store) -> str | None:
@@ -362,7 +268,7 @@ def _json_object(line: str, path: Path, n: int) -> dict[str, Any]:
     return data
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -405,12 +311,14 @@ def _mode_for(path: Path, keep_mode: bool) -> int:
 
 
 def _place(tmp: Path, path: Path) -> None:
-    batch = _BATCH.get()
+    from kg.journal import active_batch  # here: kg.journal builds on this module
+
+    batch = active_batch()
     if batch is not None and batch.covers(path):
         batch.add(tmp, path)
         return
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:

@@ -28,8 +28,8 @@ def data_copy(tmp_path: Path) -> Path:
 def fake_build(root: Path) -> None:
     """`kg build` of `root` with the deterministic fake encoder (the one build plan, kg.pipeline)."""
     from kg.pipeline import BuildPlan
-    from kg.search.encoders import FakeEncoder
     from kg.store import Store
+    from testkit.encoders import FakeEncoder
 
     BuildPlan(Store.at(root), make_encoder=lambda name: FakeEncoder(name=name or "fake")).run()
 

@@ -21,8 +21,10 @@ from kg.ingest.fields import (
     is_generic,
     is_label,
     looks_like_authors,
+    split_tail_authors,
     split_tail_venue,
     split_title,
+    split_venue_prefix,
     strip_decorations,
     venue_and_date,
     venue_of_links,
@@ -68,10 +70,21 @@ class Draft:
 def lead_spans(line: Line) -> list[Span]:
     """The visible spans, with leading decorations (emoji, ⭐, "NEW") and a "Paper:" label dropped."""
     spans = line.visible()
-    while spans and not spans[0].bold and not spans[0].code and spans[0].link < 0 \
-            and (not strip_decorations(spans[0].text) or _LEAD_LABEL.fullmatch(spans[0].text.strip())):
+    while spans and not spans[0].code and spans[0].link < 0 and (
+            (not spans[0].bold and (not strip_decorations(spans[0].text)
+                                    or _LEAD_LABEL.fullmatch(spans[0].text.strip())))
+            or (venue_tag(line) and spans[0].text.strip() == f"[{venue_tag(line)}]" and len(spans) > 1
+                and spans[1].link >= 0)):
         spans = spans[1:]
     return spans
+
+
+def venue_tag(line: Line) -> str:
+    """ "**[ICLR 2023]** [Title](…)": the venue written in brackets before the title, or ""."""
+    spans = line.visible()
+    text = spans[0].text.strip() if spans else ""
+    title, venue, _ = split_venue_prefix(text + " a title")
+    return venue if title == "a title" else ""
 
 
 def bold_run(spans: list[Span]) -> tuple[str, int]:
@@ -115,6 +128,12 @@ def bold_title(line: Line, block_has_more: bool) -> Draft | None:
     title, venue = split_title(bold)
     draft = Draft(title=title, short_name=rest.short_name, authors=rest.authors,
                   venue=rest.venue or venue, date=rest.date)
+    if quoted := _QUOTED.match(rest.authors):  # **Mip-NeRF 360** — Barron et al. *"Title."* CVPR, 2022.
+        plain = "".join(s.text for s in spans[n:] if not s.em and s.link < 0).split("[")[0]
+        authors, _, venue_words = plain.strip(" —–-").partition(".")
+        draft.title, draft.short_name = quoted[1].strip().rstrip("."), title
+        draft.authors = authors + "." if authors.endswith("et al") else authors
+        draft.venue, draft.date = venue_and_date(venue_words) if draft.authors else (rest.venue, rest.date)
     draft.add_links([line.links[i] for i in sorted({s.link for s in spans[:n] if s.link >= 0})])
     draft.add_links(rest.links)
     if not draft.venue:
@@ -164,9 +183,28 @@ def linked_title(line: Line) -> Draft | None:
         if not draft.venue:  # "Title. arXiv, 2023 [[Paper](…)]", "Title. CVPR 2024 [[paper](…)]"
             draft.title, draft.venue = split_tail_venue(draft.title)
             draft.date = _year_of(draft.venue)
+        draft.title, draft.authors = split_tail_authors(draft.title)
+        _authors_then_bold(draft, spans)
         rest_spans = spans[next((i for i, s in enumerate(spans) if s.link >= 0), len(spans)):]
     _read_rest(draft, rest_spans, line)
+    if not draft.venue and (tag := venue_tag(line)):
+        draft.venue, draft.date = tag, draft.date or split_venue_prefix(f"[{tag}] a title")[2]
     return draft
+
+
+def _authors_then_bold(draft: Draft, spans: list[Span]) -> None:
+    """ "A and B. **Title**. ICAPS 2024. [[arxiv](…)]": the bold words are the title, the people
+    before them its authors."""
+    bold = [i for i, s in enumerate(spans) if s.bold and s.link < 0]
+    if not bold or any(s.link >= 0 for s in spans[:bold[0]]):
+        return
+    before = squash_spaces("".join(s.text for s in spans[:bold[0]]))
+    title = squash_spaces("".join(spans[i].text for i in bold))
+    if len(title.split()) >= 2 and looks_like_authors(before.rstrip(". ")):
+        after = "".join(s.text for s in spans[bold[-1] + 1:] if s.link < 0).split("[")[0]
+        venue, date = venue_and_date(after)
+        draft.title, draft.authors = split_title(title)[0], before.rstrip(". ")
+        draft.venue, draft.date = venue, date
 
 
 def _year_of(venue: str) -> str:

@@ -38,6 +38,8 @@ _ET_AL = re.compile(r"\bet\s+al\.?", re.IGNORECASE)
 _TAIL_VENUE = re.compile(
     r"^(?P<title>\S.*?\S)\s*[.,]?\s+(?P<venue>(?:[A-Z][\w&\-]{1,15}|[aA]r[xX]iv)(?:\s[A-Za-z][\w&\-]{1,15})?,?\s+'?"
     r"(?:19|20)\d{2}(?:\s+(?:Oral|Spotlight|Highlight|Poster|Workshop|Findings))?)\.?$")
+_VENUE_PREFIX = re.compile(
+    r"^\[([A-Za-z][\w&\- ]{1,30}?\s*'?(?:19|20)\d{2}(?:[.\-/]\d{1,2})?)\]\s*[:\-–]?\s*")
 _BY_AUTHORS = re.compile(r"\bby\s+(.+?)(?:\s*\(([^()]*)\))?\.?\s*$")
 
 
@@ -175,10 +177,31 @@ def split_tail_venue(title: str) -> tuple[str, str]:
     return m["title"].rstrip(" .,"), m["venue"]
 
 
+def split_venue_prefix(title: str) -> tuple[str, str, str]:
+    """ "[NeurIPS 2023] SA-Solver: …" -> ("SA-Solver: …", "NeurIPS 2023", "2023");
+    "[Arxiv 2022.02] Title" -> ("Title", "Arxiv 2022.02", "2022.02"): a venue tag before the title."""
+    m = _VENUE_PREFIX.match(title)
+    if m is None or len(title[m.end():].split()) < 2:
+        return title, "", ""
+    venue = m[1].strip()
+    parsed = parse_list_date(venue)
+    date = _date_text(venue, parsed[1]) if parsed is not None else ""
+    return title[m.end():].strip(), venue, date
+
+
+def split_tail_authors(title: str) -> tuple[str, str]:
+    """ "Learning with Noisy Foundation Models. Hao Chen, Jindong Wang, Ran Tao" -> (title, authors):
+    the people named after a title's last full stop."""
+    head, dot, tail = title.rpartition(". ")
+    if not dot or len(head.split()) < 2 or not looks_like_authors(tail):
+        return title, ""
+    return head.strip(), tail.strip().rstrip(".")
+
+
 def authors_and_venue(text: str) -> tuple[str, str]:
     """ "Mildenhall et al., ECCV 2020", "Dellaert and Yen-Chen, Arxiv 2020", "Rebain et al. Arxiv 2020":
     (authors, venue) of the words after a linked title, or ("", "") when they are something else."""
-    text = text.strip(" ,;|")
+    text = text.strip(" ,;|—–-")
     if m := _ET_AL.search(text):
         authors, venue = text[:m.end()].strip(" ,"), text[m.end():].strip(" ,.")
     else:

@@ -104,6 +104,7 @@ class Known:
     _names: NameIndex | None = None
     _word_sets: dict[frozenset[str], list[str]] | None = None
     _system_keys: tuple[int, set[str]] | None = None
+    word_set_words: set[str] = field(default_factory=set)  # every word of some name in `word_sets`
 
     @property
     def names(self) -> NameIndex:
@@ -115,7 +116,7 @@ class Known:
     def word_sets(self) -> dict[frozenset[str], list[str]]:
         """Papers by the words of each short name (two to four words; generic ones left out)."""
         if self._word_sets is None:
-            self._word_sets = {}
+            self._word_sets, self.word_set_words = {}, set()
             for paper in self.papers.values():
                 self._add_word_sets(paper)
         return self._word_sets
@@ -126,6 +127,7 @@ class Known:
             words = significant_words(name)
             if 2 <= len(words) <= 4 and compact_key(name) not in GENERIC_NAMES:
                 self._word_sets.setdefault(words, []).append(paper.id)
+                self.word_set_words |= words
 
     def add_paper(self, paper: Paper) -> Paper:
         """A new paper, added to the name indexes as they stand (no rebuild: ingest stays linear)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlparse
 
@@ -35,10 +35,10 @@ class Link:
 
     url: str
     text: str = ""
+    kind: str = field(init=False, repr=False, compare=False, default="")  # classified once, when made
 
-    @property
-    def kind(self) -> str:
-        return classify_url(self.url)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", classify_url(self.url))
 
     @property
     def is_paper(self) -> bool:

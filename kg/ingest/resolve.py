@@ -67,10 +67,11 @@ def near_names(known: Known, name: str) -> list[str]:
     if len(compact_key(name)) < 5:
         return []
     found = [i for i, _, _ in known.names.pick(name).candidates if i in known.papers]
-    words = sorted(significant_words(name))[:MAX_SUBSET_WORDS]
+    sets = known.word_sets  # only words some short name has can make up one (a few, not all 12)
+    words = sorted(significant_words(name) & known.word_set_words)[:MAX_SUBSET_WORDS]
     for size in range(2, min(4, len(words)) + 1):
         for subset in combinations(words, size):
-            found += [i for i in known.word_sets.get(frozenset(subset), ()) if i in known.papers]
+            found += [i for i in sets.get(frozenset(subset), ()) if i in known.papers]
     return list(dict.fromkeys(found))
 
 
@@ -187,9 +188,10 @@ def extends_a_known_name(known: Known, name: str) -> bool:
     if len(words) < 3 or not all(w[:1].isupper() or w[:1].isdigit() for w in words):
         return False
     own = significant_words(name)
+    sets = known.word_sets
+    shared = sorted(own & known.word_set_words)
     return len(own) >= 3 and any(
-        frozenset(subset) in known.word_sets
-        for size in range(2, len(own)) for subset in combinations(sorted(own), size))
+        frozenset(subset) in sets for size in range(2, len(own)) for subset in combinations(shared, size))
 
 
 def _ambiguous(known: Known, res: Resolution, name: str, kind: str, ids: list[str]) -> None:

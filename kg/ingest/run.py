@@ -6,9 +6,12 @@ every list was read without error, so bad input never touches what is stored.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -94,6 +97,26 @@ def ingest(store: Store, paths: list[Path] | None = None, *, write: bool = True,
     cannot be read (an invalid arXiv id) is skipped and reported with file:line; with `strict`, it
     raises `RejectedEntriesError` instead and nothing is written.
     """
+    with collector_paused():
+        return _ingest(store, paths, write=write, max_bytes=max_bytes, strict=strict)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Ingest makes millions of small objects without cycles (tokens, spans, links, entries), freed
+    by reference counting; the cycle collector would rescan the growing heap again and again (a
+    third of the CPU time of a 50,000-entry list, for nothing: peak memory is the same without it)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _ingest(store: Store, paths: list[Path] | None, *, write: bool, max_bytes: int,
+            strict: bool) -> IngestResult:
     files = find_list_files(paths or [store.reading_lists])
     parsed = [parse_reading_list(f, display_path(f, store), max_bytes) for f in files]
     known = load_known(store)

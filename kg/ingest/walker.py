@@ -24,7 +24,7 @@ from kg.ingest.entries import (
     sub_release,
     title_bullet,
 )
-from kg.ingest.fields import looks_like_authors, split_title, strip_decorations
+from kg.ingest.fields import looks_like_authors, split_title, split_venue_prefix, strip_decorations
 from kg.ingest.inline import Line, joined
 from kg.ingest.listed import ListedEntry
 from kg.ingest.markdown import Link, find_links, parse_list_date
@@ -82,6 +82,8 @@ class Walker:
         return " > ".join(p for p in parts if p)
 
     def new_entry(self, line: int, draft: Draft) -> ListedEntry:
+        draft.title, venue, date = split_venue_prefix(draft.title)  # "**[ICLR 2023]** Title"
+        draft.venue, draft.date = draft.venue or venue, draft.date or date
         if self.tentative is not None:
             heading = self.tentative[0]
             if heading.paper_links or heading.date:  # a link or a date under it: a paper after all

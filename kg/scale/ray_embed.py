@@ -16,6 +16,7 @@ docs/scale.md). An already initialised Ray (a test fixture, a notebook) is used 
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import shutil
@@ -30,7 +31,7 @@ import pyarrow as pa
 
 from kg.errors import BadInputError
 from kg.scale.parquet import part_files, read_part, write_parts
-from kg.search.encoders import BATCH_SIZE, Encoder, FakeEncoder, SentenceTransformerEncoder, load_encoder
+from kg.search.encoders import BATCH_SIZE, Encoder, SentenceTransformerEncoder, load_encoder
 
 log = logging.getLogger(__name__)
 
@@ -45,23 +46,27 @@ class EncoderSpec:
     """What each actor builds its encoder from (picklable, unlike a loaded model).
 
     model: a sentence-transformers name or path (None: the bundled all-MiniLM-L6-v2).
-    fake_dimension: use kg's FakeEncoder of this dimension instead (tests, benchmarks).
+    factory: instead, "module:callable" returning an `Encoder`, called with `options` (tests and
+        benchmarks pass their fake encoder this way; the module must be importable on the workers).
     """
 
     model: str | None = None
-    fake_dimension: int | None = None
-    fake_name: str = "fake"
+    factory: str | None = None
+    options: tuple[tuple[str, Any], ...] = ()
 
     @property
     def name(self) -> str:
-        if self.fake_dimension:
-            return self.fake_name
-        return SentenceTransformerEncoder(self.model).name
+        return self.make().name if self.factory else SentenceTransformerEncoder(self.model).name
 
     def make(self) -> Encoder:
-        if self.fake_dimension:
-            return FakeEncoder(self.fake_dimension, name=self.fake_name)
-        return load_encoder(self.model, threads=1)
+        if not self.factory:
+            return load_encoder(self.model, threads=1)
+        module, _, attr = self.factory.partition(":")
+        try:
+            made: Encoder = getattr(importlib.import_module(module), attr)(**dict(self.options))
+        except (ImportError, AttributeError) as exc:
+            raise BadInputError(f"cannot make the encoder {self.factory!r}: {exc}") from exc
+        return made
 
 
 class EmbedActor:
@@ -102,8 +107,6 @@ class RayEncoder:
 
     @property
     def dimension(self) -> int:
-        if self.spec.fake_dimension:
-            return self.spec.fake_dimension
         if self._local is None:
             self._local = self.spec.make()
         return self._local.dimension
@@ -163,10 +166,10 @@ def stage_texts(folder: Path, texts: Sequence[str], rows_per_part: int = TEXTS_P
     write_parts(folder, table, rows_per_part=rows_per_part)
 
 
-def kg_runtime_env() -> dict[str, Any]:
-    """Ray's runtime environment for kg's jobs: this `kg` package shipped to every worker (pass it to
-    `ray.init` when you start Ray yourself)."""
-    return {"py_modules": [str(KG_PACKAGE)]}
+def kg_runtime_env(*extra: Path) -> dict[str, Any]:
+    """Ray's runtime environment for kg's jobs: this `kg` package (and the `extra` package folders)
+    shipped to every worker; pass it to `ray.init` when you start Ray yourself."""
+    return {"py_modules": [str(KG_PACKAGE), *(str(p) for p in extra)]}
 
 
 class ray_session:  # noqa: N801 - used as a context manager, like contextlib's helpers

@@ -10,8 +10,7 @@ and `encode(texts)` returning L2-normalised float32 rows. The implementations:
 - `QueryEncoder`: what searches use. The model's ONNX export under data/build/encoder/ run by ONNX
   Runtime (kg.search.query_encoder; no torch import, ~0.3 s to load) when it is there and verified,
   else `SentenceTransformerEncoder` (torch, several seconds to load).
-- `FakeEncoder`: a tiny deterministic stand-in for tests (feature hashing of words).
-- `CachedEncoder`: wraps either and keeps every vector in an `EmbeddingCache` keyed by a hash of
+- `CachedEncoder`: wraps any encoder and keeps every vector in an `EmbeddingCache` keyed by a hash of
   the text, so rebuilding after adding one paper embeds only that paper's sentences.
 """
 
@@ -20,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -188,38 +186,13 @@ def load_encoder(model: str | None = None, *, store: Store | None = None, **kwar
     return SentenceTransformerEncoder(model, **kwargs)
 
 
-# ---- the fake -----------------------------------------------------------------------------
-class FakeEncoder:
-    """A deterministic stand-in for tests: each word adds a hashed signed unit to a few dimensions,
-    so texts that share words are close. Counts what it encodes in `encoded`."""
-
-    def __init__(self, dimension: int = 32, name: str = "fake"):
-        self.name = name
-        self._dimension = dimension
-        self.encoded: list[str] = []
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
-
-    def encode(self, texts: Sequence[str], *, batch_size: int = BATCH_SIZE,
-               progress: bool = False) -> np.ndarray:
-        self.encoded.extend(texts)
-        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()) or [""]:
-                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
-                for j in range(0, 6, 2):
-                    out[row, digest[j] % self._dimension] += 1.0 if digest[j + 1] % 2 else -1.0
-            norm = np.linalg.norm(out[row])
-            out[row] = out[row] / norm if norm else np.eye(self._dimension, dtype=np.float32)[0]
-        return out
-
-
 # ---- the cache ----------------------------------------------------------------------------
+KEY_BYTES = 16
+
+
 def text_key(text: str) -> bytes:
     """The cache key of a text: 16 bytes of BLAKE2b."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=KEY_BYTES).digest()
 
 
 class EmbeddingCache:
@@ -246,7 +219,7 @@ class EmbeddingCache:
                 if str(data["model"]) != self.model:
                     return
                 keys, vectors = data["keys"], data["vectors"]
-            if vectors.ndim != 2 or keys.ndim != 1 or len(keys) != len(vectors):
+            if vectors.ndim != 2 or keys.shape != (len(vectors), KEY_BYTES):
                 raise ValueError("keys and vectors do not match")
         except Exception as exc:  # noqa: BLE001 - numpy and zipfile raise many kinds on a damaged file
             log.warning("dropping unreadable embedding cache %s (%s); its texts are embedded again",
@@ -256,7 +229,7 @@ class EmbeddingCache:
         good = np.isfinite(vectors).all(axis=1) & (np.abs(np.linalg.norm(vectors, axis=1) - 1) < 1e-2)
         if not good.all():  # a damaged entry is dropped; its text is embedded again
             log.warning("embedding cache %s: %d damaged vectors dropped", path, int((~good).sum()))
-        self.vectors = {bytes(k): v for k, v, ok in zip(keys, vectors, good, strict=True) if ok}
+        self.vectors = {k.tobytes(): v for k, v, ok in zip(keys, vectors, good, strict=True) if ok}
 
     def retain(self, keys: set[bytes]) -> None:
         """Forget vectors of texts no longer in use."""
@@ -269,7 +242,9 @@ class EmbeddingCache:
         buf = io.BytesIO()
         dim = next(iter(self.vectors.values())).shape[0] if keys else 0
         vectors = np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, dim), np.float32)
-        np.savez(buf, model=np.array(self.model), keys=np.array(keys, dtype="S16"), vectors=vectors)
+        # keys as raw bytes (uint8 rows): an "S16" array would strip a key's trailing zero bytes
+        raw = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), KEY_BYTES)
+        np.savez(buf, model=np.array(self.model), keys=raw, vectors=vectors)
         write_bytes(self.path, buf.getvalue())
 
 

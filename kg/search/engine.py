@@ -53,7 +53,7 @@ from kg.search.index import (
     load_index,
     read_manifest,
 )
-from kg.search.query_encoder import ensure_query_export
+from kg.search.query_encoder import ensure_query_export, query_threads
 from kg.search.vectors import REFINE, compressed_search, top_exact
 from kg.store import Store
 
@@ -331,6 +331,7 @@ def load_searcher(store: Store, encoder: Encoder | None = None, *, corpus: Corpu
     """A searcher over the persisted index. The encoder defaults to the index's own model (or `model`);
     a missing, stale or mismatched index raises StaleIndexError / DimensionMismatchError."""
     documents = build_documents(corpus or Corpus.load(store))
+    faiss.omp_set_num_threads(query_threads())  # once, for queries: see docs/search.md ("Performance")
     if encoder is None:
         manifest = read_manifest(store)
         encoder = load_encoder(model or (manifest.model if manifest else None), store=store)

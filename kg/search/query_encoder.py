@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from kg.errors import KGError
 from kg.store import Store, write_json
 from kg.text import slugify
 
@@ -212,7 +213,7 @@ def ensure_export(store: Store, model: str, load_model: Callable[[], Any]) -> Ex
             log.warning("rebuilding the ONNX query encoder: %s", exc)
     try:
         return export_model(load_model(), model, folder)
-    except ExportError as exc:
+    except (ExportError, KGError) as exc:  # KGError: the model itself cannot be loaded
         log.warning("%s; queries will load sentence-transformers", exc)
         return None
 

@@ -22,8 +22,8 @@ from streamlit.testing.v1 import AppTest
 import kg.search.encoders
 import kgapp.pages  # noqa: F401 - app.py's imports, loaded before any patch (see the module's docstring)
 import kgapp.state  # noqa: F401
-from kg.search.encoders import FakeEncoder
 from testkit.appdata import REPO, make_app_data
+from testkit.encoders import FakeEncoder
 
 APP = str(REPO / "app.py")
 

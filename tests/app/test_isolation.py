@@ -8,7 +8,8 @@ copy, the app would load the real model, and the search tests' expected hits wou
 from __future__ import annotations
 
 import kgapp.state
-from kg.search.encoders import DEFAULT_MODEL, FakeEncoder
+from kg.search.encoders import DEFAULT_MODEL
+from testkit.encoders import FakeEncoder
 from tests.app.test_app import SAMPLING, assert_clean, hit_ids
 
 

@@ -158,13 +158,13 @@ def test_missing_parts_and_the_data_stamp(tmp_path):
 
 def test_plan_build_steps_make_what_was_missing(tmp_path):
     from kg.pipeline import BuildPlan
-    from kg.search.encoders import FakeEncoder
+    from testkit.encoders import FakeEncoder
 
     store = copy_default_data(tmp_path / "data")
     plan = BuildPlan(store, make_encoder=lambda name: FakeEncoder(name=name or "fake"))
     seen: list[str] = []
     plan.run(on_step=lambda i, n, label: seen.append(label.split()[0]))
-    assert seen == ["Checking", "Reading", "Loading", "Embedding", "Building"]
+    assert seen == ["Checking", "Reading", "Loading", "Embedding", "Exporting", "Building"]
     assert vbuild.missing_parts(store) == []
 
 

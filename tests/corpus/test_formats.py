@@ -127,6 +127,20 @@ EXPECTED = {
         (7, "Woodpecker: Hallucination Correction for Multimodal Large Language Models", "2310.16045", "", "", "",
          "Parameter-efficient tuning > Methods"),
     ],
+    "venue_first.md": [
+        (4, "DPM-Solver: A Fast ODE Solver for Diffusion Probabilistic Model Sampling in Around 10 Steps",
+         "2206.00927", "", "2022", "NeurIPS 2022", "Samplers and more > Samplers"),
+        (5, "Pseudo Numerical Methods for Diffusion Models on Manifolds", "2202.09778", "", "2022.02",
+         "Arxiv 2022.02", "Samplers and more > Samplers"),
+        (6, "DiffuSeq: Sequence to Sequence Text Generation with Diffusion Models", "2210.08933", "", "2023",
+         "ICLR 2023", "Samplers and more > Samplers"),
+        (9, "Denoising Diffusion Implicit Models", "2010.02502", "Jiaming Song, Chenlin Meng and Stefano Ermon",
+         "2021", "ICLR 2021", "Samplers and more > People first, or after"),
+        (10, "Elucidating the Design Space of Diffusion-Based Generative Models", "2206.00364",
+         "Tero Karras, Miika Aittala, Timo Aila, Samuli Laine", "", "", "Samplers and more > People first, or after"),
+        (11, "Mip-NeRF 360: Unbounded Anti-Aliased Neural Radiance Fields", "2111.12077", "Barron et al.", "2022",
+         "CVPR, 2022", "Samplers and more > People first, or after"),
+    ],
 }
 
 

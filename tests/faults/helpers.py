@@ -20,8 +20,8 @@ from click.testing import CliRunner, Result
 
 from kg.cli import cli
 from kg.generations import read_files
-from kg.search.encoders import FakeEncoder
 from kg.store import Store, current_generation
+from testkit.encoders import FakeEncoder
 
 REPO = Path(__file__).resolve().parents[2]
 VOLATILE_MANIFEST_KEYS = {"built_at", "build_id", "build_seconds", "embedded"}

@@ -1,18 +1,21 @@
 """kill -9 at random instants: `kg ingest`, `kg build` and `kg fetch`, each killed at 20 instants.
 
-The command runs in a forked child (this process's imports, the fake encoder, the loopback arXiv
-in the parent), so a run costs what the command costs and not a Python start. After each kill the
+The command runs in a child forked by a zygote process (tests/faults/zygote.py: kg imported once,
+the fake encoder in place, no thread pool inherited), so a run costs what the command costs and not
+a Python start; the loopback arXiv runs in this process. After each kill the
 data directory holds the old state or the new one, never a mix (checked right after the kill), and
 a rerun gives the same outputs as an uninterrupted run.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
 import shutil
-import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +23,6 @@ from typing import Any
 
 import pytest
 
-from kg.cli import cli
 from kg.generations import verify
 from kg.store import Store
 from testkit.servers import FakeArxiv, table_for_papers
@@ -39,11 +41,37 @@ KILLS = 20
 TIME = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
 
 
+class Zygote:
+    """`python -m tests.faults.zygote`: forks the commands (see its module doc)."""
+
+    def __init__(self) -> None:
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.faults.zygote"], cwd=REPO, env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        assert line, "the zygote died"
+        return dict(json.loads(line))
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(30)
+
+
+@pytest.fixture(scope="module")
+def zygote() -> Iterator[Zygote]:
+    z = Zygote()
+    yield z
+    z.close()
+
+
 @pytest.fixture(scope="module")
 def mp() -> Iterator[pytest.MonkeyPatch]:
-    import faiss
-
-    faiss.omp_set_num_threads(1)  # no OpenMP pool to inherit across fork
     with pytest.MonkeyPatch.context() as patch:
         patch_encoders(patch)
         yield patch
@@ -56,31 +84,14 @@ def arxiv() -> Iterator[FakeArxiv]:
         yield server  # type: ignore[misc]
 
 
+ZYGOTE: list[Zygote] = []
+
+
 def run_forked(root: Path, args: tuple[str, ...], kill_after: float | None) -> int | None:
-    """Run `kg --data-dir root *args` in a child; SIGKILL it after `kill_after` seconds (None: let it
-    finish). Returns the exit status, or None when it was killed."""
-    pid = os.fork()
-    if pid == 0:  # the child: run the command, never return into pytest
-        code = 1
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.dup2(devnull, 2)
-            cli.main(["--data-dir", str(root), *args], standalone_mode=False)
-            code = 0
-        finally:
-            os._exit(code)
-    if kill_after is not None:
-        deadline = time.monotonic() + kill_after
-        while time.monotonic() < deadline:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return os.waitstatus_to_exitcode(status)
-            time.sleep(0.002)
-        os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
-    code = os.waitstatus_to_exitcode(status)
-    return None if code == -signal.SIGKILL else code
+    """Run `kg --data-dir root *args` in a child of the zygote; SIGKILL it after `kill_after` seconds
+    (None: let it finish). Returns the exit status, or None when it was killed."""
+    code = ZYGOTE[0].ask({"root": str(root), "args": list(args), "kill_after": kill_after})["code"]
+    return None if code is None else int(code)
 
 
 def _masked(state: dict[str, Any], root: Path) -> dict[str, Any]:
@@ -88,6 +99,13 @@ def _masked(state: dict[str, Any], root: Path) -> dict[str, Any]:
     for key in [k for k in out if k.startswith(("corpus/", "cache/"))]:
         out[key] = TIME.sub(b"<t>", (root / key).read_bytes()) if (root / key).exists() else None
     return out
+
+
+@pytest.fixture(autouse=True)
+def _current_zygote(zygote: Zygote) -> Iterator[None]:
+    ZYGOTE[:] = [zygote]
+    yield
+    ZYGOTE.clear()
 
 
 def kill_and_rerun(start: Path, tmp: Path, args: tuple[str, ...], check_mid: Callable[[Path], None],
@@ -113,7 +131,7 @@ def kill_and_rerun(start: Path, tmp: Path, args: tuple[str, ...], check_mid: Cal
     return instants
 
 
-def test_kg_ingest_killed_anywhere_leaves_old_or_new_and_a_rerun_completes(tmp_path, mp):
+def test_kg_ingest_killed_anywhere_leaves_old_or_new_and_a_rerun_completes(tmp_path, mp, zygote):
     start = copy_inputs(tmp_path / "start")
     assert kg(start, "ingest").exit_code == 0
     old = {p.name: p.read_bytes() for p in (start / "corpus").glob("*.jsonl")}
@@ -132,7 +150,7 @@ def test_kg_ingest_killed_anywhere_leaves_old_or_new_and_a_rerun_completes(tmp_p
     kill_and_rerun(start, tmp_path, ("ingest",), old_or_new)
 
 
-def test_kg_build_killed_anywhere_leaves_old_or_new_and_a_rerun_completes(tmp_path, mp):
+def test_kg_build_killed_anywhere_leaves_old_or_new_and_a_rerun_completes(tmp_path, mp, zygote):
     start = copy_inputs(tmp_path / "start")
     assert kg(start, "ingest").exit_code == 0
     assert kg(start, "build").exit_code == 0  # an old build, then a corpus that makes it stale
@@ -148,7 +166,7 @@ def test_kg_build_killed_anywhere_leaves_old_or_new_and_a_rerun_completes(tmp_pa
     kill_and_rerun(start, tmp_path, ("build",), intact)
 
 
-def test_kg_fetch_killed_anywhere_resumes_and_a_rerun_completes(tmp_path, mp, arxiv):
+def test_kg_fetch_killed_anywhere_resumes_and_a_rerun_completes(tmp_path, mp, zygote, arxiv):
     start = copy_inputs(tmp_path / "start")
     assert kg(start, "ingest").exit_code == 0
 
@@ -157,3 +175,31 @@ def test_kg_fetch_killed_anywhere_resumes_and_a_rerun_completes(tmp_path, mp, ar
         assert result.exit_code == 0, result.output
 
     kill_and_rerun(start, tmp_path, fetch_args(arxiv.endpoint), readable, mask=True)
+
+
+def test_two_forced_builds_in_two_processes_one_paused_before_its_commit(tmp_path, mp, zygote):
+    """Process A stops just before its commit; process B starts meanwhile and must wait for A's lock;
+    A resumes and commits, then B builds and commits: a valid index and graph at the end."""
+    root = copy_inputs(tmp_path / "data")
+    assert kg(root, "ingest").exit_code == 0 and kg(root, "build").exit_code == 0
+    gate, reached = tmp_path / "release-a", tmp_path / "a-reached"
+
+    try:
+        pause = {"gate": str(gate), "reached": str(reached)}
+        a = int(zygote.ask({"root": str(root), "args": ["build", "--force"], "spawn": True, "pause": pause})["pid"])
+        deadline = time.monotonic() + 60
+        while not reached.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert reached.exists()
+        reached.unlink()
+        b = int(zygote.ask({"root": str(root), "args": ["build", "--force"], "spawn": True, "pause": pause})["pid"])
+        time.sleep(0.5)
+        assert not reached.exists()  # B waits for A's lock: it has not reached its own commit
+    finally:
+        gate.touch()
+    assert zygote.ask({"wait": a})["code"] == 0 and zygote.ask({"wait": b})["code"] == 0
+    store = Store.at(root)
+    assert verify(store).intact
+    assert kg(root, "search", "diffusion sampling").exit_code == 0
+    assert kg(root, "neighbors", "LDM", "--kind", "similar_to").exit_code == 0
+

@@ -11,12 +11,13 @@ import pytest
 from kg import pipeline
 from kg.errors import LockedError
 from kg.generations import STAGING_PREFIX, verify
+from kg.journal import HOOKS, recover
 from kg.lock import writer_lock
 from kg.pipeline import BuildPlan
 from kg.search import engine as search_engine
 from kg.search import index as search_index
-from kg.search.encoders import FakeEncoder
-from kg.store import HOOKS, Store, current_generation, recover
+from kg.store import Store, current_generation
+from testkit.encoders import FakeEncoder
 from tests.faults.helpers import assert_one_line, kg, normal_state, patch_encoders
 
 
@@ -76,7 +77,7 @@ def test_the_app_and_kg_build_make_the_same_build(data_copy, tmp_path):
     labels: list[str] = []
     BuildPlan(Store.at(other), make_encoder=lambda name: FakeEncoder(name=name or "fake"),
               command="the app's first start").run(on_step=lambda i, n, label: labels.append(label))
-    assert len(labels) == 5
+    assert len(labels) == 6
     assert normal_state(data_copy) == normal_state(other)
 
 

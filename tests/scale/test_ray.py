@@ -16,21 +16,27 @@ from kg.corpus import Corpus
 from kg.model import Paper
 from kg.scale import ray_embed
 from kg.search.documents import build_documents
-from kg.search.encoders import Encoder, FakeEncoder, load_encoder
+from kg.search.encoders import Encoder, load_encoder
 from kg.search.engine import load_searcher
 from kg.search.index import load_index, read_manifest
 from kg.store import Store
+from testkit.encoders import FakeEncoder
 
 ray = pytest.importorskip("ray")
 WORDS = ("diffusion latent sampling guidance distillation video editing transformer consistency "
          "flow matching adapter control depth segmentation caption upscaling inpainting").split()
+def fake_spec(dimension: int) -> ray_embed.EncoderSpec:
+    return ray_embed.EncoderSpec(factory="testkit.encoders:FakeEncoder", options=(("dimension", dimension),))
+
+
 QUERIES = ["latent diffusion sampling", "video editing with control", "consistency distillation", "depth"]
 
 
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
+    testkit = Path(__file__).resolve().parents[2] / "testkit"  # the fake encoder, for the workers
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env=ray_embed.kg_runtime_env())
+             runtime_env=ray_embed.kg_runtime_env(testkit))
     try:
         yield
     finally:
@@ -72,7 +78,7 @@ def test_ray_build_of_5000_documents_equals_the_local_build(tmp_path: Path, loca
 
     def fake_on_ray(model: str | None, address: str | None, actors: int | None = None,
                     staging: Path | None = None) -> ray_embed.RayEncoder:
-        jobs.append(ray_embed.RayEncoder(ray_embed.EncoderSpec(fake_dimension=32), actors=actors))
+        jobs.append(ray_embed.RayEncoder(fake_spec(32), actors=actors))
         return jobs[-1]
 
     monkeypatch.setattr(ray_embed, "ray_encoder", fake_on_ray)
@@ -89,12 +95,12 @@ def test_ray_build_of_5000_documents_equals_the_local_build(tmp_path: Path, loca
 
 def test_the_ray_job_puts_every_vector_back_at_its_row(local_ray: None):
     texts = [f"text {i} " + " ".join(WORDS[i % 7: i % 7 + 3]) for i in range(9000)]
-    encoder = ray_embed.RayEncoder(ray_embed.EncoderSpec(fake_dimension=16), actors=2)
+    encoder = ray_embed.RayEncoder(fake_spec(16), actors=2)
     got = encoder.encode(texts)
     assert np.array_equal(got, FakeEncoder(16).encode(texts))
     assert encoder.encode([]).shape == (0, 16)
     # to a cluster without a shared staging folder the parts travel through the object store
-    shipped = ray_embed.RayEncoder(ray_embed.EncoderSpec(fake_dimension=16), address="auto", actors=2)
+    shipped = ray_embed.RayEncoder(fake_spec(16), address="auto", actors=2)
     assert np.array_equal(shipped.encode(texts[:3000]), got[:3000])
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from kg.model import Note, Paper
-from kg.search.encoders import FakeEncoder
 from kg.search.engine import Searcher, build_search_index, load_searcher
 from kg.store import Store
+from testkit.encoders import FakeEncoder
 
 LIST = "reading-lists/test-list.md"
 

@@ -13,7 +13,7 @@ import kg.search.encoders
 import kg.search.engine
 from kg.cli import cli
 from kg.model import Note
-from kg.search.encoders import FakeEncoder
+from testkit.encoders import FakeEncoder
 
 from .conftest import LIST, make_papers
 

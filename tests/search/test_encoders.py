@@ -9,12 +9,12 @@ from kg.search.encoders import (
     CachedEncoder,
     EmbeddingCache,
     Encoder,
-    FakeEncoder,
     SentenceTransformerEncoder,
     bundled_model_path,
     text_key,
 )
 from kg.store import Store
+from testkit.encoders import FakeEncoder
 
 
 def test_fake_encoder_is_deterministic_normalised_float32_and_word_sensitive():
@@ -74,3 +74,13 @@ def test_default_model_is_the_bundled_one_and_names_are_stable():
     assert SentenceTransformerEncoder("all-MiniLM-L6-v2").name == DEFAULT_MODEL
     assert SentenceTransformerEncoder("BAAI/bge-small-en-v1.5").name == "BAAI/bge-small-en-v1.5"
     assert not SentenceTransformerEncoder().loaded  # nothing is loaded until the model is used
+
+
+def test_cache_keys_ending_in_zero_bytes_survive_a_save(tmp_path):
+    """numpy's "S16" strips trailing NUL bytes: about one key in 256 came back shorter and missed."""
+    store = Store(tmp_path)
+    cache = EmbeddingCache.for_store(store, "fake")
+    keys = [bytes(15) + b"\x01", bytes(16), b"\x07" + bytes(15)]
+    cache.vectors = {k: np.eye(4, dtype=np.float32)[i] for i, k in enumerate(keys)}
+    cache.save()
+    assert set(EmbeddingCache.for_store(store, "fake").vectors) == set(keys)
