@@ -207,8 +207,7 @@ def run_embed(n: int, fake: bool) -> dict[str, Any]:
     from testkit.encoders import FakeEncoder
 
     texts = bench_texts(n)
-    spec = EncoderSpec(factory="testkit.encoders:FakeEncoder", options=(("dimension", 384),)) if fake \
-        else EncoderSpec()
+    spec = EncoderSpec(factory="testkit.encoders:FakeEncoder", dimension=384) if fake else EncoderSpec()
     local = FakeEncoder(384) if fake else load_encoder()
     local.encode(texts[:64])  # load the model before timing
     start = time.perf_counter()
@@ -216,7 +215,7 @@ def run_embed(n: int, fake: bool) -> dict[str, Any]:
     local_s = time.perf_counter() - start
     start = time.perf_counter()
     ray.init(num_cpus=os.cpu_count() or 2, include_dashboard=False, log_to_driver=False,
-             runtime_env=kg_runtime_env(REPO / "testkit"))
+             runtime_env=kg_runtime_env(spec))
     init_s = time.perf_counter() - start
     try:
         start = time.perf_counter()

@@ -12,31 +12,24 @@ from click.testing import CliRunner
 import kg.search.encoders
 import kg.search.engine
 from kg.cli import cli
-from kg.corpus import Corpus
 from kg.model import Paper
 from kg.scale import ray_embed
-from kg.search.documents import build_documents
-from kg.search.encoders import Encoder, load_encoder
 from kg.search.engine import load_searcher
-from kg.search.index import load_index, read_manifest
+from kg.search.index import index_dir, read_manifest
 from kg.store import Store
 from testkit.encoders import FakeEncoder
 
 ray = pytest.importorskip("ray")
+FAKE = "testkit.encoders:FakeEncoder"
 WORDS = ("diffusion latent sampling guidance distillation video editing transformer consistency "
          "flow matching adapter control depth segmentation caption upscaling inpainting").split()
-def fake_spec(dimension: int) -> ray_embed.EncoderSpec:
-    return ray_embed.EncoderSpec(factory="testkit.encoders:FakeEncoder", options=(("dimension", dimension),))
-
-
 QUERIES = ["latent diffusion sampling", "video editing with control", "consistency distillation", "depth"]
 
 
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
-    testkit = Path(__file__).resolve().parents[2] / "testkit"  # the fake encoder, for the workers
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env=ray_embed.kg_runtime_env(testkit))
+             runtime_env=ray_embed.kg_runtime_env(ray_embed.EncoderSpec(factory=FAKE)))
     try:
         yield
     finally:
@@ -60,10 +53,11 @@ def _stores(tmp_path: Path, papers: list[Paper]) -> tuple[Store, Store]:
     return stores
 
 
-def _doc_vectors(store: Store, encoder: Encoder) -> np.ndarray:
-    """The stored document vectors (float16, as the index keeps them) of the store's current build."""
-    documents = build_documents(Corpus.load(store))
-    return np.asarray(load_index(store, encoder, documents).doc_vectors, dtype=np.float32)
+def _vectors(store: Store) -> tuple[np.ndarray, np.ndarray]:
+    """The stored document vectors (float16) and sentence codes (int8 with a scale per row)."""
+    folder = index_dir(store) / read_manifest(store).build_id  # type: ignore[union-attr]
+    sentences = np.load(folder / "sentence_codes.npy") * np.load(folder / "sentence_scales.npy")[:, None]
+    return np.load(folder / "doc_vectors.npy"), sentences
 
 
 def test_ray_build_of_5000_documents_equals_the_local_build(tmp_path: Path, local_ray: None,
@@ -78,16 +72,16 @@ def test_ray_build_of_5000_documents_equals_the_local_build(tmp_path: Path, loca
 
     def fake_on_ray(model: str | None, address: str | None, actors: int | None = None,
                     staging: Path | None = None) -> ray_embed.RayEncoder:
-        jobs.append(ray_embed.RayEncoder(fake_spec(32), actors=actors))
+        jobs.append(ray_embed.RayEncoder(ray_embed.EncoderSpec(factory=FAKE, dimension=32), actors=actors))
         return jobs[-1]
 
     monkeypatch.setattr(ray_embed, "ray_encoder", fake_on_ray)
     res = CliRunner().invoke(cli, ["--data-dir", str(on_ray.root), "build", "--ray", "--ray-actors", "2"])
     assert res.exit_code == 0, res.output
     assert len(jobs) == 1 and read_manifest(on_ray).n_documents == 5000  # type: ignore[union-attr]
-    doc_a, doc_b = _doc_vectors(local, FakeEncoder(32)), _doc_vectors(on_ray, FakeEncoder(32))
+    (doc_a, sent_a), (doc_b, sent_b) = _vectors(local), _vectors(on_ray)
     assert doc_a.shape == doc_b.shape == (5000, 32)
-    assert np.abs(doc_a - doc_b).max() <= 1e-6
+    assert np.abs(doc_a - doc_b).max() <= 1e-6 and np.abs(sent_a - sent_b).max() <= 1e-6
     a, b = load_searcher(local, FakeEncoder(32)), load_searcher(on_ray, FakeEncoder(32))
     for query in QUERIES:
         assert [h.id for h in a.search(query, k=10)] == [h.id for h in b.search(query, k=10)]
@@ -95,12 +89,12 @@ def test_ray_build_of_5000_documents_equals_the_local_build(tmp_path: Path, loca
 
 def test_the_ray_job_puts_every_vector_back_at_its_row(local_ray: None):
     texts = [f"text {i} " + " ".join(WORDS[i % 7: i % 7 + 3]) for i in range(9000)]
-    encoder = ray_embed.RayEncoder(fake_spec(16), actors=2)
+    encoder = ray_embed.RayEncoder(ray_embed.EncoderSpec(factory=FAKE, dimension=16), actors=2)
     got = encoder.encode(texts)
     assert np.array_equal(got, FakeEncoder(16).encode(texts))
     assert encoder.encode([]).shape == (0, 16)
     # to a cluster without a shared staging folder the parts travel through the object store
-    shipped = ray_embed.RayEncoder(fake_spec(16), address="auto", actors=2)
+    shipped = ray_embed.RayEncoder(ray_embed.EncoderSpec(factory=FAKE, dimension=16), address="auto", actors=2)
     assert np.array_equal(shipped.encode(texts[:3000]), got[:3000])
 
 
@@ -116,9 +110,6 @@ def test_ray_build_with_the_real_model_equals_the_local_build(tmp_path: Path, lo
     assert CliRunner().invoke(cli, ["--data-dir", str(local.root), "build"]).exit_code == 0
     res = CliRunner().invoke(cli, ["--data-dir", str(on_ray.root), "build", "--ray", "--ray-actors", "2"])
     assert res.exit_code == 0, res.output
-    model = load_encoder()
-    texts = [s.text for d in build_documents(Corpus.load(local)) for s in d.sentences]
-    ray_vectors = ray_embed.RayEncoder(ray_embed.EncoderSpec(), actors=2).encode(texts)
-    assert np.abs(model.encode(texts) - ray_vectors).max() <= 1e-6  # the encoders' float32 output
-    # the index keeps float16: equal up to one rounding step
-    assert np.abs(_doc_vectors(local, model) - _doc_vectors(on_ray, model)).max() <= 1e-3
+    (doc_a, sent_a), (doc_b, sent_b) = _vectors(local), _vectors(on_ray)
+    assert np.abs(doc_a - doc_b).max() <= 1e-6
+    assert np.abs(sent_a.astype(np.float32) - sent_b.astype(np.float32)).max() <= 1e-3  # stored as float16
