@@ -21,8 +21,8 @@ from benchmarks.common import save_results, time_runs  # noqa: E402
 from kg.generations import Staging, verify  # noqa: E402
 from kg.lock import writer_lock  # noqa: E402
 from kg.pipeline import BuildPlan  # noqa: E402
-from kg.search.encoders import FakeEncoder  # noqa: E402
 from kg.store import DEFAULT_DATA_DIR, Store  # noqa: E402
+from testkit.encoders import FakeEncoder  # noqa: E402
 
 SIZES_MB = (10, 100, 300)
 

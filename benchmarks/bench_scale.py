@@ -6,7 +6,7 @@ Writes benchmarks/results/scale_<part>.json. Every measurement runs in a child p
 RSS (ru_maxrss) is its own; a child past --rss-cap-gb stops itself and reports how far it got.
 
 Synthetic data (stated): papers p0000000…, each citing `degree` older papers chosen at random, and one
-lineage edge for every 20th paper; the fake encoder (kg.search.encoders.FakeEncoder) where the real
+lineage edge for every 20th paper; the fake encoder (testkit.encoders.FakeEncoder) where the real
 model would take hours; the real all-MiniLM-L6-v2 for the throughput figures.
 """
 
@@ -203,10 +203,11 @@ def run_embed(n: int, fake: bool) -> dict[str, Any]:
     import ray
 
     from kg.scale.ray_embed import EncoderSpec, RayEncoder, kg_runtime_env
-    from kg.search.encoders import FakeEncoder, load_encoder
+    from kg.search.encoders import load_encoder
+    from testkit.encoders import FakeEncoder
 
     texts = bench_texts(n)
-    spec = EncoderSpec(fake_dimension=384) if fake else EncoderSpec()
+    spec = EncoderSpec(factory="testkit.encoders:FakeEncoder", dimension=384) if fake else EncoderSpec()
     local = FakeEncoder(384) if fake else load_encoder()
     local.encode(texts[:64])  # load the model before timing
     start = time.perf_counter()
@@ -214,7 +215,7 @@ def run_embed(n: int, fake: bool) -> dict[str, Any]:
     local_s = time.perf_counter() - start
     start = time.perf_counter()
     ray.init(num_cpus=os.cpu_count() or 2, include_dashboard=False, log_to_driver=False,
-             runtime_env=kg_runtime_env())
+             runtime_env=kg_runtime_env(spec))
     init_s = time.perf_counter() - start
     try:
         start = time.perf_counter()
@@ -232,8 +233,8 @@ def run_embed(n: int, fake: bool) -> dict[str, Any]:
 def run_build(n: int, cap_gb: float) -> dict[str, Any]:
     from kg.model import Paper
     from kg.pipeline import build_all
-    from kg.search.encoders import FakeEncoder
     from kg.store import Store
+    from testkit.encoders import FakeEncoder
 
     progress: dict[str, Any] = {"documents": n, "encoder": "fake (32 dimensions)"}
     guard(cap_gb, progress)

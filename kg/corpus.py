@@ -18,7 +18,7 @@ from kg.ids import looks_like_arxiv_id, parse_arxiv_id
 from kg.model import Edge, Paper, System
 from kg.names import Pick, pick_unique, score_key
 from kg.store import Store
-from kg.text import compact_key, match_key
+from kg.text import compact_key, match_key, topic_matches
 
 Record = Paper | System
 
@@ -171,8 +171,9 @@ class Corpus:
             self._names = build_name_index(self.records())
         return self._names
 
-    def resolve(self, name: str) -> str:
-        """The id of the one record `name` denotes; NotFoundError or AmbiguousError otherwise."""
+    def resolve(self, name: str, *, fuzzy: bool = True) -> str:
+        """The id of the one record `name` denotes; NotFoundError or AmbiguousError otherwise.
+        `fuzzy=False`: exact names only (id, arXiv id, short name, title), no close title match."""
         name = name.strip()
         if not name:
             raise NotFoundError(name)
@@ -191,6 +192,8 @@ class Corpus:
             return ids.pop()
         if len(ids) > 1:
             raise AmbiguousError(name, [f"{rid} ({_title_of(self.get(rid))})" for rid in sorted(ids)])
+        if not fuzzy:
+            raise NotFoundError(name, self.suggest(name))
         return self._resolve_fuzzy(name)
 
     def _resolve_fuzzy(self, name: str) -> str:
@@ -236,7 +239,7 @@ def filter_records(corpus: Corpus, *, topic: str | None = None,
             continue
         if wanted_status is not None and record.status not in wanted_status:
             continue
-        if topic and not any(topic.casefold() in t.casefold() for t in record.topics):
+        if topic and not any(topic_matches(topic, t) for t in record.topics):
             continue
         if not _in_years(record.year, years):
             continue

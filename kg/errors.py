@@ -84,7 +84,3 @@ class OfflineError(SourceError):
 
 class LockedError(KGError):
     """Another writer holds the data directory (`kg ingest`, `kg fetch`, `kg build` at work)."""
-
-
-class CorruptBuildError(StaleIndexError):
-    """A build file does not match the checksum its generation recorded; run `kg build`."""

@@ -14,7 +14,7 @@
 
 All of it under the data directory's writer lock (kg.lock). A kill at any instant leaves the old
 generation or the new one. A loader never builds a lesser graph: without a current graph it stops
-with "run `kg build`" (`load_current_graph`).
+with "run `kg build`" (`kg.graph.build.load_graph`).
 
 To add outputs to a build (e.g. an exported query encoder), write them under `state.store.build_dir`
 in a step: the commit lists and checksums them; the next build carries them when they verify.
@@ -31,7 +31,7 @@ import networkx as nx
 from kg.corpus import Corpus
 from kg.errors import KGError, StaleIndexError
 from kg.generations import Staging, Verification, verify
-from kg.graph.build import GRAPH_FILE, BuildReport, build_graph, load_graph, save_graph
+from kg.graph.build import GRAPH_FILE, BuildReport, build_graph, save_graph
 from kg.graph.lineage import load_lineage
 from kg.lock import writer_lock
 from kg.search import encoders
@@ -197,9 +197,3 @@ def build_all(store: Store, *, encoder: Encoder | None = None, model: str | None
     """Build (or bring up to date, repairing what is damaged) the search index and the graph."""
     return BuildPlan(store, encoder=encoder, model=model, force=force, progress=progress,
                      on_wait=on_wait).run()
-
-
-def load_current_graph(store: Store) -> nx.MultiDiGraph[str]:
-    """The graph of the last build; StaleIndexError ("run `kg build`") when it is missing, damaged or
-    older than its inputs. Never a graph built on the spot with less in it."""
-    return load_graph(store)

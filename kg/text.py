@@ -12,6 +12,9 @@ from anyascii import anyascii
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _SPACES = re.compile(r"\s+")
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")  # [text](url) -> text; images keep their alt text
+_URL = re.compile(r"https?://\S+")
+_MARKUP = re.compile(r"(\*\*|__|`|~~|^#+\s*|^\s*[-*+]\s+|^\s*\d+[.)]\s+)", re.MULTILINE)
 
 
 def _repair_mac_roman(run: str) -> str:
@@ -63,3 +66,30 @@ def slugify(text: str, max_len: int = 60) -> str:
 
 def squash_spaces(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
+
+
+def markdown_to_text(text: str | None) -> str:
+    """Readable plain text of a Markdown snippet: links keep their words, URLs and markup go;
+    line breaks stay (a list item is a sentence of its own), blank lines and runs of spaces go.
+
+    The one Markdown-to-text rule: search documents and their sentences, the graph's extraction,
+    the CLI and the app's evidence all read notes through it. HTML is left as it is (escaping
+    belongs to whoever renders it)."""
+    if not text:
+        return ""
+    if not text.isascii():  # mojibake and ligatures need non-ASCII characters: skip the costly repair
+        text = clean_text(text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _URL.sub(" ", text)
+    text = _MARKUP.sub("", text)
+    return "\n".join(line for line in map(squash_spaces, text.splitlines()) if line)
+
+
+def topic_matches(wanted: str, topic: str) -> bool:
+    """Whether a reading-list section `topic` ("Image Generation > Series of Stable Diffusion Models")
+    is one `wanted` names: its words appear in the section's name in order, whatever the case,
+    punctuation or separators ("stable-diffusion", "Stable Diffusion", "stable diffusion" all match).
+
+    The one topic rule: `kg list --topic`, `kg search --topic`, `kg export --topic` and the app."""
+    key = match_key(wanted)
+    return bool(key) and key in match_key(topic)

@@ -26,6 +26,11 @@ def esc_md(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
+def esc_html(text: object) -> str:
+    """`text` for HTML element content or a quoted attribute value."""
+    return html.escape(str(text), quote=True)
+
+
 def esc_dot(text: object, limit: int | None = None) -> str:
     """`text` for a double-quoted DOT string used as a label or tooltip.
 

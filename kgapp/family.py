@@ -24,18 +24,23 @@ import networkx as nx
 
 from kg.corpus import Corpus
 from kgapp.escape import esc_dot, shorten
+from kgapp.records import plain
 
 # points between neighbouring slots (time) and rows, for each direction
-SPACING = {"LR": (170.0, 62.0), "TB": (78.0, 160.0)}
-LR_MAX_SLOTS = 8  # "auto" draws time left to right up to this many slots, top to bottom beyond
+SPACING = {"LR": (180.0, 66.0), "TB": (84.0, 175.0)}
+LR_MAX_SLOTS = 5  # "auto" draws time left to right up to this many slots (it fits the page unscaled),
+# top to bottom beyond, where the page scrolls down and labels keep their size
 SPLINE_LIMIT = 80  # nodes up to which edges are routed around nodes (slower) rather than straight
 SWEEPS = 4  # barycentre sweeps (each one left-to-right then right-to-left)
 UNDATED = "undated"
+# Mid-tone colours that read on the light and the dark theme alike (the drawing has no background).
 EDGE_STYLE = {
-    "lineage": 'color="#1f4e79", fontcolor="#1f4e79", penwidth=1.6',
-    "cites": 'color="#9a9a9a", fontcolor="#6a6a6a", style=dashed',
-    "mentions": 'color="#b07d2b", fontcolor="#8a5d1b", style=dotted',
+    "lineage": 'color="#4f86c6", fontcolor="#4f86c6", penwidth=1.6',
+    "cites": 'color="#8c8c8c", fontcolor="#8c8c8c", style=dashed',
+    "mentions": 'color="#c08a2e", fontcolor="#c08a2e", style=dotted',
 }
+BAND_COLOUR = "#8c8c8c"
+NODE_FONT, EDGE_FONT = 14, 12  # points; the drawing is never scaled down below its natural size
 NODE_FILL = {"paper": "#eef3fb", "system": "#fdf1dc"}
 FOCUS_FILL = "#ffd966"
 
@@ -227,12 +232,12 @@ def _band_lines(layout: FamilyLayout, direction: str) -> Iterable[str]:
     edge = min((n.row for n in layout.nodes), default=0.0) - (1.0 if direction == "LR" else 0.9)
     for band, slot in layout.bands:
         x, y = (slot * along, -edge * across) if direction == "LR" else (edge * across, -slot * along)
-        yield (f'"band:{esc_dot(band)}" [label="{esc_dot(band)}", shape=plaintext, style="", fontsize=14, '
-               f'fontcolor="#555555", tooltip="{esc_dot(band)}", pos="{x:.1f},{y:.1f}!"];')
+        yield (f'"band:{esc_dot(band)}" [label="{esc_dot(band)}", shape=plaintext, style="", fontsize=15, '
+               f'fontcolor="{BAND_COLOUR}", tooltip="{esc_dot(band)}", pos="{x:.1f},{y:.1f}!"];')
 
 
 def render_family_dot(layout: FamilyLayout, direction: str = "auto",
-                      link_to: str | None = "./paper?paper=") -> str:
+                      link_to: str | None = "paper?paper=") -> str:
     """DOT text for st.graphviz_chart: pinned positions, relation labels, evidence tooltips.
 
     `direction`: "LR", "TB" or "auto" (see FamilyLayout.direction); `link_to` + the node id
@@ -242,8 +247,10 @@ def render_family_dot(layout: FamilyLayout, direction: str = "auto",
     lines = [
         "digraph lineage {",
         f"  layout=neato; inputscale=72; splines={splines}; overlap=true; outputorder=edgesfirst;",
-        '  node [style="rounded,filled", fontname="Helvetica", fontsize=10, margin="0.08,0.04"];',
-        '  edge [fontname="Helvetica", fontsize=8, arrowsize=0.7];',
+        '  bgcolor="transparent";',
+        f'  node [style="rounded,filled", fontname="Helvetica", fontsize={NODE_FONT}, fontcolor="#1a1a1a", '
+        'margin="0.1,0.05"];',
+        f'  edge [fontname="Helvetica", fontsize={EDGE_FONT}, arrowsize=0.8];',
     ]
     lines += ["  " + line for line in _band_lines(layout, direction)]
     lines += ["  " + _node_line(n, layout.point(n, direction), link_to) for n in layout.nodes]
@@ -257,6 +264,6 @@ def edge_rows(layout: FamilyLayout, corpus: Corpus | None = None) -> list[dict[s
     def name(node_id: str) -> str:
         return corpus.get(node_id).label if corpus is not None and node_id in corpus else node_id
 
-    return [{"from": name(e.source), "relation": e.relation, "to": name(e.target),
-             "evidence": e.evidence or "—", "where": e.ref or "—", "source": e.provenance or "—"}
-            for e in layout.edges]
+    return [{"from": name(e.source), "from_id": e.source, "relation": e.relation, "to": name(e.target),
+             "to_id": e.target, "evidence": plain(e.evidence) or "—", "where": e.ref or "—",
+             "source": e.provenance or "—"} for e in layout.edges]

@@ -1,7 +1,9 @@
-"""The paper page's view model: metadata with provenance, notes, listings and mentions as rows.
+"""The paper page's and the results' view model: metadata with provenance, notes, listings and
+mentions as rows, a record's byline, and a hit's match in plain words.
 
-Rows are plain dicts of strings (for `st.dataframe`, which shows cell text as text). A field we do
-not have is shown as MISSING, never filled in; a missing abstract says how to get it.
+Rows are plain dicts of strings (kgapp.links turns them into escaped HTML tables). A field we do not
+have is shown as MISSING, never filled in; a missing abstract says why in one line. Markdown from
+the lists is shown as plain text (kg.text.markdown_to_text, the one rule).
 """
 
 from __future__ import annotations
@@ -9,68 +11,42 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from kg.corpus import Corpus, Record
-from kg.model import Paper, System
+from kg.fields import MISSING, field_rows
+from kg.model import System
+from kg.text import markdown_to_text, squash_spaces
 from kgapp.escape import esc_md
 
-MISSING = "—"
-ABSTRACT_MISSING = "abstract not fetched yet (run `kg fetch` when online)"
-
-# (label, attribute, provenance key) for the metadata table of a paper and of a model release.
-_PAPER_FIELDS = [
-    ("Title", "title", "title"),
-    ("Short names", "aliases", "aliases"),
-    ("Authors", "authors", "authors"),
-    ("Published", "published", "published"),
-    ("arXiv id", "arxiv_id", "arxiv_id"),
-    ("Version seen", "version", "version"),
-    ("Categories", "categories", "categories"),
-    ("Primary category", "primary_category", "primary_category"),
-    ("Venue", "venue", "venue"),
-    ("DOI", "doi", "doi"),
-    ("Journal ref", "journal_ref", "journal_ref"),
-    ("Citations", "citation_count", "citation_count"),
-    ("Links", "urls", "urls"),
-]
-_SYSTEM_FIELDS = [
-    ("Name", "name", "name"),
-    ("Short names", "aliases", "aliases"),
-    ("Organisation", "organisation", "organisation"),
-    ("Date", "date", "date"),
-    ("Described in", "described_in", "described_in"),
-    ("Links", "urls", "urls"),
-]
-
-
-def show_value(value: object) -> str:
-    """A field value as display text: lists joined, empty values as MISSING."""
-    if value is None or value == "" or value == []:
-        return MISSING
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+ABSTRACT_MISSING = "no abstract yet — `kg fetch` fills it in when online"
+NO_ARXIV_ABSTRACT = "no abstract: no arXiv id to fetch one from"
+MODE_WORDS = {"hybrid": "both", "dense": "by meaning", "bm25": "by words"}
 
 
 def metadata_rows(record: Record) -> list[dict[str, str]]:
-    """One row per field: its value and where the value came from (empty fields say so)."""
-    spec = _PAPER_FIELDS if isinstance(record, Paper) else _SYSTEM_FIELDS
-    rows = []
-    for label, attr, key in spec:
-        value = show_value(getattr(record, attr, None))
-        if label == "Published" and isinstance(record, Paper) and record.published_precision:
-            value = f"{value} ({record.published_precision})"
-        source = record.provenance.get(key, "") if value != MISSING else ""
-        rows.append({"field": label, "value": value, "source": source or MISSING})
-    return rows
+    """One row per field of kg.fields' table: its value and where the value came from."""
+    return [{"field": f.label, "value": shown, "source": source or MISSING}
+            for f, shown, source in field_rows(record)]
 
 
 def abstract_text(record: Record) -> str | None:
-    """The fetched abstract, or None (the page then shows ABSTRACT_MISSING)."""
-    summary = getattr(record, "summary", None)
-    return summary if summary and summary.strip() else None
+    """The fetched abstract as plain text, or None."""
+    summary = markdown_to_text(getattr(record, "summary", None))
+    return summary or None
+
+
+def abstract_missing(record: Record) -> str | None:
+    """Why a record shows no abstract, in one line; None for a model release (it never has one)."""
+    if isinstance(record, System) or abstract_text(record):
+        return None
+    return ABSTRACT_MISSING if getattr(record, "arxiv_id", None) else NO_ARXIV_ABSTRACT
+
+
+def plain(text: str | None) -> str:
+    """Markdown from the lists as one line of plain text (kg.text's one rule); unescaped."""
+    return squash_spaces(markdown_to_text(text))
 
 
 def note_rows(record: Record) -> list[dict[str, str]]:
-    return [{"note": n.text, "section": n.section or MISSING, "where": f"{n.file}:{n.line}"}
+    return [{"note": plain(n.text), "section": n.section or MISSING, "where": f"{n.file}:{n.line}"}
             for n in record.notes]
 
 
@@ -84,7 +60,8 @@ def mention_rows(record: Record, corpus: Corpus) -> list[dict[str, str]]:
     rows = []
     for m in record.mentions:
         by = corpus.get(m.by).label if m.by and m.by in corpus else (m.by or "the list's prose")
-        rows.append({"sentence": m.sentence, "as": m.alias, "in": by, "where": f"{m.file}:{m.line}"})
+        rows.append({"sentence": plain(m.sentence), "as": m.alias, "in": by, "in_id": m.by or "",
+                     "where": f"{m.file}:{m.line}"})
     return rows
 
 
@@ -138,20 +115,37 @@ def abstract_counts(corpus: Corpus) -> tuple[int, int]:
     return sum(1 for p in papers if abstract_text(p)), len(papers)
 
 
+def byline(record: Record, max_authors: int = 4) -> str:
+    """Authors (the first few, "et al." after), year and venue on one line; plain text, unescaped."""
+    parts = []
+    authors = list(getattr(record, "authors", []) or [])
+    if authors:
+        parts.append(", ".join(authors[:max_authors]) + (" et al." if len(authors) > max_authors else ""))
+    elif isinstance(record, System) and record.organisation:
+        parts.append(record.organisation)
+    if record.year:
+        parts.append(str(record.year))
+    venue = getattr(record, "venue", None)
+    parts.append(venue if venue else "model release" if isinstance(record, System) else "")
+    return " · ".join(p for p in parts if p)
+
+
 def field_label(field: str | None) -> str:
     """Where a hit's sentence came from, in words: "the title", "the abstract", "a note (file:line)"."""
     if not field:
-        return "—"
+        return MISSING
     if field in ("title", "abstract"):
         return f"the {field}"
     return f"a note ({field})"
 
 
-def score_caption(hit: object) -> str:
-    """A hit's scores per component, e.g. "hybrid 0.0161 · dense 0.388 (#2) · bm25 1.44 (#2)"."""
-    parts = [f"{getattr(hit, 'mode', '')} {getattr(hit, 'score', 0.0):.4g}"]
+def score_details(hit: object) -> str:
+    """A hit's match in plain words, e.g. "matched both · by meaning: #2 (0.39) · by words: #2 (1.44)"."""
+    mode = str(getattr(hit, "mode", ""))
+    parts = [f"matched {MODE_WORDS.get(mode, mode)}"]
     for name in ("dense", "bm25"):
         score, rank = getattr(hit, f"{name}_score", None), getattr(hit, f"{name}_rank", None)
         if score is not None:
-            parts.append(f"{name} {score:.3g}" + (f" (#{rank})" if rank else ""))
-    return " · ".join(parts)
+            parts.append(f"{MODE_WORDS[name]}: " + (f"#{rank} " if rank else "") + f"({score:.3g})")
+    parts.append(f"fused score {getattr(hit, 'score', 0.0):.3g}" if mode == "hybrid" else "")
+    return " · ".join(p for p in parts if p)

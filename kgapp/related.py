@@ -1,7 +1,8 @@
 """The paper page's graph sections and the lineage explorer's choice of family, as plain rows.
 
-Rows are dicts of display strings for `st.dataframe`; the graph queries themselves live in
-`kg.graph.build` (`lineage_tree`, `neighbors`, `lineage_family`); this module only shapes their results.
+Rows are dicts of display strings (the record's id under "id", for its link); the graph queries
+themselves live in `kg.graph.build` (`lineage_tree`, `neighbors`, `lineage_family`); this module only
+shapes their results.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from kg.graph.query import (
     neighbors,
     node_info,
 )
-from kgapp.records import MISSING
+from kgapp.records import MISSING, plain
 
 NO_CITATIONS = "no citation data yet: `kg fetch --citations` fills it from Semantic Scholar when online"
 
@@ -32,9 +33,9 @@ def tree_rows(tree: TreeNode) -> list[dict[str, str]]:
     def walk(node: TreeNode, level: int) -> None:
         for child in node.children:
             edge = child.edge
-            rows.append({"generation": str(level), "record": "  " * (level - 1) + child.label,
+            rows.append({"generation": str(level), "record": child.label,
                          "year": str(child.year or MISSING), "relation": child.relation or MISSING,
-                         "evidence": edge.get("evidence") or MISSING,
+                         "evidence": plain(edge.get("evidence")) or MISSING,
                          "where": edge.get("evidence_ref") or MISSING,
                          "source": edge.get("provenance") or MISSING, "id": child.id,
                          "note": "shown above" if child.repeated else ""})
@@ -53,7 +54,7 @@ def lineage_rows(graph: nx.MultiDiGraph, node: str, direction: str) -> list[dict
 
 def neighbor_rows(items: Iterable[Neighbor]) -> list[dict[str, str]]:
     return [{"record": n.label, "year": str(n.year or MISSING), "relation": n.relation or n.kind,
-             "evidence": n.evidence or MISSING, "where": n.evidence_ref or MISSING,
+             "evidence": plain(n.evidence) or MISSING, "where": n.evidence_ref or MISSING,
              "source": n.provenance or MISSING, "id": n.id} for n in items]
 
 

@@ -10,6 +10,7 @@ import click
 from kg.commands.render import graph_lines, printable, render_record, render_record_table
 from kg.corpus import Corpus, filter_records, parse_year_range
 from kg.errors import StaleIndexError
+from kg.export.keys import record_new_keys
 from kg.graph.build import load_graph
 from kg.graph.query import record_context
 from kg.ingest.parser import MAX_LIST_BYTES
@@ -43,8 +44,11 @@ def ingest_command(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, d
     Example: kg ingest data/reading-lists --json
     """
     store: Store = ctx.obj
-    with writer_lock(store, "kg ingest", on_wait=lambda msg: click.echo(msg, err=True)), store.batch():
-        result = ingest(store, list(paths) or None, write=not dry_run, max_bytes=max_size, strict=strict)
+    with writer_lock(store, "kg ingest", on_wait=lambda msg: click.echo(msg, err=True)):
+        with store.batch():
+            result = ingest(store, list(paths) or None, write=not dry_run, max_bytes=max_size, strict=strict)
+        if not dry_run:
+            record_new_keys(store)  # citation keys are given out where the corpus is written
     if as_json:
         click.echo(json.dumps(result.report.to_dict(), ensure_ascii=False, indent=2))
     else:

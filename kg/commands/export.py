@@ -70,7 +70,8 @@ def export_command(store: Store, names: tuple[str, ...], fmt: str, style: str | 
     if out is None:
         click.echo(result.text, nl=False)
         return
-    new = f"; {len(result.new_keys)} new keys recorded in {store.keys_path}" if result.new_keys else ""
+    new = (f"; {len(result.new_keys)} records have no recorded key yet (`kg ingest` records them in "
+           f"{store.keys_path})" if result.new_keys else "")
     click.echo(f"wrote {len(result.keys)} entries ({fmt}) to {out}{new}", err=True)
 
 

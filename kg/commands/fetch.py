@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from kg.export.keys import record_new_keys
 from kg.lock import writer_lock
 from kg.sources.arxiv import ArxivSettings, endpoint_format
 from kg.sources.fetch import FetchError, FetchReport, fetch_corpus
@@ -117,11 +118,15 @@ def fetch(store: Store, citations: bool, refresh: bool, only: tuple[str, ...], a
             return run_bulk_fetch(store, bulk_query, ArxivSettings(**arxiv_kwargs), out, refresh, as_json)
     s2_settings = S2Settings(base_url=s2_url) if s2_url else S2Settings()
     try:
-        with writer_lock(store, "kg fetch", on_wait=lambda msg: click.echo(msg, err=True)), store.batch():
-            report = fetch_corpus(store, arxiv_settings=ArxivSettings(**arxiv_kwargs),
-                                  s2_settings=s2_settings, api_key=os.environ.get(S2_KEY_ENV) or None,
-                                  citations=citations,
-                                  refresh=refresh, only=_split(only), progress=not no_progress)
+        with writer_lock(store, "kg fetch", on_wait=lambda msg: click.echo(msg, err=True)):
+            try:
+                with store.batch():
+                    report = fetch_corpus(store, arxiv_settings=ArxivSettings(**arxiv_kwargs),
+                                          s2_settings=s2_settings, api_key=os.environ.get(S2_KEY_ENV) or None,
+                                          citations=citations,
+                                          refresh=refresh, only=_split(only), progress=not no_progress)
+            finally:
+                record_new_keys(store)  # citation keys are given out where the corpus is written
     except FetchError as exc:
         _echo_report(exc.report, as_json, str(exc))
         raise

@@ -10,6 +10,7 @@ from typing import Any
 import click
 import networkx as nx
 
+from kg.commands.render import plain
 from kg.corpus import Corpus
 from kg.graph.build import BuildReport, load_graph, render_graphml, render_node_link
 from kg.graph.query import (
@@ -63,7 +64,8 @@ def render_tree(root: TreeNode, up: bool, evidence: bool) -> list[str]:
             lines.append(prefix + branch + (f"{rel} → {who}" if up else f"{who} — {rel}"))
             inner = prefix + ("    " if last else "│   ")
             if evidence and child.edge.get("evidence"):
-                lines.append(f"{inner}  “{child.edge['evidence']}” ({child.edge.get('evidence_ref', '')})")
+                quote = plain(child.edge["evidence"])
+                lines.append(f"{inner}  “{quote}” ({child.edge.get('evidence_ref', '')})")
             walk(child, inner)
 
     walk(root, "")
@@ -114,7 +116,7 @@ def render_path(path: GraphPath) -> list[str]:
         what = hop.relation or hop.kind
         lines.append(f"{n}. {render_node(nodes[hop.source])} {what} {render_node(nodes[hop.target])}")
         if hop.evidence:
-            lines.append(f"   “{hop.evidence}”")
+            lines.append(f"   “{plain(hop.evidence)}”")
         where = [f"evidence: {hop.evidence_ref}" if hop.evidence_ref else "evidence: none recorded",
                  f"source: {hop.provenance}"]
         if hop.support:

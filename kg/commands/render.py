@@ -6,9 +6,10 @@ import re
 from typing import Any
 
 from kg.corpus import Record
-from kg.model import Paper, System
+from kg.fields import field_rows
+from kg.model import Paper
+from kg.text import markdown_to_text, squash_spaces
 
-MISSING = "—"
 NOT_FETCHED = "(not fetched yet: run `kg fetch` when online)"
 MAX_MENTIONS_SHOWN = 10  # `kg show` lists this many mentions and says how many more there are
 
@@ -36,30 +37,27 @@ def source_lines(record: Record) -> list[str]:
     return ["Sources:"] + [f"  [{i}] {source}" for i, source in enumerate(order, 1)] if order else []
 
 
-def _line(label: str, value: object, record: Record, name: str) -> str:
-    shown = value if value not in (None, "", []) else MISSING
-    if isinstance(shown, list):
-        shown = ", ".join(map(str, shown))
-    return f"{label:<12} {shown}{_source(record, name) if shown != MISSING else ''}"
+def plain(text: str | None) -> str:
+    """Markdown as one line of plain text (kg.text's one rule)."""
+    return squash_spaces(markdown_to_text(text))
 
 
 def graph_lines(context: dict[str, Any]) -> list[str]:
     """PageRank and direct lineage (from `kg.graph.build.record_context`) as lines of `render_record`."""
     lines = []
     if context.get("pagerank") is not None:
-        lines.append(f"{'PageRank':<12} {context['pagerank']:.4f} (rank {context['rank']} of "
+        lines.append(f"{'PageRank':<16} {context['pagerank']:.4f} (rank {context['rank']} of "
                      f"{context['records']}, over cites + lineage)")
     for key, title in (("parents", "Derives from"), ("children", "Derived by")):
         for row in context.get(key, []):
-            lines.append(f"{title:<12} {row['label']} [{row['id']}] — {row['relation']}: "
-                         f"“{row['evidence']}” ({row['evidence_ref']})")
+            lines.append(f"{title:<16} {row['label']} [{row['id']}] — {row['relation']}: "
+                         f"“{plain(row['evidence'])}” ({row['evidence_ref']})")
     return lines
 
 
 def render_record(record: Record, extra: list[str] | None = None) -> str:
     """A record with its fields, where each came from, graph context, the lists' notes and mentions."""
-    lines = _render_paper(record) if isinstance(record, Paper) else _render_system(record)
-    lines += extra or []
+    lines = _field_lines(record) + (extra or [])
     if record.topics:
         lines.append("Topics:")
         lines += [f"  - {t}" for t in record.topics]
@@ -69,7 +67,7 @@ def render_record(record: Record, extra: list[str] | None = None) -> str:
                   for x in record.listings]
     if record.notes:
         lines.append("Notes from the lists:")
-        lines += [f"  - {n.text}  ({n.file}:{n.line})" for n in record.notes]
+        lines += [f"  - {plain(n.text)}  ({n.file}:{n.line})" for n in record.notes]
     if record.mentions:
         lines.append(f"Mentioned ({len(record.mentions)}):")
         lines += [f"  - {m.sentence}  ({m.file}:{m.line}" + (f", in {m.by}" if m.by else "") + ")"
@@ -79,34 +77,23 @@ def render_record(record: Record, extra: list[str] | None = None) -> str:
     return "\n".join(lines + source_lines(record))
 
 
-def _render_paper(p: Paper) -> list[str]:
-    version = f" (version seen: {p.version})" if p.version else ""
-    return [
-        f"{p.id}{version} · {p.status}",
-        _line("Title", p.title, p, "title"),
-        _line("Short names", p.aliases, p, "aliases"),
-        _line("Authors", p.authors, p, "authors"),
-        _line("Published", f"{p.published} ({p.published_precision})" if p.published else None, p,
-              "published"),
-        _line("Category", p.categories or p.primary_category, p, "primary_category"),
-        _line("Venue", p.venue, p, "venue"),
-        _line("DOI", p.doi, p, "doi"),
-        _line("Citations", p.citation_count, p, "citation_count"),
-        _line("Abstract", p.summary, p, "summary") if p.summary else f"{'Abstract':<12} {NOT_FETCHED}",
-        _line("Links", p.urls, p, "urls"),
-    ]
+def _header(record: Record) -> str:
+    if isinstance(record, Paper):
+        version = f" (version seen: {record.version})" if record.version else ""
+        return f"{record.id}{version} · {record.status}"
+    return f"{record.id} · model release · {record.status}"
 
 
-def _render_system(s: System) -> list[str]:
-    return [
-        f"{s.id} · model release · {s.status}",
-        _line("Name", s.name, s, "name"),
-        _line("Short names", s.aliases, s, "aliases"),
-        _line("Organisation", s.organisation, s, "organisation"),
-        _line("Date", s.date, s, "date"),
-        _line("Paper", s.described_in, s, "described_in"),
-        _line("Links", s.urls, s, "urls"),
-    ]
+def _field_lines(record: Record) -> list[str]:
+    """Every field of kg.fields' table with its footnoted source, and the abstract (or how to get it)."""
+    lines = [_header(record)]
+    for f, shown, source in field_rows(record):
+        lines.append(f"{f.label:<16} {shown}{_source(record, f.source) if source else ''}")
+    if isinstance(record, Paper):
+        abstract = plain(record.summary)
+        shown = abstract + _source(record, "summary") if abstract else NOT_FETCHED
+        lines.append(f"{'Abstract':<16} {shown}")
+    return lines
 
 
 def render_record_table(records: list[Record]) -> str:

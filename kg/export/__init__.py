@@ -3,9 +3,11 @@
     text = export_records(corpus.records(), "bibtex", store=store)
 
 Every format is built from the same citable view of a record (`kg.export.citable`), so they agree
-on what kind of work each record is. Keys come from the registry in `store.keys_path`; new keys
-are given to every record of the store's corpus at once, in a fixed order, so they do not depend
-on which selection happened to be exported first. See docs/export.md.
+on what kind of work each record is. Export is a pure function of the records and the keys: keys come
+from the registry in `store.keys_path`, which `kg ingest` and `kg fetch` keep up to date
+(`kg.export.keys.record_new_keys`); exporting never writes it. A record the registry lacks gets a key
+in memory, given to every record of the store's corpus at once in a fixed order, so keys do not
+depend on which selection happened to be exported first. See docs/export.md.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from kg.errors import BadInputError
 from kg.export.bibtex import render_bibtex
 from kg.export.citable import Citable, build_citable
 from kg.export.csl import render_csl_json, render_markdown
-from kg.export.keys import KeyRegistry, load_keys, save_keys
+from kg.export.keys import KeyRegistry, load_keys, record_new_keys
 from kg.export.ris import render_ris
 from kg.model import Paper, System
 from kg.store import Store
@@ -30,7 +32,8 @@ EXTENSIONS = {"bibtex": ".bib", "biblatex": ".bib", "ris": ".ris", "csl-json": "
 
 @dataclass
 class Export:
-    """An export's text and the keys it used (record id -> key); `new_keys` were given out just now."""
+    """An export's text and the keys it used (record id -> key); `new_keys`: records the registry has no
+    key for yet (keyed in memory; `kg ingest` or `kg fetch` records them)."""
 
     text: str
     fmt: str
@@ -54,19 +57,19 @@ def why_not_citable(record: Record) -> str | None:
     return None
 
 
-def assign_keys(records: Iterable[Record], store: Store | None = None) -> tuple[KeyRegistry, list[str]]:
-    """The key registry with a key for every record (and, with a store, every record it holds).
+def assign_keys(records: Iterable[Record], registry: KeyRegistry | None = None,
+                corpus: Iterable[Record] = ()) -> tuple[KeyRegistry, list[str]]:
+    """A copy of `registry` (default: empty) with a key for every record of `corpus` and `records`,
+    and the ids keyed just now. Pure: nothing is read or written."""
+    keyed = registry.copy() if registry is not None else KeyRegistry()
+    return keyed, keyed.assign([*corpus, *records])
 
-    With a store the registry is read from and written back to `store.keys_path`.
-    """
-    records = list(records)
+
+def stored_keys(records: Iterable[Record], store: Store | None) -> tuple[KeyRegistry, list[str]]:
+    """The keys of `records` from the store's registry (read only); `assign_keys` without a store."""
     if store is None:
-        registry = KeyRegistry()
-        return registry, registry.assign(records)
-    registry = load_keys(store)
-    new = registry.assign([*store.load_papers(), *store.load_systems(), *records])
-    save_keys(store, registry)
-    return registry, new
+        return assign_keys(records)
+    return assign_keys(records, load_keys(store), [*store.load_papers(), *store.load_systems()])
 
 
 def build_citables(records: Iterable[Record], registry: KeyRegistry) -> list[Citable]:
@@ -85,7 +88,7 @@ def build_export(records: Iterable[Record], fmt: str, *, style: str | None = Non
     records = list(records)
     left_out = {r.id: why for r in records if (why := why_not_citable(r))}
     records = [r for r in records if r.id not in left_out]
-    registry, new = assign_keys(records, store)
+    registry, new = stored_keys(records, store)
     citables = build_citables(records, registry)
     text = render_citables(citables, fmt, style=style)
     return Export(text=text, fmt=fmt, keys={c.record_id: c.key for c in citables}, new_keys=new,
@@ -105,9 +108,9 @@ def render_citables(citables: list[Citable], fmt: str, *, style: str | None = No
 
 def export_records(records: Iterable[Record], fmt: str, style: str | None = None,
                    store: Store | None = None) -> str:
-    """The bibliography of `records` in `fmt`, with keys from (and recorded in) the store's registry."""
+    """The bibliography of `records` in `fmt`, with keys from the store's registry."""
     return build_export(records, fmt, style=style, store=store).text
 
 
 __all__ = ["EXTENSIONS", "FORMATS", "Export", "assign_keys", "build_export", "export_records",
-           "why_not_citable"]
+           "record_new_keys", "stored_keys", "why_not_citable"]

@@ -8,6 +8,10 @@ order (date, then id), so the same corpus always gives the same keys. Every key 
 in `store.keys_path` (record id -> key); a stored key is reused as it is, even when the record's
 title or authors change later, and is never handed to another record, even after its record left
 the corpus, so adding papers never renames one a document already cites.
+
+Keys are given out where the corpus is written: `record_new_keys(store)` runs after `kg ingest` and
+`kg fetch`. Exporting only reads the registry (views never write); a record it lacks (a corpus
+written by other means) gets its key in memory by the same rule.
 """
 
 from __future__ import annotations
@@ -79,6 +83,9 @@ class KeyRegistry:
     def __post_init__(self) -> None:
         self._taken = {k.lower() for k in self.keys.values()}
 
+    def copy(self) -> KeyRegistry:
+        return KeyRegistry(dict(self.keys))
+
     def key_of(self, record_id: str) -> str:
         return self.keys[record_id]
 
@@ -120,3 +127,12 @@ def save_keys(store: Store, registry: KeyRegistry) -> None:
         return
     write_json(store.keys_path, {"version": REGISTRY_VERSION, "keys": dict(sorted(registry.keys.items()))})
     registry.changed = False
+
+
+def record_new_keys(store: Store) -> list[str]:
+    """Give a key to every record of the store's corpus that has none and save the registry; the ids
+    newly keyed. Called where the corpus is written (`kg ingest`, `kg fetch`), never by a view."""
+    registry = load_keys(store)
+    new = registry.assign([*store.load_papers(), *store.load_systems()])
+    save_keys(store, registry)
+    return new

@@ -22,14 +22,12 @@ import networkx as nx
 
 from kg.ingest.mentions import NameMatcher, split_sentences
 from kg.model import Edge, Paper, System
-from kg.text import clean_text, squash_spaces
+from kg.text import markdown_to_text, squash_spaces
 
 log = logging.getLogger(__name__)
 
 Record = Paper | System
 
-_MD_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^)\s]*\)")
-_URL = re.compile(r"https?://\S+")
 
 # (relation, trigger). A trigger with a `span` group names where the parents stand; otherwise the
 # span runs from the trigger's end to the first stop. "accelerates" becomes distilled_from when the
@@ -62,10 +60,8 @@ MAX_SPAN = 90
 
 # ---- sentences -----------------------------------------------------------------------------------
 def plain_text(text: str) -> str:
-    """Note text without Markdown (links keep their words, URLs and markup go), mojibake repaired."""
-    text = _MD_LINK.sub(lambda m: m.group(1), clean_text(text))
-    text = _URL.sub("", text).replace("**", "").replace("`", "")
-    return squash_spaces(text)
+    """Note text on one line without Markdown (kg.text.markdown_to_text, the one rule)."""
+    return squash_spaces(markdown_to_text(text))
 
 
 def _span(sentence: str, m: re.Match[str]) -> tuple[int, int]:

@@ -16,6 +16,8 @@ docs/scale.md). An already initialised Ray (a test fixture, a notebook) is used 
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 import os
 import shutil
@@ -30,7 +32,7 @@ import pyarrow as pa
 
 from kg.errors import BadInputError
 from kg.scale.parquet import part_files, read_part, write_parts
-from kg.search.encoders import BATCH_SIZE, Encoder, FakeEncoder, SentenceTransformerEncoder, load_encoder
+from kg.search.encoders import BATCH_SIZE, Encoder, SentenceTransformerEncoder, load_encoder
 
 log = logging.getLogger(__name__)
 
@@ -45,23 +47,37 @@ class EncoderSpec:
     """What each actor builds its encoder from (picklable, unlike a loaded model).
 
     model: a sentence-transformers name or path (None: the bundled all-MiniLM-L6-v2).
-    fake_dimension: use kg's FakeEncoder of this dimension instead (tests, benchmarks).
+    factory: instead, "module:callable" called as callable(dimension, name=name) (tests and benchmarks
+        pass a deterministic fake); its top-level package is shipped to the workers with kg.
     """
 
     model: str | None = None
-    fake_dimension: int | None = None
-    fake_name: str = "fake"
+    factory: str | None = None
+    dimension: int | None = None
+    factory_name: str = "fake"
 
     @property
     def name(self) -> str:
-        if self.fake_dimension:
-            return self.fake_name
+        if self.factory:
+            return self.factory_name
         return SentenceTransformerEncoder(self.model).name
 
     def make(self) -> Encoder:
-        if self.fake_dimension:
-            return FakeEncoder(self.fake_dimension, name=self.fake_name)
+        if self.factory:
+            module, _, attr = self.factory.partition(":")
+            build: Any = getattr(importlib.import_module(module), attr)
+            encoder: Encoder = build(self.dimension, name=self.factory_name)
+            return encoder
         return load_encoder(self.model, threads=1)
+
+    def packages(self) -> list[str]:
+        """The folders of the packages the workers need: kg's, and the factory's."""
+        folders = [str(KG_PACKAGE)]
+        if self.factory:
+            spec = importlib.util.find_spec(self.factory.split(".", 1)[0].split(":", 1)[0])
+            if spec is not None and spec.submodule_search_locations:
+                folders.append(str(Path(list(spec.submodule_search_locations)[0])))
+        return folders
 
 
 class EmbedActor:
@@ -102,8 +118,8 @@ class RayEncoder:
 
     @property
     def dimension(self) -> int:
-        if self.spec.fake_dimension:
-            return self.spec.fake_dimension
+        if self.spec.factory and self.spec.dimension:
+            return self.spec.dimension
         if self._local is None:
             self._local = self.spec.make()
         return self._local.dimension
@@ -115,7 +131,7 @@ class RayEncoder:
         folder = Path(tempfile.mkdtemp(prefix="kg-ray-", dir=self.staging))
         try:
             stage_texts(folder, texts)
-            with ray_session(self.address, self.num_cpus):
+            with ray_session(self.address, self.num_cpus, self.spec):
                 return self._run(folder, len(texts))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -163,18 +179,19 @@ def stage_texts(folder: Path, texts: Sequence[str], rows_per_part: int = TEXTS_P
     write_parts(folder, table, rows_per_part=rows_per_part)
 
 
-def kg_runtime_env() -> dict[str, Any]:
-    """Ray's runtime environment for kg's jobs: this `kg` package shipped to every worker (pass it to
-    `ray.init` when you start Ray yourself)."""
-    return {"py_modules": [str(KG_PACKAGE)]}
+def kg_runtime_env(spec: EncoderSpec | None = None) -> dict[str, Any]:
+    """Ray's runtime environment for kg's jobs: this `kg` package (and a factory's package) shipped to
+    every worker (pass it to `ray.init` when you start Ray yourself)."""
+    return {"py_modules": (spec or EncoderSpec()).packages()}
 
 
 class ray_session:  # noqa: N801 - used as a context manager, like contextlib's helpers
     """Ray for the duration of a job: an initialised Ray is reused, else one is started and stopped."""
 
-    def __init__(self, address: str | None, num_cpus: int | None):
+    def __init__(self, address: str | None, num_cpus: int | None, spec: EncoderSpec | None = None):
         self.address = address
         self.num_cpus = num_cpus
+        self.spec = spec
         self.started = False
 
     def __enter__(self) -> ray_session:
@@ -185,7 +202,7 @@ class ray_session:  # noqa: N801 - used as a context manager, like contextlib's 
 
         if not ray.is_initialized():
             kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
-                                      "configure_logging": False, "runtime_env": kg_runtime_env()}
+                                      "configure_logging": False, "runtime_env": kg_runtime_env(self.spec)}
             if self.address:
                 kwargs["address"] = self.address
             else:

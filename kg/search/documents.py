@@ -28,7 +28,7 @@ from anyascii import anyascii
 from kg.corpus import Corpus, parse_year_range
 from kg.errors import BadInputError
 from kg.model import Paper, System
-from kg.text import clean_text, match_key, squash_spaces
+from kg.text import markdown_to_text, squash_spaces, topic_matches
 
 DOC_FORMAT = 2  # bump when documents, sentence splitting or tokenisation change: old indexes become stale
 
@@ -48,9 +48,6 @@ STOPWORDS = STOPWORDS_EN | SUMMARY_STOPWORDS | frozenset("which what how do does
 MIN_EVIDENCE_TOKENS = 3  # content words (after stop words) a note's sentence needs to be evidence
 MAX_SENTENCE_CHARS = 400  # longer "sentences" (tables, run-on lists) are cut at clause boundaries
 
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")  # [text](url) -> text; images keep their alt text
-_URL = re.compile(r"https?://\S+")
-_MARKUP = re.compile(r"(\*\*|__|`|~~|^#+\s*|^\s*[-*+]\s+|^\s*\d+[.)]\s+)", re.MULTILINE)
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "fig.", "eq.", "cf.", "approx.", "no.", "sec.")
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])|(?<=[。！？；])")
 _CLAUSE = re.compile(r"(?<=[;:,])\s+")
@@ -163,16 +160,8 @@ def corpus_hash(documents: Iterable[Document]) -> str:
 
 # ---- text -------------------------------------------------------------------------------------
 def plain_text(text: str | None) -> str:
-    """Readable plain text of a Markdown snippet: links keep their words, URLs and markup go;
-    line breaks stay (a list item is a sentence of its own), blank lines and runs of spaces go."""
-    if not text:
-        return ""
-    if not text.isascii():  # mojibake and ligatures need non-ASCII characters: skip the costly repair
-        text = clean_text(text)
-    text = _LINK.sub(r"\1", text)
-    text = _URL.sub(" ", text)
-    text = _MARKUP.sub("", text)
-    return "\n".join(line for line in map(squash_spaces, text.splitlines()) if line)
+    """Readable plain text of a Markdown snippet (kg.text.markdown_to_text, the one rule)."""
+    return markdown_to_text(text)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -293,7 +282,7 @@ class FilterIndex:
 
 
 def _topic_matches(want: str, topic: str) -> bool:
-    return match_key(want) in match_key(topic)
+    return topic_matches(want, topic)
 
 
 def _category_matches(want: str, category: str) -> bool:

@@ -48,13 +48,14 @@ from kg.search.index import (
     INDEX_FORMAT,
     IndexData,
     Manifest,
+    build_bm25,
     build_index,
     build_index_data,
     load_index,
     read_manifest,
 )
 from kg.search.query_encoder import ensure_query_export, query_threads
-from kg.search.vectors import REFINE, compressed_search, top_exact
+from kg.search.vectors import REFINE, SentenceVectors, compressed_search, top_exact
 from kg.store import Store
 
 log = logging.getLogger(__name__)
@@ -411,3 +412,30 @@ def similar_edges(searcher: Searcher, k: int = 5, min_score: float = 0.0) -> lis
 
 def _num(value: float) -> float:
     return round(float(value), 6)
+
+
+def load_words_searcher(corpus: Corpus, encoder: Encoder, settings: SearchSettings | None = None) -> Searcher:
+    """A searcher that matches by words only (BM25 over the same documents), built in memory in about
+    a second: what the app answers with while the index is being built on a first start. Searching by
+    meaning with it raises StaleIndexError; `similar` finds nothing."""
+    documents = build_documents(corpus)
+    offsets = np.concatenate([[0], np.cumsum([len(d.sentences) for d in documents])]).astype(np.int64)
+    n = int(offsets[-1])
+    manifest = Manifest(model=encoder.name, dimension=0, corpus_hash=corpus_hash(documents),
+                        package_version="in memory", n_documents=len(documents), n_sentences=int(offsets[-1]),
+                        index_type="words only", build_id="", built_at="")
+    data = IndexData(manifest, np.zeros((len(documents), 0), np.float32),
+                     SentenceVectors(np.zeros((n, 0), np.int8), np.zeros(n, np.float16)), offsets, None,
+                     build_bm25(documents))
+    return _WordsSearcher(documents, data, encoder, settings)
+
+
+class _WordsSearcher(Searcher):
+    def search(self, query: str, k: int = 10, mode: str | None = None, filters: Filters | None = None,
+               *, evidence: bool = True) -> list[Hit]:
+        if check_mode(mode) != "bm25":
+            raise StaleIndexError("the search index is still being built: only matching by words for now")
+        return super().search(query, k, mode, filters, evidence=evidence)
+
+    def similar(self, record_id: str, k: int = 10) -> list[Hit]:
+        return []

@@ -184,11 +184,6 @@ def doc_vectors_from(documents: Sequence[Document], sentence_vectors: np.ndarray
     return out
 
 
-def build_dense_index(doc_vectors: np.ndarray, *, exact_threshold: int = EXACT_THRESHOLD) -> Any:
-    """Exact inner product up to `exact_threshold` documents, IVF-PQ above (kg.search.vectors)."""
-    if index_type_for(len(doc_vectors), exact_threshold) == "flat":
-        return build_flat(doc_vectors)
-    return build_ivfpq(doc_vectors)
 
 
 def write_vectors(folder: Path, documents: Sequence[Document], encoder: Encoder, *, progress: bool = False

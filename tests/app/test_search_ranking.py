@@ -7,7 +7,7 @@ from testkit.appdata import SDXL
 
 
 def hit_ids(at) -> list[str]:
-    return [b.key.removeprefix("open-") for b in at.button if b.key and b.key.startswith("open-")]
+    return [b.key.removeprefix("sel-") for b in at.checkbox if b.key and b.key.startswith("sel-")]
 
 
 def test_the_query_sdxl_ranks_sdxl_first(run_app):

@@ -98,7 +98,7 @@ def test_dot_pins_every_node_labels_edges_and_escapes():
     assert dot.count('!"') == g.number_of_nodes() + 4, "every node and band label is pinned"
     assert "<script>" not in dot and "&lt;script&gt;alert(1)&lt;/script&gt; &amp;" in dot
     assert '"d" -> "c" [label="resumed_from", tooltip="resumed_from: “d resumed_from c” (l.md:1) [curated:x]"' in dot
-    assert 'URL="./paper?paper=a"' in dot
+    assert 'URL="paper?paper=a"' in dot
     assert "splines=true" in dot
 
 

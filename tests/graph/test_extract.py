@@ -119,8 +119,8 @@ def test_sentences_keep_version_dots_and_split_on_full_stops():
 
 def test_markdown_links_keep_their_words_and_lose_their_urls():
     line = read_line(FAMILY, 27)
-    assert plain_text(line) == ("- stable-diffusion-2: Resumed training on 768x768 with of v-predict from "
-                                "stable-diffusion-2-base.")
+    assert plain_text(line) == ("stable-diffusion-2: Resumed training on 768x768 with of v-predict from "
+                              "stable-diffusion-2-base.")
 
 
 def test_the_fixture_notes_are_the_lists_own_words():

@@ -14,12 +14,13 @@ import kg.search.engine
 from kg.cli import cli
 from kg.model import Paper
 from kg.scale import ray_embed
-from kg.search.encoders import FakeEncoder
 from kg.search.engine import load_searcher
 from kg.search.index import index_dir, read_manifest
 from kg.store import Store
+from testkit.encoders import FakeEncoder
 
 ray = pytest.importorskip("ray")
+FAKE = "testkit.encoders:FakeEncoder"
 WORDS = ("diffusion latent sampling guidance distillation video editing transformer consistency "
          "flow matching adapter control depth segmentation caption upscaling inpainting").split()
 QUERIES = ["latent diffusion sampling", "video editing with control", "consistency distillation", "depth"]
@@ -28,7 +29,7 @@ QUERIES = ["latent diffusion sampling", "video editing with control", "consisten
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env=ray_embed.kg_runtime_env())
+             runtime_env=ray_embed.kg_runtime_env(ray_embed.EncoderSpec(factory=FAKE)))
     try:
         yield
     finally:
@@ -53,8 +54,10 @@ def _stores(tmp_path: Path, papers: list[Paper]) -> tuple[Store, Store]:
 
 
 def _vectors(store: Store) -> tuple[np.ndarray, np.ndarray]:
+    """The stored document vectors (float16) and sentence codes (int8 with a scale per row)."""
     folder = index_dir(store) / read_manifest(store).build_id  # type: ignore[union-attr]
-    return np.load(folder / "doc_vectors.npy"), np.load(folder / "sentence_vectors.npy")
+    sentences = np.load(folder / "sentence_codes.npy") * np.load(folder / "sentence_scales.npy")[:, None]
+    return np.load(folder / "doc_vectors.npy"), sentences
 
 
 def test_ray_build_of_5000_documents_equals_the_local_build(tmp_path: Path, local_ray: None,
@@ -69,7 +72,7 @@ def test_ray_build_of_5000_documents_equals_the_local_build(tmp_path: Path, loca
 
     def fake_on_ray(model: str | None, address: str | None, actors: int | None = None,
                     staging: Path | None = None) -> ray_embed.RayEncoder:
-        jobs.append(ray_embed.RayEncoder(ray_embed.EncoderSpec(fake_dimension=32), actors=actors))
+        jobs.append(ray_embed.RayEncoder(ray_embed.EncoderSpec(factory=FAKE, dimension=32), actors=actors))
         return jobs[-1]
 
     monkeypatch.setattr(ray_embed, "ray_encoder", fake_on_ray)
@@ -86,12 +89,12 @@ def test_ray_build_of_5000_documents_equals_the_local_build(tmp_path: Path, loca
 
 def test_the_ray_job_puts_every_vector_back_at_its_row(local_ray: None):
     texts = [f"text {i} " + " ".join(WORDS[i % 7: i % 7 + 3]) for i in range(9000)]
-    encoder = ray_embed.RayEncoder(ray_embed.EncoderSpec(fake_dimension=16), actors=2)
+    encoder = ray_embed.RayEncoder(ray_embed.EncoderSpec(factory=FAKE, dimension=16), actors=2)
     got = encoder.encode(texts)
     assert np.array_equal(got, FakeEncoder(16).encode(texts))
     assert encoder.encode([]).shape == (0, 16)
     # to a cluster without a shared staging folder the parts travel through the object store
-    shipped = ray_embed.RayEncoder(ray_embed.EncoderSpec(fake_dimension=16), address="auto", actors=2)
+    shipped = ray_embed.RayEncoder(ray_embed.EncoderSpec(factory=FAKE, dimension=16), address="auto", actors=2)
     assert np.array_equal(shipped.encode(texts[:3000]), got[:3000])
 
 
