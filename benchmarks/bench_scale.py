@@ -164,7 +164,7 @@ def run_graph_sql(n: int, degree: int, cap_gb: float) -> dict[str, Any]:
 
     progress: dict[str, Any] = {"backend": "duckdb", "papers": n, "degree": degree}
     guard(cap_gb, progress)
-    with tempfile.TemporaryDirectory(dir=REPO / "benchmarks") as tmp:
+    with tempfile.TemporaryDirectory(prefix="kg-bench-scale-") as tmp:
         folder = Path(tmp)
         start = time.perf_counter()
         write_edges_parquet(folder, n, degree)
@@ -239,7 +239,7 @@ def run_build(n: int, cap_gb: float) -> dict[str, Any]:
     progress: dict[str, Any] = {"documents": n, "encoder": "fake (32 dimensions)"}
     guard(cap_gb, progress)
     texts = bench_texts(n * 2)
-    with tempfile.TemporaryDirectory(dir=REPO / "benchmarks") as tmp:
+    with tempfile.TemporaryDirectory(prefix="kg-bench-scale-") as tmp:
         store = Store.at(Path(tmp) / "data")
         store.save_papers(Paper(id=name(i), title=texts[2 * i][:80], summary=texts[2 * i + 1])
                           for i in range(n))
