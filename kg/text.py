@@ -93,3 +93,32 @@ def topic_matches(wanted: str, topic: str) -> bool:
     The one topic rule: `kg list --topic`, `kg search --topic`, `kg export --topic` and the app."""
     key = match_key(wanted)
     return bool(key) and key in match_key(topic)
+
+
+_SENTENCE_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])|(?<=[。！？；])")
+_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "fig.", "eq.", "cf.", "approx.", "no.", "sec.")
+_HAS_WORD = re.compile(r"[^\W_]+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of a plain text, each an exact (stripped) piece of it: every line apart; within a
+    line, a break after . ! ? before a capital, a digit or an opening quote (not after "e.g.", "et al."
+    and the like; "SDv1.2" and "2022.12" keep their dots), and after CJK full stops. Pieces with no
+    word are dropped.
+
+    The one sentence rule: mentions (kg.ingest), lineage extraction (kg.graph) and search evidence
+    (kg.search, which also cuts overlong pieces at clauses) all split with it."""
+    return [s for line in text.splitlines() for s in _split_line(line)]
+
+
+def _split_line(line: str) -> list[str]:
+    pieces: list[str] = []
+    start = 0
+    for m in _SENTENCE_BOUNDARY.finditer(line):
+        head = line[start:m.start()].rstrip()
+        if head.lower().endswith(_ABBREVIATIONS):
+            continue
+        pieces.append(head)
+        start = m.end()
+    pieces.append(line[start:])
+    return [s for s in (p.strip() for p in pieces) if _HAS_WORD.search(s)]

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from kg.ingest.mentions import NameMatcher, split_sentences
+from kg.ingest.mentions import NameMatcher
 from kg.model import Edge, Paper, System
-from kg.text import markdown_to_text, squash_spaces
+from kg.text import markdown_to_text, split_sentences, squash_spaces
 
 log = logging.getLogger(__name__)
 

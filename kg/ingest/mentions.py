@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from kg.model import Paper, System
-from kg.text import clean_text, compact_key
+from kg.text import clean_text, compact_key, split_sentences
 
 Record = Paper | System
 
@@ -29,7 +29,6 @@ _BOUNDARY_R = r"(?![A-Za-z0-9_\-])(?!\s?\d{1,2}(?!\d))(?!\.\d)"
 _WORD_START = re.compile(r"(?<![A-Za-z0-9_\-])\S")
 _PLAIN_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+")
 MAX_HEAD_WORDS, MAX_HEAD_CHARS = 3, 30  # a title's part before ":" is a name when this short
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+(?=[^a-z\s])|(?<=[。！？])(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -192,11 +191,6 @@ def _names_of(record: Record) -> list[str]:
     if head and len(head) <= MAX_HEAD_CHARS and len(head.split()) <= MAX_HEAD_WORDS:
         names.append(head)
     return [clean_text(n).strip() for n in names if n and n.strip()]
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a plain text ("SDv1.2" and "2022.12" keep their dots)."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
 def sentence_around(text: str, start: int, end: int, max_len: int = 400) -> str:

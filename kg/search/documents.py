@@ -29,6 +29,7 @@ from kg.corpus import Corpus, parse_year_range
 from kg.errors import BadInputError
 from kg.model import Paper, System
 from kg.text import markdown_to_text, squash_spaces, topic_matches
+from kg.text import split_sentences as split_text_sentences
 
 DOC_FORMAT = 2  # bump when documents, sentence splitting or tokenisation change: old indexes become stale
 
@@ -48,8 +49,6 @@ STOPWORDS = STOPWORDS_EN | SUMMARY_STOPWORDS | frozenset("which what how do does
 MIN_EVIDENCE_TOKENS = 3  # content words (after stop words) a note's sentence needs to be evidence
 MAX_SENTENCE_CHARS = 400  # longer "sentences" (tables, run-on lists) are cut at clause boundaries
 
-_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "fig.", "eq.", "cf.", "approx.", "no.", "sec.")
-_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])|(?<=[。！？；])")
 _CLAUSE = re.compile(r"(?<=[;:,])\s+")
 _WORD = re.compile(r"[^\W_]+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
@@ -165,23 +164,10 @@ def plain_text(text: str | None) -> str:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of a text: each line apart; within a line, split after . ! ? before a capital or
-    digit (not after "e.g.", "et al." …) and after CJK full stops; overlong pieces are cut at clauses."""
-    return [s for line in text.splitlines() for s in _split_line(line)]
-
-
-def _split_line(text: str) -> list[str]:
-    pieces: list[str] = []
-    start = 0
-    for m in _BOUNDARY.finditer(text):
-        head = text[start:m.start()].rstrip()
-        if head.lower().endswith(_ABBREVIATIONS):
-            continue
-        pieces.append(head)
-        start = m.end()
-    pieces.append(text[start:])
+    """Sentences for search evidence: kg.text.split_sentences (the one rule), spaces squashed, and
+    overlong pieces cut at clauses."""
     out: list[str] = []
-    for piece in (squash_spaces(p) for p in pieces):
+    for piece in map(squash_spaces, split_text_sentences(text)):
         out.extend(_cut_long(piece))
     return [p for p in out if _WORD.search(p)]
 

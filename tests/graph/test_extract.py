@@ -10,9 +10,9 @@ from kg.graph.extract import (
     merge_extracted,
     plain_text,
     relations_in_sentence,
-    split_sentences,
 )
 from kg.model import Edge, Note, Paper
+from kg.text import split_sentences
 from tests.graph.corpus_fixture import (
     FAMILY,
     INTRO,
