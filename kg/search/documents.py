@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 import Stemmer
@@ -156,6 +157,34 @@ def corpus_hash(documents: Iterable[Document]) -> str:
         h.update(json.dumps(doc.fingerprint(), ensure_ascii=False, sort_keys=True).encode("utf-8"))
         h.update(b"\n")
     return h.hexdigest()
+
+
+def inputs_digest(files_digest: str, model: str) -> str:
+    """A hash of what documents are built from, computed without building them: the digest of the
+    snapshot files (kg.store.digest_files), DOC_FORMAT and the model's name."""
+    text = f"doc-format:{DOC_FORMAT}\nmodel:{model}\nfiles:{files_digest}\n"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def save_documents(path: Path, documents: Sequence[Document]) -> str:
+    """Write the documents (their fingerprints, as JSON) to `path`; returns the bytes' SHA-256."""
+    data = json.dumps([d.fingerprint() for d in documents], ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_documents(path: Path, sha256: str) -> list[Document]:
+    """The documents `save_documents` wrote; ValueError when the bytes are not the ones written."""
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise ValueError(f"{path.name} is not the file the index was built with")
+    return [Document(id=d["id"], title=d["title"], year=d["year"], topics=d["topics"],
+                     categories=d["categories"], aliases=d["aliases"],
+                     fields=[(label, text) for label, text in d["fields"]], kind=d["kind"])
+            for d in json.loads(data)]
 
 
 # ---- text -------------------------------------------------------------------------------------
