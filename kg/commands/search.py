@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from kg.corpus import Corpus
 from kg.search.documents import Filters
 from kg.search.engine import DEFAULT_MODE, MODES, Hit, load_searcher
 from kg.search.index import Manifest, index_dir
@@ -160,6 +159,8 @@ def similar_command(store: Store, name: str, k: int, as_json: bool, model: str |
 
     Example: kg similar DDIM -k 5
     """
+    from kg.corpus import Corpus
+
     corpus = Corpus.require(store)
     record_id = corpus.resolve(name)
     searcher = load_searcher(store, model=model)

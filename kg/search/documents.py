@@ -21,15 +21,18 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import Stemmer
 from anyascii import anyascii
 
-from kg.corpus import Corpus, parse_year_range
 from kg.errors import BadInputError
-from kg.model import Paper, System
 from kg.text import markdown_to_text, squash_spaces, topic_matches
+
+if TYPE_CHECKING:  # a query process reads documents from the index: the corpus's modules never load
+    from kg.corpus import Corpus
+    from kg.model import Paper, System
 
 DOC_FORMAT = 2  # bump when documents, sentence splitting or tokenisation change: old indexes become stale
 
@@ -260,7 +263,11 @@ class Filters:
     def from_options(cls, year: str | None = None, topics: Iterable[str] = (),
                      categories: Iterable[str] = ()) -> Filters:
         """Filters from CLI-style options: year "2021:2024", "2021:", ":2020" or "2022"."""
-        lo, hi = parse_year_range(year)
+        lo, hi = None, None
+        if year:
+            from kg.corpus import parse_year_range  # only then: a query process need not load the corpus
+
+            lo, hi = parse_year_range(year)
         return cls(lo, hi, tuple(t for t in topics if t.strip()), tuple(c for c in categories if c.strip()))
 
     @property

@@ -18,13 +18,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
 
-from kg.corpus import Corpus
 from kg.errors import BadInputError, DimensionMismatchError, NotFoundError, StaleIndexError
-from kg.model import Edge
 from kg.search.documents import (
     Document,
     FilterIndex,
@@ -60,6 +60,10 @@ from kg.search.index import (
 from kg.search.query_encoder import ensure_query_export, query_threads
 from kg.search.vectors import REFINE, SentenceVectors, compressed_search, top_exact
 from kg.store import Store, digest_files
+
+if TYPE_CHECKING:  # loaded only where documents are built: a query process reads them from the index
+    from kg.corpus import Corpus
+    from kg.model import Edge
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +144,16 @@ class Searcher:
         self.encoder = encoder
         self.settings = settings or SearchSettings()
         self.position = {d.id: i for i, d in enumerate(self.documents)}
-        self.filter_index = FilterIndex(self.documents)
-        self.names = NameIndex([[d.title, *d.aliases] for d in self.documents])
+
+    @cached_property
+    def filter_index(self) -> FilterIndex:
+        """Built at the first filtered search (a search without filters never needs it)."""
+        return FilterIndex(self.documents)
+
+    @cached_property
+    def names(self) -> NameIndex:
+        """Built at the first hybrid search (BM25 and dense never need it; name keys repair text)."""
+        return NameIndex([[d.title, *d.aliases] for d in self.documents])
 
     @property
     def model(self) -> str:
@@ -154,7 +166,7 @@ class Searcher:
         query, mode = check_query(query), check_mode(mode)
         if k < 1:
             raise BadInputError(f"k must be at least 1, not {k}")
-        allowed = self.filter_index.mask(filters)
+        allowed = None if filters is None or filters.is_empty else self.filter_index.mask(filters)
         qvec = self.encode_query(query) if mode != "bm25" else None
         qtokens = tokenize(query) if mode != "dense" else []
         ranked = self.rank(mode, qvec, qtokens, allowed, depth=k, query=query)
@@ -347,8 +359,14 @@ def load_searcher(store: Store, encoder: Encoder | None = None, *, corpus: Corpu
         found = load_index_by_inputs(store, encoder, snapshot_inputs(store, encoder.name))
         if found is not None:
             return Searcher(found[0], found[1], encoder, settings)
-    documents = build_documents(corpus or Corpus.load(store))
+    documents = build_documents(corpus or _load_corpus(store))
     return Searcher(documents, load_index(store, encoder, documents), encoder, settings)
+
+
+def _load_corpus(store: Store) -> Corpus:
+    from kg.corpus import Corpus
+
+    return Corpus.load(store)
 
 
 def snapshot_inputs(store: Store, model: str, files: str | None = None) -> str:
@@ -372,7 +390,7 @@ def build_search_index(store: Store, encoder: Encoder | None = None, *, corpus: 
     With `use_cache`, sentence vectors are kept in store.build_dir/embeddings, so a rebuild after a
     change embeds only sentences never seen before."""
     files = snapshot_files(store) if corpus is None else None  # inputs are known only for the snapshot
-    documents = build_documents(corpus or Corpus.load(store))
+    documents = build_documents(corpus or _load_corpus(store))
     try:
         current = read_manifest(store)
     except StaleIndexError as exc:  # an unreadable manifest is what `kg build` is there to repair
@@ -421,6 +439,8 @@ def build_searcher(store: Store, encoder: Encoder, documents: Sequence[Document]
 def similar_edges(searcher: Searcher, k: int = 5, min_score: float = 0.0) -> list[Edge]:
     """`similar_to` edges from each paper to its `k` nearest papers scoring at least `min_score`
     (model releases are searchable but take no part in `similar_to`)."""
+    from kg.model import Edge
+
     docs = searcher.documents
     papers = np.array([i for i, d in enumerate(docs) if d.kind == "paper"], dtype=np.int64)
     if not len(papers):
