@@ -165,8 +165,8 @@ class BuildPlan:
                                                  inputs=inputs)
         else:  # the carried index, checked against these documents (built once, here)
             documents = self.state.documents
-            current = self._current_manifest()
-            if current is not None and index_fits(current, documents, encoder.name, None):
+            current = self._current_manifest()  # fits these documents (`_load_model`)
+            if current is not None:
                 record_inputs(store, current, documents, inputs)  # so queries need not build documents
             self.state.searcher = Searcher(documents, load_index(store, encoder, documents), encoder)
 
