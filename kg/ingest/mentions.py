@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import ahocorasick
+
 from kg.model import Paper, System
 from kg.text import clean_text, compact_key
 
@@ -70,16 +72,36 @@ class NameMatcher:
                 names.setdefault(name, key)
         self.owner = {key: next(iter(ids)) for key, ids in owners.items() if len(ids) == 1}
         usable = sorted((n for n, k in names.items() if k in self.owner), key=lambda n: (-len(n), n))
-        # Names by the first two letters or digits they start with, longest first: at a word start only
-        # those are tried, each by its own pattern, compiled the first time it is needed (linear in
-        # the number of names, however many a corpus has).
-        self.by_start: dict[str, list[str]] = {}
+        self.rank = {name: i for i, name in enumerate(usable)}
+        # One Aho-Corasick automaton over every name's folded form (case folded, spaces dropped, "·"
+        # as "-"): one pass over a text's folded form gives, at each word start, the few names that
+        # can match there; each is then checked by its own pattern (boundaries, case, version
+        # numbers), longest first, so a text costs the same however many names a corpus has.
+        self._automaton: ahocorasick.Automaton | None = None
+        folded: dict[str, list[str]] = {}
         for name in usable:
-            self.by_start.setdefault(_start_key(name), []).append(name)
+            folded.setdefault(_fold(name), []).append(name)
+        if folded:
+            self._automaton = ahocorasick.Automaton()
+            for key, group in folded.items():
+                self._automaton.add_word(key, (len(key), group))
+            self._automaton.make_automaton()
         self._patterns: dict[str, re.Pattern[str]] = {}
 
-    def _match(self, text: str, i: int) -> re.Match[str] | None:
-        for name in self.by_start.get(_start_key(text[i:i + 12]), ()):
+    def _candidates(self, text: str) -> dict[int, list[str]]:
+        """Names whose folded form starts at each folded position of `text`: a superset of the names
+        that match there."""
+        at: dict[int, list[str]] = {}
+        if self._automaton is not None and text:
+            for end, (length, group) in self._automaton.iter(_fold(text)):
+                at.setdefault(end - length + 1, []).extend(group)
+        return at
+
+    def _match(self, text: str, i: int, names: list[str]) -> re.Match[str] | None:
+        start_key = _start_key(text[i:i + 12])
+        for name in sorted(names, key=self.rank.__getitem__):
+            if _start_key(name) != start_key:
+                continue
             pattern = self._patterns.get(name)
             if pattern is None:
                 pattern = self._patterns[name] = re.compile(name_pattern(name))
@@ -89,11 +111,16 @@ class NameMatcher:
 
     def find(self, text: str) -> list[Hit]:
         """The records `text` names, left to right, never two overlapping."""
+        candidates = self._candidates(text)
+        if not candidates:
+            return []
+        folded_at = _folded_positions(text)
         hits: list[Hit] = []
         pos = 0
         for start in _WORD_START.finditer(text):
             i = start.start()
-            m = self._match(text, i) if i >= pos else None
+            names = candidates.get(folded_at[i]) if i >= pos else None
+            m = self._match(text, i, names) if names else None
             if m is None:
                 continue
             key = compact_key(m.group(0))
@@ -102,6 +129,53 @@ class NameMatcher:
                 hits.append(Hit(rid, m.group(0), m.start(), m.end()))
                 pos = m.end()
         return hits
+
+
+# Characters a case-insensitive regex takes as equal that casefold() keeps apart (the test checks
+# every cased character against `re`).
+_FOLD_EXTRA = {"\u0130": "i", "\u0131": "i", "\u1fd3": "\u0390", "\u1fe3": "\u03b0", "\ufb05": "\ufb06"}
+
+
+def _fold_char(c: str) -> str:
+    """One character as a case-insensitive match sees it ("ſ" and "s", "K" and "k" alike)."""
+    if c in _FOLD_EXTRA:
+        return _FOLD_EXTRA[c]
+    for folded in (c.casefold(), c.lower()):
+        if len(folded) == 1:
+            return folded
+    return c
+
+
+class _FoldTable(dict[int, str | None]):
+    """`str.translate` table for `_fold`, filled the first time each character is seen."""
+
+    def __missing__(self, code: int) -> str | None:
+        c = chr(code)
+        folded = None if c.isspace() else "-" if c == "·" else _fold_char(c)
+        self[code] = folded
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+_SPACE = re.compile(r"\s")
+
+
+def _fold(text: str) -> str:
+    """`text` folded for finding candidates: case folded, whitespace dropped, "·" as "-"."""
+    return text.translate(_FOLD_TABLE)
+
+
+def _folded_positions(text: str) -> list[int]:
+    """For each index of `text`, the index of its character in `_fold(text)`."""
+    out: list[int] = []
+    n = last = 0
+    for space in _SPACE.finditer(text):
+        i = space.start()
+        out.extend(range(n, n + i - last))
+        n, last = n + i - last, i + 1
+        out.append(n)
+    out.extend(range(n, n + len(text) - last))
+    return out
 
 
 def _start_key(text: str) -> str:
