@@ -111,6 +111,7 @@ def rss_mb() -> float:
 
 def build_child(n: int, root: Path, export_from: Path) -> dict[str, Any]:
     """Build the index of n synthetic papers in `root` (the real build path, vectors looked up)."""
+    from kg.search.engine import snapshot_files, snapshot_inputs
     from kg.search.index import build_index, index_dir
 
     real = SentenceTransformerEncoder()
@@ -119,7 +120,9 @@ def build_child(n: int, root: Path, export_from: Path) -> dict[str, Any]:
     store.save_papers(make_papers(n))
     shutil.copytree(export_from, export_dir(store, DEFAULT_MODEL))
     start = time.perf_counter()
-    manifest = build_index(store, encoder, build_documents(Corpus.load(store)))
+    files = snapshot_files(store)  # as `kg build` does: a query process then reads documents from the index
+    manifest = build_index(store, encoder, build_documents(Corpus.load(store)),
+                           inputs=snapshot_inputs(store, encoder.name, files))
     files = [p for p in (index_dir(store) / manifest.build_id).iterdir()]
     disk = sum(p.stat().st_size for p in files) / 2**20
     return {"build_s": round(time.perf_counter() - start, 2), "index_type": manifest.index_type,
@@ -214,6 +217,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--shell-only", help="Only the shell benchmark, on this built data folder.")
     parser.add_argument("--build-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--query-child", help=argparse.SUPPRESS)
     parser.add_argument("--incremental-child", type=int, help=argparse.SUPPRESS)
@@ -230,6 +234,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.incremental_child:
         Path(args.out).write_text(json.dumps(incremental_child(args.incremental_child, Path(args.root))))
+        return
+    if args.shell_only:
+        print(json.dumps(bench_shell(Path(args.shell_only), args.runs)))
         return
     with tempfile.TemporaryDirectory() as tmp:
         data = default_data(Path(tmp))

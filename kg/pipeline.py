@@ -37,8 +37,15 @@ from kg.lock import writer_lock
 from kg.search import encoders
 from kg.search.documents import Document, build_documents
 from kg.search.encoders import EmbeddingCache, Encoder, SentenceTransformerEncoder
-from kg.search.engine import Searcher, build_searcher, index_fits, similar_edges
-from kg.search.index import Manifest, load_index, read_manifest
+from kg.search.engine import (
+    Searcher,
+    build_searcher,
+    index_fits,
+    similar_edges,
+    snapshot_files,
+    snapshot_inputs,
+)
+from kg.search.index import Manifest, load_index, read_manifest, record_inputs
 from kg.search.query_encoder import ensure_query_export
 from kg.store import Store
 
@@ -73,6 +80,7 @@ class _State:
     checked: Verification | None = None
     corpus: Corpus | None = None
     documents: list[Document] = field(default_factory=list)
+    files: str = ""  # digest of the snapshot files, taken before reading them (engine.snapshot_files)
     encoder: Encoder | None = None
     searcher: Searcher | None = None
     rebuilt: bool = False
@@ -124,6 +132,7 @@ class BuildPlan:
             staging.carry([p for p in checked.good if p not in REBUILT_EVERY_TIME], checked)
 
     def _read_corpus(self) -> None:
+        self.state.files = snapshot_files(self.store)
         self.state.corpus = Corpus.require(self.store)
         self.state.documents = build_documents(self.state.corpus)
 
@@ -150,10 +159,15 @@ class BuildPlan:
     def _index(self) -> None:
         store, encoder = self._staging().store, self.state.encoder
         assert encoder is not None
+        inputs = snapshot_inputs(self.store, encoder.name, self.state.files)
         if self.state.rebuilt:
-            self.state.searcher = build_searcher(store, encoder, self.state.documents, progress=self.progress)
+            self.state.searcher = build_searcher(store, encoder, self.state.documents, progress=self.progress,
+                                                 inputs=inputs)
         else:  # the carried index, checked against these documents (built once, here)
             documents = self.state.documents
+            current = self._current_manifest()  # fits these documents (`_load_model`)
+            if current is not None:
+                record_inputs(store, current, documents, inputs)  # so queries need not build documents
             self.state.searcher = Searcher(documents, load_index(store, encoder, documents), encoder)
 
     def _export(self) -> None:

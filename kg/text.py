@@ -6,7 +6,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import ftfy
 from anyascii import anyascii
 
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
@@ -40,6 +39,8 @@ def clean_text(text: str) -> str:
     if text.isascii() and text.isprintable() and "&" not in text:
         return text  # nothing ftfy would change: no mojibake, ligature, entity or control character
     text = _NON_ASCII_RUN.sub(lambda m: _repair_mac_roman(m.group(0)), text)
+    import ftfy  # here, not at the top: a query process never repairs text (its import costs ~0.1 s)
+
     text = ftfy.fix_text(text, normalization="NFC")
     return text
 

@@ -84,6 +84,6 @@ def search_hit_ids(store: Store, corpus: Corpus, queries: tuple[str, ...], k: in
         return []
     from kg.search.engine import load_searcher  # faiss and the model's code load only for --query
 
-    searcher = load_searcher(store, corpus=corpus)
+    searcher = load_searcher(store)  # the snapshot `corpus` was read from
     return [hit.id for query in queries for hit in searcher.search(query, k=k)]
 

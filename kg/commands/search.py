@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from kg.corpus import Corpus
 from kg.search.documents import Filters
 from kg.search.engine import DEFAULT_MODE, MODES, Hit, load_searcher
 from kg.search.index import Manifest, index_dir
@@ -99,7 +98,7 @@ def search_command(store: Store, query: str, k: int, mode: str, year: str | None
     Example: kg search "which papers accelerate sampling?" -k 5 --year 2022:2024
     """
     filters = Filters.from_options(year, topic, category)
-    searcher = load_searcher(store, corpus=Corpus.require(store), model=model)
+    searcher = load_searcher(store, model=model)  # checked by the snapshot files' digest
     hits = searcher.search(query, k=k, mode=mode, filters=filters)
     if as_json:
         click.echo(json.dumps({"query": query, "mode": mode, "k": k, "model": searcher.model,
@@ -160,9 +159,11 @@ def similar_command(store: Store, name: str, k: int, as_json: bool, model: str |
 
     Example: kg similar DDIM -k 5
     """
+    from kg.corpus import Corpus
+
     corpus = Corpus.require(store)
     record_id = corpus.resolve(name)
-    searcher = load_searcher(store, corpus=corpus, model=model)
+    searcher = load_searcher(store, model=model)
     hits = searcher.similar(record_id, k=k)
     if as_json:
         click.echo(json.dumps({"id": record_id, "model": searcher.model, "hits": [h.to_dict() for h in hits]},
@@ -187,7 +188,7 @@ def eval_command(store: Store, path: Path | None, as_json: bool, model: str | No
 
     path = path or queries_path(store)
     queries = load_queries(path)
-    searcher = load_searcher(store, corpus=Corpus.require(store), model=model)
+    searcher = load_searcher(store, model=model)  # checked by the snapshot files' digest
     report = evaluate(searcher, queries, path=str(path))
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))

@@ -20,16 +20,20 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import Stemmer
 from anyascii import anyascii
 
-from kg.corpus import Corpus, parse_year_range
 from kg.errors import BadInputError
-from kg.model import Paper, System
 from kg.text import markdown_to_text, squash_spaces, topic_matches
 from kg.text import split_sentences as split_text_sentences
+
+if TYPE_CHECKING:  # a query process reads documents from the index: the corpus's modules never load
+    from kg.corpus import Corpus
+    from kg.model import Paper, System
 
 DOC_FORMAT = 2  # bump when documents, sentence splitting or tokenisation change: old indexes become stale
 
@@ -157,6 +161,34 @@ def corpus_hash(documents: Iterable[Document]) -> str:
     return h.hexdigest()
 
 
+def inputs_digest(files_digest: str, model: str) -> str:
+    """A hash of what documents are built from, computed without building them: the digest of the
+    snapshot files (kg.store.digest_files), DOC_FORMAT and the model's name."""
+    text = f"doc-format:{DOC_FORMAT}\nmodel:{model}\nfiles:{files_digest}\n"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def save_documents(path: Path, documents: Sequence[Document]) -> str:
+    """Write the documents (their fingerprints, as JSON) to `path`; returns the bytes' SHA-256."""
+    data = json.dumps([d.fingerprint() for d in documents], ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_documents(path: Path, sha256: str) -> list[Document]:
+    """The documents `save_documents` wrote; ValueError when the bytes are not the ones written."""
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise ValueError(f"{path.name} is not the file the index was built with")
+    return [Document(id=d["id"], title=d["title"], year=d["year"], topics=d["topics"],
+                     categories=d["categories"], aliases=d["aliases"],
+                     fields=[(label, text) for label, text in d["fields"]], kind=d["kind"])
+            for d in json.loads(data)]
+
+
 # ---- text -------------------------------------------------------------------------------------
 def plain_text(text: str | None) -> str:
     """Readable plain text of a Markdown snippet (kg.text.markdown_to_text, the one rule)."""
@@ -217,7 +249,11 @@ class Filters:
     def from_options(cls, year: str | None = None, topics: Iterable[str] = (),
                      categories: Iterable[str] = ()) -> Filters:
         """Filters from CLI-style options: year "2021:2024", "2021:", ":2020" or "2022"."""
-        lo, hi = parse_year_range(year)
+        lo, hi = None, None
+        if year:
+            from kg.corpus import parse_year_range  # only then: a query process need not load the corpus
+
+            lo, hi = parse_year_range(year)
         return cls(lo, hi, tuple(t for t in topics if t.strip()), tuple(c for c in categories if c.strip()))
 
     @property

@@ -18,13 +18,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
 
-from kg.corpus import Corpus
 from kg.errors import BadInputError, DimensionMismatchError, NotFoundError, StaleIndexError
-from kg.model import Edge
 from kg.search.documents import (
     Document,
     FilterIndex,
@@ -32,6 +32,7 @@ from kg.search.documents import (
     Sentence,
     build_documents,
     corpus_hash,
+    inputs_digest,
     tokenize,
 )
 from kg.search.encoders import (
@@ -52,11 +53,17 @@ from kg.search.index import (
     build_index,
     build_index_data,
     load_index,
+    load_index_by_inputs,
     read_manifest,
+    record_inputs,
 )
 from kg.search.query_encoder import ensure_query_export, query_threads
 from kg.search.vectors import REFINE, SentenceVectors, compressed_search, top_exact
-from kg.store import Store
+from kg.store import Store, digest_files
+
+if TYPE_CHECKING:  # loaded only where documents are built: a query process reads them from the index
+    from kg.corpus import Corpus
+    from kg.model import Edge
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +144,16 @@ class Searcher:
         self.encoder = encoder
         self.settings = settings or SearchSettings()
         self.position = {d.id: i for i, d in enumerate(self.documents)}
-        self.filter_index = FilterIndex(self.documents)
-        self.names = NameIndex([[d.title, *d.aliases] for d in self.documents])
+
+    @cached_property
+    def filter_index(self) -> FilterIndex:
+        """Built at the first filtered search (a search without filters never needs it)."""
+        return FilterIndex(self.documents)
+
+    @cached_property
+    def names(self) -> NameIndex:
+        """Built at the first hybrid search (BM25 and dense never need it; name keys repair text)."""
+        return NameIndex([[d.title, *d.aliases] for d in self.documents])
 
     @property
     def model(self) -> str:
@@ -151,7 +166,7 @@ class Searcher:
         query, mode = check_query(query), check_mode(mode)
         if k < 1:
             raise BadInputError(f"k must be at least 1, not {k}")
-        allowed = self.filter_index.mask(filters)
+        allowed = None if filters is None or filters.is_empty else self.filter_index.mask(filters)
         qvec = self.encode_query(query) if mode != "bm25" else None
         qtokens = tokenize(query) if mode != "dense" else []
         ranked = self.rank(mode, qvec, qtokens, allowed, depth=k, query=query)
@@ -330,13 +345,40 @@ def check_mode(mode: str | None) -> str:
 def load_searcher(store: Store, encoder: Encoder | None = None, *, corpus: Corpus | None = None,
                   model: str | None = None, settings: SearchSettings | None = None) -> Searcher:
     """A searcher over the persisted index. The encoder defaults to the index's own model (or `model`);
-    a missing, stale or mismatched index raises StaleIndexError / DimensionMismatchError."""
-    documents = build_documents(corpus or Corpus.load(store))
+    a missing, stale or mismatched index raises StaleIndexError / DimensionMismatchError.
+
+    Without `corpus`, the index is checked against the snapshot files' inputs digest and its documents
+    are read from the index (no document is built); a `corpus` in memory is checked document by document."""
     faiss.omp_set_num_threads(query_threads())  # once, for queries: see docs/search.md ("Performance")
     if encoder is None:
         manifest = read_manifest(store)
         encoder = load_encoder(model or (manifest.model if manifest else None), store=store)
+    if corpus is None:
+        if not store.papers_path.exists():
+            raise BadInputError("no corpus snapshot yet: run `kg ingest` first", str(store.papers_path))
+        found = load_index_by_inputs(store, encoder, snapshot_inputs(store, encoder.name))
+        if found is not None:
+            return Searcher(found[0], found[1], encoder, settings)
+    documents = build_documents(corpus or _load_corpus(store))
     return Searcher(documents, load_index(store, encoder, documents), encoder, settings)
+
+
+def _load_corpus(store: Store) -> Corpus:
+    from kg.corpus import Corpus
+
+    return Corpus.load(store)
+
+
+def snapshot_inputs(store: Store, model: str, files: str | None = None) -> str:
+    """The inputs digest (kg.search.documents.inputs_digest) of the store's snapshot files for `model`:
+    the files `build_documents(Corpus.load(store))` reads (`files`: their digest, taken earlier)."""
+    return inputs_digest(files or snapshot_files(store), model)
+
+
+def snapshot_files(store: Store) -> str:
+    """kg.store.digest_files of the snapshot files documents are built from. Take it BEFORE reading
+    them: a snapshot that changes in between then only makes the recorded inputs not match."""
+    return digest_files([store.papers_path, store.systems_path])
 
 
 def build_search_index(store: Store, encoder: Encoder | None = None, *, corpus: Corpus | None = None,
@@ -347,7 +389,8 @@ def build_search_index(store: Store, encoder: Encoder | None = None, *, corpus: 
 
     With `use_cache`, sentence vectors are kept in store.build_dir/embeddings, so a rebuild after a
     change embeds only sentences never seen before."""
-    documents = build_documents(corpus or Corpus.load(store))
+    files = snapshot_files(store) if corpus is None else None  # inputs are known only for the snapshot
+    documents = build_documents(corpus or _load_corpus(store))
     try:
         current = read_manifest(store)
     except StaleIndexError as exc:  # an unreadable manifest is what `kg build` is there to repair
@@ -355,15 +398,16 @@ def build_search_index(store: Store, encoder: Encoder | None = None, *, corpus: 
         current = None
     model = model or (current.model if current else None)  # keep the index's model unless told otherwise
     name = encoder.name if encoder is not None else SentenceTransformerEncoder(model).name
+    inputs = snapshot_inputs(store, name, files) if files else ""
     if not force and current is not None and index_fits(current, documents, name, encoder):
         ensure_query_export(store, current.model, encoder or load_encoder(current.model))
-        return current, False
+        return record_inputs(store, current, documents, inputs), False
     encoder = encoder or load_encoder(model)
     if not use_cache:
-        manifest = build_index(store, encoder, documents, progress=progress)
+        manifest = build_index(store, encoder, documents, progress=progress, inputs=inputs)
     else:
         cached = CachedEncoder(encoder, EmbeddingCache.for_store(store, encoder.name))
-        manifest = build_index(store, cached, documents, progress=progress)
+        manifest = build_index(store, cached, documents, progress=progress, inputs=inputs)
         cached.cache.retain({text_key(s.text) for d in documents for s in d.sentences})
         cached.cache.save()
     ensure_query_export(store, manifest.model, encoder)
@@ -378,13 +422,15 @@ def index_fits(manifest: Manifest, documents: Sequence[Document], name: str, enc
 
 
 def build_searcher(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
-                   use_cache: bool = True) -> Searcher:
+                   use_cache: bool = True, inputs: str = "") -> Searcher:
     """Embed, index and persist `documents` (sentence vectors cached, see `build_search_index`) and
-    return the searcher over the new index as it is in memory (nothing is read back)."""
+    return the searcher over the new index as it is in memory (nothing is read back). `inputs`: the
+    inputs digest of the snapshot the documents were built from (`snapshot_inputs`), when they were."""
     if not use_cache:
-        return Searcher(documents, build_index_data(store, encoder, documents, progress=progress), encoder)
+        data = build_index_data(store, encoder, documents, progress=progress, inputs=inputs)
+        return Searcher(documents, data, encoder)
     cached = CachedEncoder(encoder, EmbeddingCache.for_store(store, encoder.name))
-    data = build_index_data(store, cached, documents, progress=progress)
+    data = build_index_data(store, cached, documents, progress=progress, inputs=inputs)
     cached.cache.retain({text_key(s.text) for d in documents for s in d.sentences})
     cached.cache.save()
     return Searcher(documents, data, encoder)
@@ -393,6 +439,8 @@ def build_searcher(store: Store, encoder: Encoder, documents: Sequence[Document]
 def similar_edges(searcher: Searcher, k: int = 5, min_score: float = 0.0) -> list[Edge]:
     """`similar_to` edges from each paper to its `k` nearest papers scoring at least `min_score`
     (model releases are searchable but take no part in `similar_to`)."""
+    from kg.model import Edge
+
     docs = searcher.documents
     papers = np.array([i for i, d in enumerate(docs) if d.kind == "paper"], dtype=np.int64)
     if not len(papers):

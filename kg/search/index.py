@@ -9,6 +9,13 @@ Layout under `store.build_dir / "search"`:
     <build-id>/sentence_offsets.npy   int64 (documents + 1): document i owns rows offsets[i]:offsets[i+1]
     <build-id>/bm25.npz               the eager BM25 score matrix (CSC postings) and its vocabulary
     <build-id>/dense.faiss            IVF-PQ, only above EXACT_THRESHOLD documents (else exact search)
+    <build-id>/documents.json         the documents themselves (kg.search.documents.save_documents)
+
+Two hashes guard an index: `corpus_hash` (of the documents themselves: `kg build` decides on it) and
+`inputs_hash` (of the snapshot files the documents were built from, the document format and the model:
+a query process compares it without building a document, then reads the documents from
+documents.json). When the inputs hash differs, the query process falls back to building the documents
+and comparing `corpus_hash`, so a changed snapshot is still a StaleIndexError, never a wrong answer.
 
 Vectors are embedded a chunk of documents at a time and written straight into memory-mapped files.
 
@@ -38,7 +45,7 @@ import numpy as np
 
 from kg import __version__
 from kg.errors import BadInputError, DimensionMismatchError, StaleIndexError
-from kg.search.documents import DOC_FORMAT, Document, corpus_hash, tokenize
+from kg.search.documents import DOC_FORMAT, Document, corpus_hash, load_documents, save_documents, tokenize
 from kg.search.encoders import Encoder
 from kg.search.vectors import (
     EXACT_THRESHOLD,
@@ -57,6 +64,7 @@ log = logging.getLogger(__name__)
 
 INDEX_FORMAT = 2
 BM25_K1, BM25_B = 1.5, 0.75  # Lucene's defaults
+DOCUMENTS_FILE = "documents.json"
 EMBED_CHUNK = 5_000  # documents embedded (and held in memory) at a time while building
 
 
@@ -78,6 +86,8 @@ class Manifest:
     faiss_version: str = faiss.__version__
     build_seconds: float = 0.0
     embedded: int | None = None  # texts sent to the model by this build (the rest came from the cache)
+    inputs_hash: str = ""  # kg.search.documents.inputs_digest of the snapshot files ("" when not known)
+    documents_sha256: str = ""  # of <build-id>/documents.json
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -238,14 +248,16 @@ def build_bm25(documents: Sequence[Document], *, progress: bool = False) -> Bm25
 
 
 def build_index(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
-                exact_threshold: int = EXACT_THRESHOLD) -> Manifest:
-    """Embed, index and persist `documents`; returns the new manifest (already in place)."""
-    data = build_index_data(store, encoder, documents, progress=progress, exact_threshold=exact_threshold)
+                exact_threshold: int = EXACT_THRESHOLD, inputs: str = "") -> Manifest:
+    """Embed, index and persist `documents`; returns the new manifest (already in place). `inputs` is
+    the inputs digest of the files `documents` were built from, when they were (see the module doc)."""
+    data = build_index_data(store, encoder, documents, progress=progress, exact_threshold=exact_threshold,
+                            inputs=inputs)
     return data.manifest
 
 
 def build_index_data(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
-                     exact_threshold: int = EXACT_THRESHOLD) -> IndexData:
+                     exact_threshold: int = EXACT_THRESHOLD, inputs: str = "") -> IndexData:
     """Embed, index and persist `documents`; returns the index in memory (the manifest already in place),
     so a caller that goes on to use it need not read it back."""
     if not documents:
@@ -261,12 +273,14 @@ def build_index_data(store: Store, encoder: Encoder, documents: Sequence[Documen
         _save_array(folder / "dense.faiss", faiss.serialize_index(dense), raw=True)
     bm25 = build_bm25(documents, progress=progress)
     _save_bm25(folder / "bm25.npz", bm25)
+    documents_sha = save_documents(folder / DOCUMENTS_FILE, documents)
     manifest = Manifest(
         model=encoder.name, dimension=int(doc_vectors.shape[1]), corpus_hash=corpus_hash(documents),
         package_version=__version__, n_documents=len(documents), n_sentences=int(offsets[-1]),
         index_type=index_type, build_id=build_id, built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         build_seconds=round(time.perf_counter() - started, 3),
         embedded=None if before is None else encoder.embedded - before,  # type: ignore[attr-defined]
+        inputs_hash=inputs, documents_sha256=documents_sha,
     )
     write_json(manifest_path(store), manifest.to_dict())
     _remove_old_builds(store, keep=build_id)
@@ -299,9 +313,31 @@ def _remove_old_builds(store: Store, keep: str) -> None:
             shutil.rmtree(child, ignore_errors=True)
 
 
+def record_inputs(store: Store, manifest: Manifest, documents: Sequence[Document], inputs: str) -> Manifest:
+    """The manifest of an index that fits `documents`, now recording `inputs` (and documents.json)
+    when it did not: an index that `kg build` keeps then loads fast too. No-op when already recorded."""
+    folder = index_dir(store) / manifest.build_id
+    if not inputs or (manifest.inputs_hash == inputs and manifest.documents_sha256
+                      and (folder / DOCUMENTS_FILE).is_file()):
+        return manifest
+    manifest = Manifest.from_dict({**manifest.to_dict(), "inputs_hash": inputs,
+                                   "documents_sha256": save_documents(folder / DOCUMENTS_FILE, documents)})
+    write_json(manifest_path(store), manifest.to_dict())
+    return manifest
+
+
 # ---- loading -----------------------------------------------------------------------------
 def check_manifest(manifest: Manifest | None, documents: Sequence[Document], encoder: Encoder) -> Manifest:
-    """The manifest if the index fits this corpus and encoder; a clear error otherwise.
+    """The manifest if the index fits this corpus and encoder (`check_model`); a clear error otherwise."""
+    manifest = check_model(manifest, encoder)
+    if corpus_hash(documents) != manifest.corpus_hash:
+        raise StaleIndexError(f"the corpus changed since the search index was built ({len(documents)} papers "
+                              f"now, {manifest.n_documents} indexed); run `kg build`")
+    return manifest
+
+
+def check_model(manifest: Manifest | None, encoder: Encoder) -> Manifest:
+    """The manifest if the index exists, is in this format and fits the encoder; a clear error otherwise.
 
     An encoder whose model is not loaded yet (`loaded` False) is checked by name only here, so a BM25
     search never waits for the model; its dimension is checked when it first encodes a query."""
@@ -318,17 +354,31 @@ def check_manifest(manifest: Manifest | None, documents: Sequence[Document], enc
         raise StaleIndexError(f"the search index was built with model {manifest.model!r}, not "
                               f"{encoder.name!r}; run `kg build --model {encoder.name}` or search with "
                               f"--model {manifest.model}")
-    if corpus_hash(documents) != manifest.corpus_hash:
-        raise StaleIndexError(f"the corpus changed since the search index was built ({len(documents)} papers "
-                              f"now, {manifest.n_documents} indexed); run `kg build`")
     return manifest
 
 
 def load_index(store: Store, encoder: Encoder, documents: Sequence[Document]) -> IndexData:
     """The persisted index for `documents` and `encoder`, checked (see `check_manifest`)."""
     manifest = check_manifest(read_manifest(store), documents, encoder)
+    return _open_checked(store, manifest, documents)[1]
+
+
+def load_index_by_inputs(store: Store, encoder: Encoder, inputs: str
+                         ) -> tuple[list[Document], IndexData] | None:
+    """(documents, index) read from the index itself when its manifest records these inputs (see the
+    module doc); None when it does not (the caller then builds the documents and uses `load_index`)."""
+    manifest = check_model(read_manifest(store), encoder)
+    if not manifest.inputs_hash or manifest.inputs_hash != inputs or not manifest.documents_sha256:
+        return None
+    return _open_checked(store, manifest, None)
+
+
+def _open_checked(store: Store, manifest: Manifest, documents: Sequence[Document] | None
+                  ) -> tuple[list[Document], IndexData]:
     folder = index_dir(store) / manifest.build_id
     try:
+        if documents is None:
+            documents = load_documents(folder / DOCUMENTS_FILE, manifest.documents_sha256)
         data = _read_files(folder, manifest)
     except FileNotFoundError as exc:
         raise StaleIndexError(f"search index files are missing ({exc.filename}); run `kg build`") from exc
@@ -336,7 +386,7 @@ def load_index(store: Store, encoder: Encoder, documents: Sequence[Document]) ->
         raise StaleIndexError(f"search index files are damaged ({type(exc).__name__}); run `kg build`") \
             from exc
     _check_shapes(data, documents)
-    return data
+    return list(documents), data
 
 
 def _read_files(folder: Path, manifest: Manifest) -> IndexData:

@@ -198,3 +198,20 @@ def test_a_writer_that_cannot_wait_names_who_holds_the_lock(built_copy):
         with pytest.raises(LockedError, match=r"in use by pid \d+ on .* \(kg ingest\)"):
             with writer_lock(store, "kg build", wait=0.2):
                 pass
+
+
+def test_a_search_after_kg_build_builds_no_document_and_a_changed_snapshot_is_stale(data_copy, monkeypatch):
+    store = Store.at(data_copy)
+    assert kg(data_copy, "build").exit_code == 0
+    first = search_index.read_manifest(store)
+    assert first is not None and len(first.inputs_hash) == 64
+    built: list[int] = []
+    real = search_engine.build_documents
+    monkeypatch.setattr(search_engine, "build_documents", lambda corpus: built.append(1) or real(corpus))
+    assert kg(data_copy, "search", "diffusion sampling", "--mode", "bm25").exit_code == 0
+    assert built == []
+    papers = store.load_papers()
+    papers[0].title = "A title the index has never seen"
+    store.save_papers(papers)
+    result = kg(data_copy, "search", "diffusion sampling", "--mode", "bm25")
+    assert result.exit_code != 0 and "run `kg build`" in result.stderr and built == [1]

@@ -26,7 +26,7 @@ def test_build_writes_files_and_a_manifest(store, encoder):
     folder = index_dir(store) / manifest.build_id
     names = {p.name for p in folder.iterdir()}
     assert names == {"doc_vectors.npy", "sentence_codes.npy", "sentence_scales.npy", "sentence_offsets.npy",
-                     "bm25.npz"}
+                     "bm25.npz", "documents.json"}
     assert np.load(folder / "doc_vectors.npy").dtype == np.float16
     assert np.load(folder / "sentence_codes.npy").dtype == np.int8
     assert json.loads(manifest_path(store).read_text())["build_id"] == manifest.build_id
@@ -137,3 +137,59 @@ def test_bm25_of_documents_without_any_word(encoder):
     docs = [Document(id="a", title="...", fields=[("title", "...")])]
     bm25 = build_bm25(docs)
     assert bm25.n_docs == 1 and bm25.score(["diffus"]).tolist() == [0.0]
+
+
+def test_a_query_process_reads_documents_from_the_index_when_the_snapshot_is_unchanged(store, encoder,
+                                                                                      monkeypatch):
+    from kg.corpus import Corpus
+    from kg.search import engine
+
+    build_search_index(store, encoder)
+    slow = load_searcher(store, encoder, corpus=Corpus.load(store))  # built and checked document by document
+
+    def no_building(*args, **kwargs):
+        raise AssertionError("a query process built documents although the snapshot is unchanged")
+
+    monkeypatch.setattr(engine, "build_documents", no_building)
+    fast = load_searcher(store, encoder)
+    assert [d.fingerprint() for d in fast.documents] == [d.fingerprint() for d in slow.documents]
+    for mode in ("dense", "bm25", "hybrid"):
+        assert fast.search("few steps sampling", k=5, mode=mode) == slow.search("few steps sampling", k=5,
+                                                                                 mode=mode)
+
+
+def test_other_snapshot_bytes_fall_back_to_the_document_check(store, encoder, monkeypatch):
+    """Snapshot bytes that differ but give the same documents: the index still fits (checked the slow
+    way); bytes that give other documents: stale, as before."""
+    build_search_index(store, encoder)
+    store.papers_path.write_bytes(store.papers_path.read_bytes() + b"\n")  # same records, other bytes
+    assert load_searcher(store, encoder).search("diffusion", k=1)
+    papers = make_papers()
+    papers[0].title += " revisited"
+    store.save_papers(papers)
+    with pytest.raises(StaleIndexError, match=r"corpus changed .*run `kg build`"):
+        load_searcher(store, encoder)
+
+
+def test_damaged_or_missing_stored_documents_are_errors_not_wrong_answers(store, encoder):
+    manifest, _ = build_search_index(store, encoder)
+    path = index_dir(store) / manifest.build_id / "documents.json"
+    docs = json.loads(path.read_text(encoding="utf-8"))
+    docs[0]["title"] = "Something else entirely"  # still valid JSON
+    path.write_text(json.dumps(docs), encoding="utf-8")
+    with pytest.raises(StaleIndexError, match="files are damaged"):
+        load_searcher(store, encoder)
+    path.unlink()
+    with pytest.raises(StaleIndexError, match="files are missing"):
+        load_searcher(store, encoder)
+
+
+def test_an_index_kept_by_build_gets_its_inputs_recorded(store, encoder):
+    from kg.corpus import Corpus
+
+    first, _ = build_search_index(store, encoder, corpus=Corpus.load(store))  # a corpus in memory: inputs unknown
+    assert first.inputs_hash == ""
+    kept, rebuilt = build_search_index(store, encoder)
+    assert not rebuilt and kept.build_id == first.build_id and len(kept.inputs_hash) == 64
+    assert read_manifest(store) == kept
+    assert (index_dir(store) / kept.build_id / "documents.json").is_file()
