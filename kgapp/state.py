@@ -97,7 +97,7 @@ def get_searcher(root: str, stamp: str) -> Searcher:
     store = Store.at(root)
     manifest = read_manifest(store)
     encoder = get_query_encoder(root, manifest.model if manifest else DEFAULT_MODEL)
-    return load_searcher(store, encoder, corpus=get_corpus(root, stamp))
+    return load_searcher(store, encoder)  # checked by its inputs' digest: no document is rebuilt
 
 
 @st.cache_resource(show_spinner=False)
