@@ -95,8 +95,10 @@ def child(args: list[str], timeout: float) -> dict[str, Any]:
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=REPO,
                              env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
-    except subprocess.TimeoutExpired:
-        return {"aborted": f"took more than {timeout:.0f} s", "args": args}
+    except subprocess.TimeoutExpired as exc:  # the child's last progress line says how far it got
+        partial = [line for line in (exc.stdout or b"").decode().splitlines() if line.startswith("{")]
+        return {**(json.loads(partial[-1]) if partial else {}),
+                "aborted": f"took more than {timeout:.0f} s", "args": args}
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if not lines:
         return {"aborted": f"exit {out.returncode}", "stderr": out.stderr[-800:], "args": args}
@@ -229,10 +231,40 @@ def run_embed(n: int, fake: bool) -> dict[str, Any]:
             "max_abs_diff": float(np.abs(a - b).max())}
 
 
-# ---- kg build at 100k --------------------------------------------------------------------------
+# ---- kg build at 100k and 1M ------------------------------------------------------------------
+class StageMeter:
+    """Wall seconds and peak RSS of each build step (BuildPlan's `on_step` marks where one begins; a
+    thread samples RSS every 50 ms, so a stage's peak is its own, not the process's so far)."""
+
+    def __init__(self, progress: dict[str, Any]) -> None:
+        self.progress = progress  # printed at each stage's start: a run stopped by the timeout still tells
+        self.stages: list[dict[str, Any]] = progress.setdefault("stages", [])
+        self.started = time.perf_counter()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _sample(self) -> None:
+        while True:
+            if self.stages:
+                stage = self.stages[-1]
+                stage["peak_rss_mb"] = max(stage["peak_rss_mb"], round(rss_mb(), 1))
+            time.sleep(0.05)
+
+    def begin(self, label: str) -> None:
+        now = time.perf_counter()
+        if self.stages:
+            self.stages[-1]["s"] = round(now - self.stages[-1].pop("t0"), 2)
+        self.stages.append({"stage": label, "t0": now, "peak_rss_mb": round(rss_mb(), 1)})
+        print(json.dumps(self.progress), flush=True)
+
+    def end(self) -> list[dict[str, Any]]:
+        self.begin("")
+        self.stages.pop()
+        return self.stages
+
+
 def run_build(n: int, cap_gb: float) -> dict[str, Any]:
     from kg.model import Paper
-    from kg.pipeline import build_all
+    from kg.pipeline import BuildPlan, BuildStep
     from kg.store import Store
     from testkit.encoders import FakeEncoder
 
@@ -244,11 +276,16 @@ def run_build(n: int, cap_gb: float) -> dict[str, Any]:
         store.save_papers(Paper(id=name(i), title=texts[2 * i][:80], summary=texts[2 * i + 1])
                           for i in range(n))
         del texts
-        start = time.perf_counter()
-        result = build_all(store, encoder=FakeEncoder(32))
-        progress.update(build_s=round(time.perf_counter() - start, 2),
+        progress["before_rss_mb"] = round(rss_mb(), 1)
+        meter = StageMeter(progress)
+        plan = BuildPlan(store, encoder=FakeEncoder(32))
+        plan.steps.append(BuildStep("Committing the generation (checksums)", lambda: None))
+        result = plan.run(on_step=lambda i, total, label: meter.begin(label))
+        meter.end()
+        progress.update(build_s=round(time.perf_counter() - meter.started, 2),
                         graph_s=round(result.report.seconds, 2), index_type=result.manifest.index_type,
-                        sentences=result.manifest.n_sentences, peak_rss_mb=round(peak_rss_mb(), 1))
+                        sentences=result.manifest.n_sentences, edges=result.report.edges,
+                        peak_rss_mb=round(peak_rss_mb(), 1))
     return progress
 
 
@@ -260,6 +297,7 @@ def main() -> None:
     parser.add_argument("--degree", type=int, default=10)
     parser.add_argument("--rss-cap-gb", type=float, default=6.0)
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--runs", type=int, default=1, help="build: runs of each size")
     parser.add_argument("--child", nargs="*")
     ns = parser.parse_args()
     if ns.child:
@@ -274,7 +312,7 @@ def main() -> None:
     common = ["--degree", str(ns.degree), "--rss-cap-gb", str(ns.rss_cap_gb)]
     plan = {"graph": [("graph-sql", n) for n in sizes] + [("graph-nx", n) for n in sizes],
             "embed": [("embed-real", 2000), ("embed-fake", 50_000)],
-            "build": [("build", sizes[0])]}
+            "build": [("build", n) for n in sizes for _ in range(ns.runs)]}
     for part in (["graph", "embed", "build"] if ns.part == "all" else [ns.part]):
         results = []
         for kind, n in plan[part]:

@@ -9,7 +9,8 @@
    (the index's own model unless `model` names another) and build the index; the searcher is handed
    on in memory, never read back;
 4. export the query encoder to ONNX (`encoder/`) unless the carried export verifies;
-5. build the graph with `similar_to` edges from that searcher and save it;
+5. build the graph with `similar_to` edges from that searcher and save it: networkx up to
+   `graph_sql_above` records (kg.graph.build.GRAPH_SQL_THRESHOLD), DuckDB tables above (kg.graph.table);
 6. commit the generation: every file listed with size and sha256, then the pointer, in one step.
 
 All of it under the data directory's writer lock (kg.lock). A kill at any instant leaves the old
@@ -31,7 +32,7 @@ import networkx as nx
 from kg.corpus import Corpus
 from kg.errors import KGError, StaleIndexError
 from kg.generations import Staging, Verification, verify
-from kg.graph.build import GRAPH_FILE, BuildReport, build_graph, save_graph
+from kg.graph.build import GRAPH_DB_FILE, GRAPH_FILE, GRAPH_SQL_THRESHOLD, BuildReport, build_and_save
 from kg.graph.lineage import load_lineage
 from kg.lock import writer_lock
 from kg.search import encoders
@@ -41,7 +42,7 @@ from kg.search.engine import (
     Searcher,
     build_searcher,
     index_fits,
-    similar_edges,
+    iter_similar_edges,
     snapshot_files,
     snapshot_inputs,
 )
@@ -53,14 +54,14 @@ log = logging.getLogger(__name__)
 
 SIMILAR_K = 5  # nearest neighbours kept as `similar_to` edges for each paper
 SIMILAR_MIN_SCORE = 0.5  # cosine similarity below which a neighbour is not called similar
-REBUILT_EVERY_TIME = (GRAPH_FILE,)  # parts cheap enough to rebuild on every run (never carried)
+REBUILT_EVERY_TIME = (GRAPH_FILE, GRAPH_DB_FILE)  # parts cheap enough to rebuild on every run (never carried)
 
 
 @dataclass
 class BuildResult:
     manifest: Manifest
     index_rebuilt: bool
-    graph: nx.MultiDiGraph[str]
+    graph: nx.MultiDiGraph[str] | None  # None: the corpus is above the threshold, the graph is in DuckDB
     report: BuildReport
     generation: str = ""
     repaired: dict[str, list[str]] = field(default_factory=dict)  # parts found missing or corrupt
@@ -94,8 +95,10 @@ class BuildPlan:
     def __init__(self, store: Store, *, encoder: Encoder | None = None, model: str | None = None,
                  force: bool = False, progress: bool = False,
                  make_encoder: Callable[[str | None], Encoder] | None = None,
-                 command: str = "kg build", on_wait: Callable[[str], None] | None = None):
+                 command: str = "kg build", on_wait: Callable[[str], None] | None = None,
+                 graph_sql_above: int = GRAPH_SQL_THRESHOLD):
         self.store = Store(store.root)  # the current generation, not a pinned one
+        self.graph_sql_above = graph_sql_above
         self.encoder, self.model, self.force, self.progress = encoder, model, force, progress
         self.make_encoder = make_encoder or (lambda name: encoders.load_encoder(name))
         self.command, self.on_wait = command, on_wait
@@ -180,10 +183,9 @@ class BuildPlan:
     def _graph(self) -> None:
         searcher, corpus = self.state.searcher, self.state.corpus
         assert searcher is not None and corpus is not None
-        edges = similar_edges(searcher, k=SIMILAR_K, min_score=SIMILAR_MIN_SCORE)
-        self.state.graph = build_graph(corpus, load_lineage(self.store), extra_edges=edges,
-                                       report=self.state.report)
-        save_graph(self._staging().store, self.state.graph)
+        edges = iter_similar_edges(searcher, k=SIMILAR_K, min_score=SIMILAR_MIN_SCORE)
+        self.state.graph = build_and_save(self._staging().store, corpus, load_lineage(self.store), edges,
+                                          report=self.state.report, sql_above=self.graph_sql_above)
 
     # ---- helpers ---------------------------------------------------------------------------
     def _staging(self) -> Staging:
@@ -193,7 +195,7 @@ class BuildPlan:
 
     def _result(self, name: str) -> BuildResult:
         s = self.state
-        assert s.searcher is not None and s.graph is not None and s.checked is not None
+        assert s.searcher is not None and s.checked is not None
         return BuildResult(s.searcher.index.manifest, s.rebuilt, s.graph, s.report, name,
                            dict(s.checked.problems))
 

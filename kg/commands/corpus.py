@@ -11,7 +11,7 @@ from kg.commands.render import graph_lines, printable, render_record, render_rec
 from kg.corpus import Corpus, filter_records, parse_year_range
 from kg.errors import StaleIndexError
 from kg.export.keys import record_new_keys
-from kg.graph.build import load_graph
+from kg.graph.build import GraphInDuckDBError, load_graph
 from kg.graph.query import record_context
 from kg.ingest.parser import MAX_LIST_BYTES
 from kg.ingest.run import ingest
@@ -76,7 +76,7 @@ def show_command(store: Store, name: str, as_json: bool) -> None:
     record = corpus.get(corpus.resolve(name))
     try:
         context, missing = record_context(load_graph(store), record.id), None
-    except StaleIndexError as exc:  # the record without its graph context, never a lesser graph
+    except (StaleIndexError, GraphInDuckDBError) as exc:  # no graph context, never a lesser graph
         context, missing = {}, exc
     if as_json:
         click.echo(json.dumps({**record.to_dict(), "graph": context or None}, ensure_ascii=False, indent=2))

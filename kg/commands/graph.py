@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import networkx as nx
 
 from kg.commands.render import plain
+from kg.commands.scale import echo_sql_lineage, echo_sql_neighbors, echo_sql_path
 from kg.corpus import Corpus
-from kg.graph.build import BuildReport, load_graph, render_graphml, render_node_link
+from kg.graph.build import BuildReport, load_graph, open_graph, render_graphml, render_node_link
 from kg.graph.query import (
     EDGE_KINDS,
     GraphPath,
@@ -26,10 +27,25 @@ from kg.graph.query import (
 )
 from kg.store import Store, write_output
 
+if TYPE_CHECKING:
+    from kg.scale.graph_sql import GraphDB
+
 
 def _load(store: Store) -> tuple[nx.MultiDiGraph[str], Corpus]:
     corpus = Corpus.require(store)
     return load_graph(store), corpus
+
+
+def _open(store: Store) -> tuple[nx.MultiDiGraph[str], Corpus] | GraphDB:
+    """The networkx graph with the corpus, or the DuckDB graph of a build above the threshold (where
+    names resolve by id, title or short name in the graph itself: reading a million records would not
+    pay for one query)."""
+    if not store.papers_path.exists():
+        Corpus.require(store)  # the error saying how to make one
+    graph = open_graph(store)
+    if isinstance(graph, nx.MultiDiGraph):
+        return graph, Corpus.require(store)
+    return graph
 
 
 def _echo_json(data: Any) -> None:
@@ -87,9 +103,14 @@ def lineage_command(store: Store, name: str, direction: str | None, depth: int |
 
     Example: kg lineage SDXL --up
     """
-    graph, corpus = _load(store)
-    node = resolve_node(graph, corpus, name)
+    opened = _open(store)
     directions = [direction] if direction else ["up", "down"]
+    if not isinstance(opened, tuple):
+        with opened:
+            echo_sql_lineage(opened, name, directions, depth, as_json)
+        return
+    graph, corpus = opened
+    node = resolve_node(graph, corpus, name)
     trees = {d: lineage_tree(graph, node, d, depth) for d in directions}  # type: ignore[arg-type]
     if as_json:
         _echo_json({"id": node, **{d: t.to_dict() for d, t in trees.items()}})
@@ -137,7 +158,12 @@ def path_command(store: Store, start: str, end: str, via: str, as_json: bool) ->
 
     Example: kg path DDPM SDXL-Turbo
     """
-    graph, corpus = _load(store)
+    opened = _open(store)
+    if not isinstance(opened, tuple):
+        with opened:
+            echo_sql_path(opened, start, end, _kinds(via), as_json)
+        return
+    graph, corpus = opened
     path = find_path(graph, resolve_node(graph, corpus, start), resolve_node(graph, corpus, end), _kinds(via))
     if as_json:
         _echo_json(path.to_dict())
@@ -176,7 +202,12 @@ def neighbors_command(store: Store, name: str, kinds: tuple[str, ...], as_json: 
 
     Example: kg neighbors LDM --kind lineage --kind mentions
     """
-    graph, corpus = _load(store)
+    opened = _open(store)
+    if not isinstance(opened, tuple):
+        with opened:
+            echo_sql_neighbors(opened, name, kinds, as_json)
+        return
+    graph, corpus = opened
     node = resolve_node(graph, corpus, name)
     rows = neighbors(graph, node, kinds or None)
     if as_json:
@@ -218,9 +249,10 @@ def graph_report_data(report: BuildReport) -> dict[str, Any]:
             "unresolved_rows": [r.row for r in report.unresolved], "extracted_dropped": len(report.dropped)}
 
 
-def echo_graph_report(graph: nx.MultiDiGraph[str], report: BuildReport) -> None:
-    click.echo(f"built graph in {report.seconds:.2f} s: {graph.number_of_nodes()} nodes, "
-               f"{graph.number_of_edges()} edges")
+def echo_graph_report(graph: nx.MultiDiGraph[str] | None, report: BuildReport) -> None:
+    where = "" if graph is not None else " (in DuckDB: the corpus is above the networkx threshold)"
+    click.echo(f"built graph in {report.seconds:.2f} s: {sum(report.nodes.values())} nodes, "
+               f"{sum(report.edges.values())} edges{where}")
     click.echo("  nodes: " + ", ".join(f"{k} {v}" for k, v in sorted(report.nodes.items())))
     click.echo("  edges: " + ", ".join(f"{k} {v}" for k, v in sorted(report.edges.items())))
     dup = sum(why == "duplicates" for _, why in report.dropped)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,6 +13,9 @@ from kg.sources.arxiv import ArxivClient, ArxivSettings
 from kg.sources.bulk import BulkReport, fetch_bulk
 from kg.sources.cache import ResponseCache
 from kg.store import Store
+
+if TYPE_CHECKING:
+    from kg.scale.graph_sql import GraphDB
 
 
 def render_bulk(report: BulkReport) -> str:
@@ -96,10 +101,7 @@ def path_command(db: str, start: str, end: str, via: str) -> None:
     from kg.scale.graph_sql import GraphDB
 
     with GraphDB(Path(db)) as graph:
-        hops = graph.find_path(start, end, tuple(k.strip() for k in via.split(",") if k.strip()))
-    for hop in hops:
-        relation = f" ({hop.relation})" if hop.relation else ""
-        click.echo(f"{hop.source} -[{hop.kind}{relation}]-> {hop.target}")
+        echo_sql_path(graph, start, end, tuple(k.strip() for k in via.split(",") if k.strip()), False)
 
 
 @parquet_group.command("lineage")
@@ -129,18 +131,47 @@ def neighbors_command(db: str, name: str, kind: str, as_json: bool) -> None:
 
     Example: kg parquet neighbors corpus-parquet/graph.duckdb 2112.10752 --kind cites
     """
-    from dataclasses import asdict
-
     from kg.scale.graph_sql import GraphDB
 
-    kinds = [k.strip() for k in kind.split(",") if k.strip()] or None
+    kinds = tuple(k.strip() for k in kind.split(",") if k.strip())
     with GraphDB(Path(db)) as graph:
-        rows = graph.neighbors(name, kinds)
+        echo_sql_neighbors(graph, name, kinds, as_json)
+
+
+# ---- output of the SQL graph (here and `kg neighbors|path|lineage` on a build kept in DuckDB) -----------
+def echo_sql_path(graph: GraphDB, start: str, end: str, via: tuple[str, ...], as_json: bool) -> None:
+    hops = graph.find_path(start, end, via)
+    if as_json:
+        click.echo(json.dumps({"start": start, "end": end, "via": list(via),
+                               "hops": [asdict(h) for h in hops]}, indent=2))
+        return
+    for hop in hops:
+        relation = f" ({hop.relation})" if hop.relation else ""
+        click.echo(f"{hop.source} -[{hop.kind}{relation}]-> {hop.target}")
+
+
+def echo_sql_neighbors(graph: GraphDB, name: str, kinds: tuple[str, ...], as_json: bool) -> None:
+    rows = graph.neighbors(name, list(kinds) or None)
     if as_json:
         click.echo(json.dumps([asdict(r) for r in rows], indent=2))
         return
     for r in rows:
         click.echo(f"{r.direction:3} {r.kind:10} {r.id}" + (f" ({r.relation})" if r.relation else ""))
+
+
+def echo_sql_lineage(graph: GraphDB, name: str, directions: list[str], depth: int | None,
+                     as_json: bool) -> None:
+    found = {d: graph.lineage(name, up=d == "up", depth=depth) for d in directions}
+    if as_json:
+        click.echo(json.dumps({d: [{"id": i, "generation": g} for i, g in rows] for d, rows in found.items()},
+                              indent=2))
+        return
+    for d, rows in found.items():
+        click.echo("Ancestors (derives from):" if d == "up" else "Descendants (derive from it):")
+        for node, generation in rows:
+            click.echo(f"  {'-' if d == 'up' else '+'}{generation} {node}")
+        if not rows:
+            click.echo("  none")
 
 
 commands = [parquet_group]

@@ -30,7 +30,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from kg.errors import BadInputError, NotFoundError
+from kg.errors import AmbiguousError, BadInputError, NotFoundError
 
 MEMORY_LIMIT = "1GB"  # DuckDB's buffer pool: past it, DuckDB spills to disk instead of growing
 MAX_PATH_HOPS = 8
@@ -53,7 +53,7 @@ class SqlHop:
     relation: str | None
 
 
-def _connect(path: Path | None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(path: Path | None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only)
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute(f"SET threads = {max(1, min(4, os.cpu_count() or 1))}")
@@ -67,7 +67,7 @@ def build_graph_db(corpus: Path, out: Path) -> Path:
         raise BadInputError("not a Parquet corpus folder (no edges/ inside)", str(corpus))
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     tmp.unlink(missing_ok=True)
-    con = _connect(tmp)
+    con = connect(tmp)
     try:
         _load(con, corpus)
         con.execute("CHECKPOINT")
@@ -105,7 +105,9 @@ class GraphDB:
     def __init__(self, path: Path):
         if not path.exists():
             raise BadInputError("no graph database: run `kg parquet graph` first", str(path))
-        self.con = _connect(path, read_only=True)
+        self.con = connect(path, read_only=True)
+        self.node_columns = {str(r[0]) for r in self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'nodes'").fetchall()}
 
     def close(self) -> None:
         self.con.close()
@@ -118,16 +120,21 @@ class GraphDB:
 
     # ---- names -----------------------------------------------------------------------------
     def nid(self, name: str) -> int:
-        """The node number of an id (or an exact title, case ignored); NotFoundError otherwise."""
+        """The node number of an id, else of the one node with that exact title or (in `kg build`'s
+        tables) short name, case ignored; AmbiguousError when several have it, NotFoundError when none."""
         found = self.con.execute("SELECT nid FROM nodes WHERE id = ?", [name]).fetchall()
-        row = found[0] if found else None
-        if row is None:
-            rows = self.con.execute("SELECT nid FROM nodes WHERE lower(title) = lower(?) LIMIT 2",
-                                    [name]).fetchall()
-            row = rows[0] if len(rows) == 1 else None
-        if row is None:
-            raise NotFoundError(name)
-        return int(row[0])
+        if found:
+            return int(found[0][0])
+        for column in ("title", "label"):
+            if column not in self.node_columns:
+                continue
+            rows = self.con.execute(f"SELECT nid, id FROM nodes WHERE lower({column}) = lower(?) ORDER BY id "
+                                    "LIMIT 6", [name]).fetchall()
+            if len(rows) > 1:
+                raise AmbiguousError(name, [str(r[1]) for r in rows])
+            if rows:
+                return int(rows[0][0])
+        raise NotFoundError(name)
 
     def ids(self, nids: Sequence[int]) -> list[str]:
         rows = dict(self.con.execute("SELECT nid, id FROM nodes WHERE nid IN (SELECT unnest(?))",
@@ -138,7 +145,7 @@ class GraphDB:
     def neighbors(self, name: str, kinds: Sequence[str] | None = None) -> list[SqlNeighbor]:
         """Every edge at the node (of `kinds`, default all): out edges first, then in edges."""
         nid = self.nid(name)
-        kind_filter = "AND kind IN (SELECT unnest(?))" if kinds else ""
+        kind_filter = "AND e.kind IN (SELECT unnest(?))" if kinds else ""
         args: list[Any] = [nid, list(kinds)] if kinds else [nid]
         rows = self.con.execute(f"""
             SELECT n.id, e.kind, 'out', e.relation FROM out_edges e JOIN nodes n ON n.nid = e.dst
@@ -149,9 +156,11 @@ class GraphDB:
             ORDER BY 3 DESC, 2, 1""", args + args).fetchall()
         return [SqlNeighbor(str(a), str(b), str(c), d) for a, b, c, d in rows]
 
-    def lineage(self, name: str, *, up: bool = True, depth: int = LINEAGE_DEPTH) -> list[tuple[str, int]]:
-        """(id, generation) of the node's ancestors (`up`) or descendants, nearest first (recursive SQL)."""
+    def lineage(self, name: str, *, up: bool = True, depth: int | None = None) -> list[tuple[str, int]]:
+        """(id, generation) of the node's ancestors (`up`) or descendants, nearest first, within `depth`
+        generations (default LINEAGE_DEPTH), in one recursive SQL query."""
         nid = self.nid(name)
+        depth = depth or LINEAGE_DEPTH
         near, far = ("src", "dst") if up else ("dst", "src")
         rows = self.con.execute(f"""
             WITH RECURSIVE family(nid, generation) AS (

@@ -6,7 +6,7 @@ Library API (the CLI and the app call only this):
     hits = searcher.search("which papers accelerate sampling?", k=10, mode="hybrid",
                            filters=Filters.from_options(year="2021:2024"))
     searcher.similar("2112.10752", k=5)             # nearest papers in embedding space
-    similar_edges(searcher, k=5)                    # `similar_to` edges for the graph
+    similar_edges(searcher, k=5)                    # `similar_to` edges for the graph (iter_similar_edges)
 
 Scoring (docs/search.md, "How it ranks"): dense = (1 - s) * cos(query, document) + s * best
 cos(query, sentence); bm25 = Lucene's BM25 (kg.search.index); hybrid = kg.search.fusion (score-normalised
@@ -16,7 +16,7 @@ fusion by default, exact names first); each hit's sentence and what matched: kg.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -439,23 +439,32 @@ def build_searcher(store: Store, encoder: Encoder, documents: Sequence[Document]
 def similar_edges(searcher: Searcher, k: int = 5, min_score: float = 0.0) -> list[Edge]:
     """`similar_to` edges from each paper to its `k` nearest papers scoring at least `min_score`
     (model releases are searchable but take no part in `similar_to`)."""
+    return list(iter_similar_edges(searcher, k, min_score))
+
+
+def iter_similar_edges(searcher: Searcher, k: int = 5, min_score: float = 0.0,
+                       batch: int = 50_000) -> Iterator[Edge]:
+    """The edges of `similar_edges` one at a time (a million papers' edges as objects would take GBs),
+    the neighbours searched `batch` papers at a time."""
     from kg.model import Edge
 
     docs = searcher.documents
     papers = np.array([i for i, d in enumerate(docs) if d.kind == "paper"], dtype=np.int64)
     if not len(papers):
-        return []
-    vectors = np.ascontiguousarray(searcher.index.doc_vectors[papers], dtype=np.float32)
+        return
     depth = min(k + 1 + len(docs) - len(papers), len(docs))
-    scores, ids = searcher.index.dense.search(vectors, depth)
     provenance = f"index:{searcher.model}"
-    edges: list[Edge] = []
-    for i, row_scores, row_ids in zip(papers, scores, ids, strict=True):
-        kept = [(s, j) for s, j in zip(row_scores, row_ids, strict=True)
-                if j >= 0 and j != i and docs[j].kind == "paper"][:k]
-        edges.extend(Edge(source=docs[i].id, target=docs[j].id, kind="similar_to",
-                          provenance=provenance, score=round(float(s), 4)) for s, j in kept if s >= min_score)
-    return edges
+    for start in range(0, len(papers), batch):
+        some = papers[start:start + batch]
+        vectors = np.ascontiguousarray(searcher.index.doc_vectors[some], dtype=np.float32)
+        scores, ids = searcher.index.dense.search(vectors, depth)
+        for i, row_scores, row_ids in zip(some.tolist(), scores.tolist(), ids.tolist(), strict=True):
+            kept = [(s, j) for s, j in zip(row_scores, row_ids, strict=True)
+                    if j >= 0 and j != i and docs[j].kind == "paper"][:k]
+            for s, j in kept:
+                if s >= min_score:
+                    yield Edge(source=docs[i].id, target=docs[j].id, kind="similar_to", provenance=provenance,
+                               score=round(float(s), 4))
 
 
 def _num(value: float) -> float:
