@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import math
+from array import array
 import shutil
 import time
 from collections.abc import Sequence
@@ -228,23 +229,28 @@ def _open_vector_files(folder: Path, n_docs: int, n_sentences: int, dim: int
 def build_bm25(documents: Sequence[Document], *, progress: bool = False) -> Bm25Postings:
     """BM25 (Lucene's variant, k1=1.5, b=0.75) over each document's title, summary, notes and aliases,
     as an eager score matrix in CSC form (numpy only; `progress` is accepted for symmetry)."""
-    tokens = [tokenize(d.bm25_text) for d in documents]
     vocab: dict[str, int] = {}
-    ids = [np.array([vocab.setdefault(t, len(vocab)) for t in doc], dtype=np.int64) for doc in tokens]
-    lengths = np.array([len(doc) for doc in ids], dtype=np.float64)
+    flat = array("q")  # every document's token ids, one after another (no token string kept)
+    lengths = np.zeros(len(documents), dtype=np.float64)
+    for i, d in enumerate(documents):
+        tokens = tokenize(d.bm25_text)
+        flat.extend(vocab.setdefault(t, len(vocab)) for t in tokens)
+        lengths[i] = len(tokens)
     if not vocab:
         return Bm25Postings(np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int64), {},
                             len(documents))
-    doc_of = np.repeat(np.arange(len(ids), dtype=np.int64), lengths.astype(np.int64))
-    pairs, tf = np.unique(np.concatenate(ids) * len(ids) + doc_of, return_counts=True)  # sorted by term
-    term, doc = pairs // len(ids), pairs % len(ids)
+    n = len(documents)
+    doc_of = np.repeat(np.arange(n, dtype=np.int64), lengths.astype(np.int64))
+    pairs, tf = np.unique(np.frombuffer(flat, dtype=np.int64) * n + doc_of, return_counts=True)  # by term
+    del flat, doc_of
+    term, doc = pairs // n, pairs % n
     df = np.bincount(term, minlength=len(vocab))
-    idf = np.log(1.0 + (len(ids) - df + 0.5) / (df + 0.5))
+    idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
     norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(float(lengths.mean()), 1e-9))
     scores = idf[term] * tf / (tf + norm[doc])
     indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum(df)
-    return Bm25Postings(scores.astype(np.float32), doc.astype(np.int32), indptr, vocab, len(ids))
+    return Bm25Postings(scores.astype(np.float32), doc.astype(np.int32), indptr, vocab, n)
 
 
 def build_index(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
