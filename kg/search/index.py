@@ -32,9 +32,9 @@ from __future__ import annotations
 
 import logging
 import math
-from array import array
 import shutil
 import time
+from array import array as int_array
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -230,7 +230,7 @@ def build_bm25(documents: Sequence[Document], *, progress: bool = False) -> Bm25
     """BM25 (Lucene's variant, k1=1.5, b=0.75) over each document's title, summary, notes and aliases,
     as an eager score matrix in CSC form (numpy only; `progress` is accepted for symmetry)."""
     vocab: dict[str, int] = {}
-    flat = array("q")  # every document's token ids, one after another (no token string kept)
+    flat = int_array("q")  # every document's token ids, one after another (no token string kept)
     lengths = np.zeros(len(documents), dtype=np.float64)
     for i, d in enumerate(documents):
         tokens = tokenize(d.bm25_text)
