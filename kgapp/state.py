@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw
 from kg.corpus import Corpus, Record
 from kg.errors import AmbiguousError, KGError, NotFoundError, StaleIndexError
 from kg.export import EXTENSIONS, FORMATS, build_export
-from kg.graph.build import load_graph
+from kg.graph.build import GraphInDuckDBError, load_graph
 from kg.pipeline import BuildPlan
 from kg.search import encoders
 from kg.search.encoders import DEFAULT_MODEL, Encoder
@@ -149,6 +149,9 @@ def graph() -> nx.MultiDiGraph:
         st.warning(f"The knowledge graph cannot be used: {esc_md(exc)}")
         if st.button("Build it now", key="rebuild-graph"):
             run_build()
+        st.stop()
+    except GraphInDuckDBError as exc:  # a corpus above the networkx threshold: the CLI queries it
+        st.info(f"The knowledge graph cannot be shown here: {esc_md(exc)}")
         st.stop()
 
 

@@ -15,7 +15,9 @@ the rest are in DuckDB, which keeps to `kg.scale.graph_sql.MEMORY_LIMIT` and spi
     lineage(src, dst, relation)
 
 A repeated edge (same ends, same key) is dropped there, the first one kept: what networkx's
-`has_edge` check in `kg.graph.build.add_edge` keeps. PageRank is kg.graph.rank's, over the same
+`has_edge` check in `kg.graph.build.add_edge` keeps. Nodes keep the columns above (not aliases,
+status, organisation or a topic's path); edges keep the columns above (not an author's `position`,
+a curated row's `comment` or a mention's `alias`). PageRank is kg.graph.rank's, over the same
 `cites` and `lineage` edges between records as the networkx graph's.
 """
 
