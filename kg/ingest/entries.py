@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from kg.ingest.fields import (
+    Draft,
     authors_and_venue,
     authors_by,
     fields_of_rest,
@@ -41,30 +42,6 @@ _BARE_URL = re.compile(r"^<?(https?://\S+?)>?$")
 _ORG_ABBREVIATION = re.compile(r"\b(?:Inc|Ltd|Co|Corp|LLC|GmbH|Labs?)\.$")  # "ByteDance Inc.": no sentence
 _SUB_RELEASE = re.compile(r"^\s*[:：]\s*")
 _LEAD_LABEL = re.compile(r"(?i)\[?(?:paper|title|arxiv|pdf)\]?\s*[:：-]")
-
-
-@dataclass
-class Draft:
-    """What the first line of a block says about the paper it names."""
-
-    title: str = ""
-    short_name: str = ""
-    how: str = "listed"
-    authors: str = ""
-    venue: str = ""
-    date: str = ""
-    paper_links: list[Link] = field(default_factory=list)
-    links: list[Link] = field(default_factory=list)
-    rest: str = ""  # words after the title that are a note ("- [T](url) - builds on DDPM")
-    note_links: list[Link] = field(default_factory=list)  # the links inside those words
-
-    def add_links(self, links: list[Link]) -> None:
-        for link in links:
-            if link.url.startswith("#"):
-                continue
-            target = self.paper_links if link.is_paper else self.links
-            if link.url not in {x.url for x in self.paper_links + self.links}:
-                target.append(link)
 
 
 def lead_spans(line: Line) -> list[Span]:
@@ -123,7 +100,7 @@ def bold_title(line: Line, block_has_more: bool) -> Draft | None:
     if _QUOTED.match(bold.strip()) or _BOLD_BY.match(after):
         return None  # the titled-bullet convention reads these
     rest = fields_of_rest(spans[n:], line)
-    if not (block_has_more or rest.links or rest.authors or rest.date):
+    if not (block_has_more or rest.paper_links or rest.links or rest.authors or rest.date):
         return None  # a bold line alone is a heading of sorts, not a paper
     title, venue = split_title(bold)
     draft = Draft(title=title, short_name=rest.short_name, authors=rest.authors,
@@ -135,7 +112,7 @@ def bold_title(line: Line, block_has_more: bool) -> Draft | None:
         draft.authors = authors + "." if authors.endswith("et al") else authors
         draft.venue, draft.date = venue_and_date(venue_words) if draft.authors else (rest.venue, rest.date)
     draft.add_links([line.links[i] for i in sorted({s.link for s in spans[:n] if s.link >= 0})])
-    draft.add_links(rest.links)
+    draft.add_links(rest.paper_links + rest.links)
     if not draft.venue:
         draft.venue = venue_of_links(line)
     return draft if title else None

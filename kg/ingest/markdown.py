@@ -11,6 +11,7 @@ from kg.ids import arxiv_ids_in_url
 from kg.text import squash_spaces
 
 _MD_LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\((<?)(\S+?)(>?)(?:\s+\"[^\"]*\")?\)")
+_WRAPPED_URL = re.compile(r"^\[[^\[\]]*\]\((\S+)\)$")  # "[2006.11239](https://…)" written as a link's URL
 _BARE = re.compile(r"(?<![(<\[])\bhttps?://[^\s<>()\]]+[^\s<>()\].,;:!?'\"]")
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
@@ -76,6 +77,13 @@ def classify_url(url: str) -> str:
     return "page"
 
 
+def link_target(url: str) -> str:
+    """The URL a link points at; `[[Paper]]([2006.11239](https://arxiv.org/abs/2006.11239))` writes a
+    whole Markdown link where the URL goes, and the inner link's URL is the target."""
+    m = _WRAPPED_URL.match(url.strip())
+    return m[1] if m else url
+
+
 def find_links(text: str) -> list[Link]:
     """Markdown links `[text](url)` (images excluded) and bare URLs, in order of appearance."""
     links: list[Link] = []
@@ -86,7 +94,7 @@ def find_links(text: str) -> list[Link]:
             continue
         inner = _MD_LINK.search(m[1])  # "[[Paper](url)]" nests a link inside brackets
         label = inner[1] if inner else m[1]
-        links.append(Link(m[3], strip_markdown(label)))
+        links.append(Link(link_target(m[3]), strip_markdown(label)))
     for m in _BARE.finditer(text):
         if not any(a <= m.start() < b for a, b in spans):
             links.append(Link(m.group(0), ""))

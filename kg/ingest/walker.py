@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from kg.ingest.blocks import Block
 from kg.ingest.entries import (
-    Draft,
     LineFacts,
     bare_name,
     bold_title,
@@ -24,7 +23,7 @@ from kg.ingest.entries import (
     sub_release,
     title_bullet,
 )
-from kg.ingest.fields import looks_like_authors, split_title, split_venue_prefix, strip_decorations
+from kg.ingest.fields import Draft, looks_like_authors, split_title, split_venue_prefix, strip_decorations
 from kg.ingest.inline import Line, joined
 from kg.ingest.listed import ListedEntry
 from kg.ingest.markdown import Link, find_links, parse_list_date
