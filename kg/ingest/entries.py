@@ -22,6 +22,7 @@ from kg.ingest.fields import (
     is_generic,
     is_label,
     looks_like_authors,
+    looks_like_venue,
     split_tail_authors,
     split_tail_venue,
     split_title,
@@ -41,6 +42,10 @@ _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _BARE_URL = re.compile(r"^<?(https?://\S+?)>?$")
 _ORG_ABBREVIATION = re.compile(r"\b(?:Inc|Ltd|Co|Corp|LLC|GmbH|Labs?)\.$")  # "ByteDance Inc.": no sentence
 _SUB_RELEASE = re.compile(r"^\s*[:：]\s*")
+_DATE_LEAD = re.compile(
+    r"^[\[(]?(\d{2,4}[./-]\d{1,2}(?:[./-]\d{1,2})?)[\])]?\s*(?:[(\[]([^()\[\]]{2,30})[)\]])?\s*[:：|\-–]?$")
+_OPEN_BRACKETS = re.compile(r"^[\[(\s]+$")
+_GENERIC_TAIL = re.compile(r"\s*[\[(]([^\[\]()]*)[\])]\s*$")  # "Improved DDPM [arXiv]"
 _LEAD_LABEL = re.compile(r"(?i)\[?(?:paper|title|arxiv|pdf)\]?\s*[:：-]")
 
 
@@ -135,38 +140,119 @@ def quoted_title(line: Line) -> Draft | None:
 
 
 def linked_title(line: Line) -> Draft | None:
-    """ "[Title](paper-url) (CVPR, 2024)", "https://arxiv.org/abs/…", "Title [[paper](arxiv)]"."""
+    """ "[Title](paper-url) (CVPR, 2024)", "https://arxiv.org/abs/…", "Title [[paper](arxiv)]",
+    "[[Paper](arxiv)] Title", "25.03 (NeurIPS24) [Title](paper-url)"."""
     spans = lead_spans(line)
-    links = [x for x in line.all_links if not x.url.startswith("#")]
-    if not spans or not any(x.is_paper for x in links):
+    if not spans or not any(x.is_paper for x in line.all_links if not x.url.startswith("#")):
+        return None
+    draft = Draft()
+    spans = _open_brackets_dropped(_date_lead(spans, draft))
+    if not spans:
         return None
     first = spans[0]
-    draft = Draft()
-    if first.link >= 0 and not is_badge(line, first.link):
-        text = line.links[first.link].text
-        if not is_generic(text):
-            draft.title, draft.venue = split_title(text)
-        rest_spans = [s for s in spans if s.link != first.link]
-        draft.add_links([line.links[first.link]])
-    elif first.link < 0 and _BARE_URL.match(first.text.strip().split(" ")[0]):
+    if first.link >= 0 and not is_badge(line, first.link) and not is_generic(line.links[first.link].text):
+        rest_spans = _link_is_title(draft, spans, line)
+    elif first.link >= 0:
+        rest_spans = _title_after_links(draft, spans, line)
+    elif _BARE_URL.match(first.text.strip().split(" ")[0]):
         rest_spans = spans
     else:
-        if first.code and len(spans) > 1 and spans[1].text.lstrip().startswith((":", "：")):
-            draft.short_name, spans = first.text.strip(), [Span(spans[1].text.lstrip()[1:]), *spans[2:]]
-        lead = _leading_words(spans)
-        if len(lead.split()) < 2:
+        words = _words_are_title(draft, spans, line)
+        if words is None:
             return None
-        draft.title, draft.venue = split_title(lead)
-        if not draft.venue:  # "Title. arXiv, 2023 [[Paper](…)]", "Title. CVPR 2024 [[paper](…)]"
-            draft.title, draft.venue = split_tail_venue(draft.title)
-            draft.date = _year_of(draft.venue)
-        draft.title, draft.authors = split_tail_authors(draft.title)
-        _authors_then_bold(draft, spans)
-        rest_spans = spans[next((i for i, s in enumerate(spans) if s.link >= 0), len(spans)):]
+        rest_spans = words
     _read_rest(draft, rest_spans, line)
     if not draft.venue and (tag := venue_tag(line)):
         draft.venue, draft.date = tag, draft.date or split_venue_prefix(f"[{tag}] a title")[2]
     return draft
+
+
+def _date_lead(spans: list[Span], draft: Draft) -> list[Span]:
+    """ "25.03 [Title](…)", "2024.05 (NeurIPS24)[Title](…)": a date (and a venue in parentheses)
+    written before a linked title; the date is kept when it is a month or a day of a full year."""
+    if len(spans) < 2 or spans[0].link >= 0 or spans[0].code or spans[0].bold or spans[1].link < 0:
+        return spans
+    m = _DATE_LEAD.match(spans[0].text.strip())
+    if m is None:
+        return spans
+    parsed = parse_list_date(m[1])
+    draft.date = m[1] if parsed is not None and parsed[1] != "year" else ""
+    draft.venue = squash_spaces(m[2] or "")
+    return spans[1:]
+
+
+def _open_brackets_dropped(spans: list[Span]) -> list[Span]:
+    """ "[[Paper](…)] Title": the bracket before a link is no word of the entry."""
+    while spans and spans[0].link < 0 and not spans[0].code and _OPEN_BRACKETS.match(spans[0].text):
+        spans = spans[1:]
+    return spans
+
+
+def _link_is_title(draft: Draft, spans: list[Span], line: Line) -> list[Span]:
+    """ "[Title](url)", "[Improved DDPM [arXiv]](url)", "[GLIDE](url): Towards Photorealistic …"."""
+    link = line.links[spans[0].link]
+    title, venue = split_title(link.text)
+    draft.title, draft.venue = _GENERIC_TAIL.sub(lambda m: "" if is_generic(m[1]) else m[0], title), \
+        draft.venue or venue
+    draft.add_links([link])
+    rest = [s for s in spans if s.link != spans[0].link]
+    words, n = _plain_run(rest)
+    after = words.lstrip()[1:].strip() if words.lstrip().startswith((":", "：")) else ""
+    if len(draft.title.split()) <= 3 and len(after.split()) >= 3 and is_title_case(after):
+        draft.short_name, draft.title = draft.title, f"{draft.title}: {after.rstrip(' .')}"
+        rest = rest[n:]
+    return rest
+
+
+def _title_after_links(draft: Draft, spans: list[Span], line: Line) -> list[Span]:
+    """ "[[Paper](arxiv)] Title", "[PDF](url) Title": generic links or badges, then the title's words."""
+    n = 0
+    while n < len(spans) and (spans[n].link >= 0 or _OPEN_BRACKETS.match(spans[n].text.replace("]", " "))):
+        n += 1
+    words, m = _plain_run(spans[n:])
+    words = words.strip(" ])|-–:")
+    lead = [line.links[i] for i in sorted({s.link for s in spans[:n] if s.link >= 0})]
+    if len(words.split()) >= 2 and words[:1].isupper() and not looks_like_venue(words):
+        draft.title, venue = split_title(words)
+        draft.venue = draft.venue or venue
+        draft.add_links(lead)
+        return spans[n + m:]
+    draft.add_links([line.links[spans[0].link]])
+    return [s for s in spans if s.link != spans[0].link]
+
+
+def _words_are_title(draft: Draft, spans: list[Span], line: Line) -> list[Span] | None:
+    """ "Title [[paper](arxiv)]", "Title. CVPR 2024 [[paper](…)]": the words before the first link;
+    None when they are a sentence about a named link ("This is the repository of [Title](…)")."""
+    if spans[0].code and len(spans) > 1 and spans[1].text.lstrip().startswith((":", "：")):
+        draft.short_name, spans = spans[0].text.strip(), [Span(spans[1].text.lstrip()[1:]), *spans[2:]]
+    lead = _leading_words(spans)
+    at = next((i for i, s in enumerate(spans) if s.link >= 0), len(spans))
+    if len(lead.split()) < 2:
+        return None
+    if at < len(spans) and len(lead.split()) >= 4 and _names_a_work(line, spans[at].link):
+        return None
+    draft.title, draft.venue = split_title(lead)
+    if not draft.venue:  # "Title. arXiv, 2023 [[Paper](…)]", "Title. CVPR 2024 [[paper](…)]"
+        draft.title, draft.venue = split_tail_venue(draft.title)
+        draft.date = _year_of(draft.venue)
+    draft.title, draft.authors = split_tail_authors(draft.title)
+    _authors_then_bold(draft, spans)
+    return spans[at:]
+
+
+def _names_a_work(line: Line, index: int) -> bool:
+    """A link whose words name something (two words or more, no "Paper", no badge)."""
+    text = line.links[index].text
+    return not is_badge(line, index) and not is_generic(text) and len(text.split()) >= 2
+
+
+def _plain_run(spans: list[Span]) -> tuple[str, int]:
+    """The words of the spans before the next link, and how many spans they take."""
+    n = 0
+    while n < len(spans) and spans[n].link < 0:
+        n += 1
+    return squash_spaces("".join(s.text for s in spans[:n] if not s.image)), n
 
 
 def _authors_then_bold(draft: Draft, spans: list[Span]) -> None:
@@ -256,15 +342,18 @@ def title_bullet(line: Line) -> Draft | None:
         return None
     if looks_like_authors(text):
         return None  # "- Dun Zeng, Yong Dai, Zenglin Xu": people, not a title
-    words = text.split()
-    long_words = [w for w in words if len(w) > 3]
-    if not 4 <= len(words) <= 25 or not long_words:
-        return None
-    capitalised = sum(1 for w in long_words if w[:1].isupper() or w[:1].isdigit())
-    if capitalised < 0.6 * len(long_words):
+    if not 4 <= len(text.split()) <= 25 or not is_title_case(text):
         return None
     title, venue = split_title(text)
     return Draft(title=title, venue=venue)
+
+
+def is_title_case(text: str) -> bool:
+    """Most words longer than three letters start with a capital or a digit ("Improved Techniques for
+    Training Consistency Models"), as titles and category names are written, and sentences are not."""
+    long_words = [w for w in text.split() if len(w) > 3]
+    capitalised = sum(1 for w in long_words if w[:1].isupper() or w[:1].isdigit())
+    return bool(long_words) and capitalised >= 0.6 * len(long_words)
 
 
 def sub_release(line: Line) -> Draft | None:
