@@ -91,8 +91,8 @@ def split_title(text: str) -> tuple[str, str]:
 
 
 def is_generic(text: str) -> bool:
-    """Link text that names no paper: "Paper", "[Code]", "ICCV 2023", "Website"."""
-    words = squash_spaces(re.sub(r"[\[\]()*_`:]", " ", text)).lower()
+    """Link text that names no paper: "Paper", "[Code]", "ICCV 2023", "Website", "📖 arXiv Paper"."""
+    words = squash_spaces(re.sub(r"[\[\]()*_`:]", " ", strip_decorations(text))).lower()
     if not words or words in GENERIC_LINK_TEXT or "://" in text:
         return True
     return looks_like_venue(words) or words.split()[0] in ("code", "github", "project", "demo", "pdf")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kg.ingest.blocks import Block
-from kg.ingest.entries import LineFacts, read_entry_line
+from kg.ingest.entry_lines import LineFacts, read_entry_line
 from kg.ingest.fields import Draft, split_venue_prefix
 from kg.ingest.inline import Line
 from kg.ingest.listed import ListedEntry
