@@ -1,13 +1,21 @@
 """Tables and HTML blocks in the walk over a list's blocks: a table's rows are entries by their
-columns (kg/ingest/tables.py); `<details>` blocks are notes or sections."""
+columns (kg/ingest/tables.py); `<details>` blocks are notes or sections; a bold title alone on its line
+takes its paper link from the HTML blocks and link lines right below it:
+
+    🔥 **VITA: Towards Open-Source Interactive Omni Multimodal LLM**
+    <p align="center"><img src="…"></p>
+    <div align="center"> [[📖 Paper](https://arxiv.org/pdf/…)] [[🌟 GitHub](…)] </div>
+"""
 
 from __future__ import annotations
 
 import re
 
 from kg.ingest.blocks import Block
+from kg.ingest.entries import bold_title
+from kg.ingest.entry_lines import is_link_line
 from kg.ingest.inline import Line
-from kg.ingest.markdown import find_links
+from kg.ingest.markdown import Link, find_links
 from kg.ingest.tables import Columns, cell_text, columns_of, row_draft, row_note
 from kg.ingest.walkstate import WalkState
 from kg.text import squash_spaces
@@ -49,12 +57,54 @@ class TablesAndHtml(WalkState):
             self.notes_details = None
             if self.details:
                 self.details.pop()
-        else:
+        elif not self.take_bold_links(find_links(html)):
             for link in find_links(html):
                 if link.kind == "arxiv":
                     self.note_links.append((link, None, block.start, link.url))
         if _DETAILS_CLOSE.search(html) and _DETAILS_OPEN.search(html):
             self.notes_details = None
+
+    # ---- a bold title over HTML blocks and link lines -------------------------------------------
+    def wait_for_links(self, block: Block) -> bool:
+        """A paragraph that is one bold title line and nothing else: its links may come below it."""
+        line = block.lines[0]
+        draft = bold_title(line, True) if len(block.lines) == 1 and block.depth == 0 else None
+        if draft is None or not draft.title or draft.paper_links:
+            return False
+        self.bold_wait = (line, draft)
+        return True
+
+    def takes_bold_links(self, block: Block) -> bool:
+        """Can `block` bring the links of a waiting bold title (an HTML block, a line of links)?"""
+        if self.bold_wait is None and self.bold_entry is None:
+            return False
+        if block.kind == "html":
+            return not (_DETAILS_OPEN.search(block.html) or _DETAILS_CLOSE.search(block.html))
+        return block.kind == "para" and block.depth == 0 and all(
+            is_link_line(line, line.all_links) for line in block.lines)
+
+    def take_bold_links(self, links: list[Link]) -> bool:
+        """The links below a bold title: its entry is made at the first paper link (before it, the
+        title waits); False when no bold title waits for links."""
+        if self.bold_entry is not None:
+            known = set(self.bold_entry.urls)
+            for link in links:
+                if link.url not in known and not link.url.startswith("#"):
+                    (self.bold_entry.paper_links if link.is_paper else self.bold_entry.links).append(link)
+            return True
+        if self.bold_wait is None:
+            return False
+        line, draft = self.bold_wait
+        draft.add_links(links)
+        if draft.paper_links:
+            self.bold_wait, self.bold_entry = None, self.new_entry(line.number, draft)
+        return True
+
+    def end_bold_links(self) -> None:
+        """A block that brings no links ends the wait: a title that got no paper link is prose."""
+        if self.bold_wait is not None:
+            self.note_line(self.bold_wait[0], None)
+        self.bold_wait = self.bold_entry = None
 
     def _details(self, block: Block) -> None:
         """`<details>`: a "Notes" summary makes its content notes of the entry before it; any other

@@ -45,6 +45,8 @@ class Walker(TablesAndHtml):
                 for line in _block_lines(block):
                     self.note_line(line, self.notes_details)
                 continue
+            if not self.takes_bold_links(block):
+                self.end_bold_links()
             getattr(self, "_" + block.kind)(block)
 
     def _rule(self, block: Block) -> None:
@@ -84,7 +86,8 @@ class Walker(TablesAndHtml):
             self._item_para(block)
             return
         self._settle_heading(block)
-        if self._table_label(block):
+        if self._table_label(block) or (self.takes_bold_links(block) and self.take_bold_links(
+                [x for line in block.lines for x in line.all_links])):
             return
         draft = _block_draft(block.lines)
         if self.open is not None and self.continues(block) and (
@@ -95,8 +98,9 @@ class Walker(TablesAndHtml):
         if self._per_line_entries(block):
             return
         if draft is None:
-            for line in block.lines:
-                self.note_line(line, None)
+            if not self.wait_for_links(block):
+                for line in block.lines:
+                    self.note_line(line, None)
             return
         entry = self.new_entry(block.start, draft)
         self.open_entry(entry, block.end)

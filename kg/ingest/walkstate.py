@@ -47,6 +47,8 @@ class WalkState:
     notes_details: ListedEntry | None = None  # inside <details><summary>Notes</summary>: notes of this
     blocks: list[Block] = field(default_factory=list)
     k: int = 0
+    bold_wait: tuple[Line, Draft] | None = None  # a bold title alone on its line, its links still to come
+    bold_entry: ListedEntry | None = None  # the entry such a title made, taking the link lines below it
 
     # ---- helpers ---------------------------------------------------------------------------
     @property
