@@ -24,6 +24,7 @@ from kg.ingest.entries import (
 from kg.ingest.fields import Draft, looks_like_authors, split_title, strip_decorations
 from kg.ingest.inline import Line, joined
 from kg.ingest.markdown import parse_list_date
+from kg.ingest.news import is_news
 from kg.ingest.walk_html import TablesAndHtml
 from kg.ingest.walkstate import Item
 from kg.text import squash_spaces
@@ -52,12 +53,13 @@ class Walker(TablesAndHtml):
     def _rule(self, block: Block) -> None:
         self.close()
         self.items.clear()
-        self.tentative = self.pending_heading = None
+        self.tentative = self.pending_heading = self.tentative_bullet = self.bullet_category = None
 
     def _heading(self, block: Block) -> None:
         self.close()
         self.items.clear()
         self.group, self.table_label, self.tentative, self.pending_heading = [], "", None, None
+        self.tentative_bullet = self.bullet_category = None
         line = block.lines[0] if block.lines else Line(block.start)
         links = [x for x in line.all_links if not x.url.startswith("#")]
         papers = [x for x in links if x.is_paper]
@@ -86,8 +88,9 @@ class Walker(TablesAndHtml):
             self._item_para(block)
             return
         self._settle_heading(block)
-        if self._table_label(block) or (self.takes_bold_links(block) and self.take_bold_links(
-                [x for line in block.lines for x in line.all_links])):
+        links = [x for line in block.lines for x in line.all_links]
+        if self._news(block) or self._table_label(block) or (
+                self.takes_bold_links(block) and self.take_bold_links(links)):
             return
         draft = _block_draft(block.lines)
         if self.open is not None and self.continues(block) and (
@@ -105,6 +108,15 @@ class Walker(TablesAndHtml):
         entry = self.new_entry(block.start, draft)
         self.open_entry(entry, block.end)
         self.feed(entry, block.lines[1:])
+
+    def _news(self, block: Block) -> bool:
+        """A paragraph that is news (kg/ingest/news.py): the list's prose."""
+        if not is_news(block.lines[0], self.under_news_heading):
+            return False
+        self.close()
+        for line in block.lines:
+            self.note_line(line, None)
+        return True
 
     def _settle_heading(self, block: Block) -> None:
         """A link-less heading followed by a `**date**` or a bare URL is an entry, not a section."""
@@ -149,8 +161,13 @@ class Walker(TablesAndHtml):
 
     # ---- list items --------------------------------------------------------------------------
     def _item(self, block: Block) -> None:
+        before: Item | None = None  # the item before this one in its list
         while self.items and self.items[-1].depth >= block.depth:
-            self.items.pop()
+            popped = self.items.pop()
+            before = popped if popped.depth == block.depth else before
+        if self.bullet_category is not None and (block.depth < self.bullet_category[0] or (
+                block.depth == self.bullet_category[0] and not _has_paper_link(block))):
+            self.bullet_category = None  # its entries end at the first item without a paper link
         if block.depth == 1:
             self.group = []
         self.pending_heading = None
@@ -158,12 +175,18 @@ class Walker(TablesAndHtml):
         parent = self.items[-1] if self.items else None
         if block.lines:
             self._item_body(block, item, parent)
+            self._category_bullet(block, item, before)
         self.items.append(item)
 
     def _item_body(self, block: Block, item: Item, parent: Item | None) -> None:
         line = block.lines[0]
         if line.links and all(x.url.startswith("#") for x in line.links):
             return  # a table of contents
+        if (parent is not None and parent.news) or is_news(line, self.under_news_heading):
+            item.news = True  # "- [2024.05] We released … [Paper](…)": prose, its sub-items too
+            for text_line in block.lines:
+                self.note_line(text_line, None)
+            return
         if block.depth == 1 and self.open is not None and self.continues(block) and \
                 (draft := sub_release(line)) is not None:
             parent_entry = self.open
@@ -188,6 +211,24 @@ class Walker(TablesAndHtml):
                 self.close()
             return
         self._item_words(block, item, parent)
+
+    def _category_bullet(self, block: Block, item: Item, before: Item | None) -> None:
+        """ "- Personalized Generation" among linked entries, before linked entries: a link-less title
+        bullet whose neighbours carry paper links names the category of the entries after it. It stays
+        an entry (title only) until the next item of its list brings a paper link."""
+        entry = item.entry
+        if self.tentative_bullet is not None and self.tentative_bullet[1] == block.depth:
+            if entry is not None and entry.paper_links:
+                bullet, depth = self.tentative_bullet
+                self.unmake(bullet)
+                self.bullet_category = (depth, bullet.title)
+                entry.section = self.section
+            self.tentative_bullet = None
+        linked_before = before is None or (before.entry is not None and bool(before.entry.paper_links)) or (
+            self.bullet_category is not None and self.bullet_category[0] == block.depth)
+        if entry is not None and not entry.urls and entry.how == "listed" and linked_before and \
+                title_bullet(block.lines[0]) is not None:
+            self.tentative_bullet = (entry, block.depth)
 
     def _item_draft(self, block: Block, parent: Item | None) -> Draft | None:
         line = block.lines[0]
@@ -246,6 +287,10 @@ class Walker(TablesAndHtml):
         owner = item.entry if item is not None else None
         for line in block.lines:
             self.note_line(line, owner)
+
+
+def _has_paper_link(block: Block) -> bool:
+    return any(x.is_paper for line in block.lines for x in line.all_links)
 
 
 def _block_lines(block: Block) -> list[Line]:

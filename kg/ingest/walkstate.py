@@ -12,6 +12,7 @@ from kg.ingest.fields import Draft, split_venue_prefix
 from kg.ingest.inline import Line
 from kg.ingest.listed import ListedEntry
 from kg.ingest.markdown import Link, find_links
+from kg.ingest.news import is_news_heading
 from kg.text import squash_spaces
 
 
@@ -24,6 +25,7 @@ class Item:
     label: str = ""
     category: str = ""
     date: str = ""  # a bold date the item's sub-items are listed under ("- **[2024.12.20]**")
+    news: bool = False  # a news line (kg/ingest/news.py): its sub-items are news too
 
 
 @dataclass
@@ -49,12 +51,22 @@ class WalkState:
     k: int = 0
     bold_wait: tuple[Line, Draft] | None = None  # a bold title alone on its line, its links still to come
     bold_entry: ListedEntry | None = None  # the entry such a title made, taking the link lines below it
+    tentative_bullet: tuple[ListedEntry, int] | None = None  # a title-only bullet that may be a category
+    bullet_category: tuple[int, str] | None = None  # (depth, name) of a bullet that heads its siblings
 
     # ---- helpers ---------------------------------------------------------------------------
+    @property
+    def under_news_heading(self) -> bool:
+        """Is the innermost heading (or `<details>` summary) "News", "Updates" or the like?"""
+        last = self.details[-1] if self.details else self.sections[-1][1] if self.sections else ""
+        return is_news_heading(last)
+
     @property
     def section(self) -> str:
         parts = [title for _, title in self.sections] + self.details
         parts += [item.category for item in self.items if item.category]
+        if self.bullet_category is not None:
+            parts.append(self.bullet_category[1])
         if self.table_label:
             parts.append(self.table_label)
         return " > ".join(p for p in parts if p)
@@ -81,9 +93,13 @@ class WalkState:
         assert self.tentative is not None  # noqa: S101 - checked by the caller
         entry, level = self.tentative
         self.tentative = None
+        self.unmake(entry)
+        self.sections.append((level, entry.title))
+
+    def unmake(self, entry: ListedEntry) -> None:
+        """An entry that was a section after all: gone; its notes are the list's prose."""
         if entry in self.entries:
             self.entries.remove(entry)
-        self.sections.append((level, entry.title))
         for note in entry.notes:
             self.prose.append((note.text, note.line))
         self.note_links = [(lk, None if owner is entry else owner, n, t)
