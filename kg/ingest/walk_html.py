@@ -27,6 +27,15 @@ _TAG = re.compile(r"<[^>]+>")
 _NOTES_SUMMARY = frozenset("notes note abstract details more summary show tl;dr tldr click".split())
 
 
+def _group_name(row: list[list[Line]]) -> str:
+    """A row with one cell of words (bold, or the only one), no link and nothing else: a group's name."""
+    filled = [cell for cell in row if cell_text(cell)]
+    if len(filled) != 1 or any(line.all_links for line in filled[0]):
+        return ""
+    spans = [s for line in filled[0] for s in line.visible()]
+    return cell_text(filled[0]) if spans and all(s.bold for s in spans) else ""
+
+
 class TablesAndHtml(WalkState):
     def _table(self, block: Block) -> None:
         self.close()
@@ -34,8 +43,14 @@ class TablesAndHtml(WalkState):
             return
         header = [cell_text(cell) for cell in block.rows[0]]
         cols = columns_of(header)
+        label = self.table_label
         for row in block.rows[1:]:
+            group = _group_name(row) if cols is not None else ""
+            if group:  # "| | **Mesh Stylization** | | |": the rows below it are of that group
+                self.table_label = " > ".join(x for x in (label, group) if x)
+                continue
             self._row(cols, row)
+        self.table_label = label
 
     def _row(self, cols: Columns | None, row: list[list[Line]]) -> None:
         draft = row_draft(cols, row) if cols is not None else None

@@ -56,6 +56,8 @@ class Walker(TablesAndHtml):
         self.tentative = self.pending_heading = self.tentative_bullet = self.bullet_category = None
 
     def _heading(self, block: Block) -> None:
+        if self.tentative is not None and block.level > self.tentative[1]:
+            self._demote_tentative()  # a heading with headings under it is a section, not a title
         self.close()
         self.items.clear()
         self.group, self.table_label, self.tentative, self.pending_heading = [], "", None, None
@@ -326,4 +328,4 @@ def _label_date(label: str) -> str:
 def _looks_like_title(title: str) -> bool:
     """A level-3+ heading with no link is an entry when it reads like a paper title."""
     words = title.split()
-    return len(words) >= 4 and not title.endswith(":")
+    return len(words) >= 4 and not title.endswith((":", "!"))
