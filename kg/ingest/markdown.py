@@ -12,6 +12,7 @@ from kg.text import squash_spaces
 
 _MD_LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\((<?)(\S+?)(>?)(?:\s+\"[^\"]*\")?\)")
 _WRAPPED_URL = re.compile(r"^\[[^\[\]]*\]\((\S+)\)$")  # "[2006.11239](https://…)" written as a link's URL
+_IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _BARE = re.compile(r"(?<![(<\[])\bhttps?://[^\s<>()\]]+[^\s<>()\].,;:!?'\"]")
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
@@ -99,6 +100,12 @@ def find_links(text: str) -> list[Link]:
         if not any(a <= m.start() < b for a, b in spans):
             links.append(Link(m.group(0), ""))
     return links
+
+
+def html_links(html: str) -> list[Link]:
+    """The links of an HTML block: `<a href>`, Markdown links and bare URLs in it; an image's `src`
+    is no link."""
+    return find_links(_IMG_TAG.sub(" ", html))
 
 
 def strip_markdown(text: str) -> str:

@@ -2,7 +2,7 @@
 happened to a paper; it lists none.
 
 The rule: a line is news when the words it writes before its first named link (its own words, not a
-link's) are a sentence about an event (three words or more, with "we", "our", "released", "accepted",
+link's) are a sentence about an event (two words or more, with "we", "our", "released", "accepted",
 "available", "now" and the like), and either the line starts with a date ("[2024.05]", "**2024-05-01**",
 "2024.05.01:") or it stands under a News / Updates / Changelog heading. A news line and the items nested
 in it are the list's prose; an arXiv link in them is a mention (kept with its line), never an entry.
@@ -50,4 +50,4 @@ def is_news(line: Line, under_news_heading: bool) -> bool:
     if m is None and not under_news_heading:
         return False
     sentence = text[m.end():] if m else text
-    return len(sentence.split()) >= 3 and bool(_EVENT.search(sentence))
+    return len(sentence.split()) >= 2 and bool(_EVENT.search(sentence))

@@ -15,7 +15,7 @@ from kg.ingest.blocks import Block
 from kg.ingest.entries import bold_title
 from kg.ingest.entry_lines import is_link_line
 from kg.ingest.inline import Line
-from kg.ingest.markdown import Link, find_links
+from kg.ingest.markdown import Link, html_links
 from kg.ingest.tables import Columns, cell_text, columns_of, row_draft, row_note
 from kg.ingest.walkstate import WalkState
 from kg.text import squash_spaces
@@ -72,8 +72,8 @@ class TablesAndHtml(WalkState):
             self.notes_details = None
             if self.details:
                 self.details.pop()
-        elif not self.take_bold_links(find_links(html)):
-            for link in find_links(html):
+        elif not self.take_bold_links(html_links(html)):
+            for link in html_links(html):
                 if link.kind == "arxiv":
                     self.note_links.append((link, None, block.start, link.url))
         if _DETAILS_CLOSE.search(html) and _DETAILS_OPEN.search(html):

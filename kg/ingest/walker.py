@@ -32,6 +32,7 @@ from kg.text import squash_spaces
 _PAREN_YEAR_LABEL = re.compile(r"\s*\((?:[^()]*\d{4}[^()]*)\)\s*:?\s*$")
 _DATE_ONLY = re.compile(r"^\*\*\s*(\d{4}-\d{2}-\d{2})\s*\*\*$")
 _BARE_URL = re.compile(r"^<?(https?://\S+?)>?$")
+_SMALL_WORDS = frozenset("a an and as at by for in of on or the to with".split())
 
 
 class Walker(TablesAndHtml):
@@ -223,13 +224,12 @@ class Walker(TablesAndHtml):
             if entry is not None and entry.paper_links:
                 bullet, depth = self.tentative_bullet
                 self.unmake(bullet)
-                self.bullet_category = (depth, bullet.title)
+                self.bullet_category = (depth, bullet.title or bullet.short_name)
                 entry.section = self.section
             self.tentative_bullet = None
         linked_before = before is None or (before.entry is not None and bool(before.entry.paper_links)) or (
             self.bullet_category is not None and self.bullet_category[0] == block.depth)
-        if entry is not None and not entry.urls and entry.how == "listed" and linked_before and \
-                title_bullet(block.lines[0]) is not None:
+        if entry is not None and not entry.urls and linked_before and _reads_like_category(block.lines[0]):
             self.tentative_bullet = (entry, block.depth)
 
     def _item_draft(self, block: Block, parent: Item | None) -> Draft | None:
@@ -289,6 +289,16 @@ class Walker(TablesAndHtml):
         owner = item.entry if item is not None else None
         for line in block.lines:
             self.note_line(line, owner)
+
+
+def _reads_like_category(line: Line) -> bool:
+    """ "Inpainting", "Text-Guided Image Editing", "Personalized Image Generation Methods": a title-only
+    bullet, or a bare name of plain capitalised words (never "ControlNet" or "SDXL": names of works)."""
+    if title_bullet(line) is not None:
+        return True
+    parts = re.split(r"[\s-]+", line.text.strip())
+    return bare_name(line) is not None and all(
+        re.fullmatch(r"[A-Z][a-z]+", p) or p.lower() in _SMALL_WORDS for p in parts if p)
 
 
 def _has_paper_link(block: Block) -> bool:
