@@ -4,7 +4,9 @@
 - a bold title: "**Title** \\ *Authors* \\ Venue. [[Paper](…)]",
   or "1. **Title**. *Authors*. Venue. [[pdf](…)]";
 - a quoted bold title anywhere in a bullet: `**"Title"** by Authors (Dec 2013)`;
-- a linked title: "[Title](paper-url) (CVPR, 2024)"; a bare paper URL; or words then a paper link;
+- a linked title: "[Title](paper-url) (CVPR, 2024)"; a bare paper URL; or words then a paper link
+  (not a sentence about a named link: "This is the page of [Title](…)"); generic links then the title
+  ("[[Paper](…)] Title"); a date and a venue before it ("25.03 (CVPR24) [Title](…)");
 - a bare name in a bullet ("- ControlNet"): named, resolved only by an exact name.
 A block with none of these is no entry; its words are a note or the list's prose.
 """

@@ -3,9 +3,10 @@
 An entry stays open for the block right below it (no blank line between) and for the blocks nested
 in its list item; an entry made by a heading ("### Title" then a date, a URL and a summary) stays open
 until the next heading or rule. A link-less heading taken for a paper's title becomes a section again
-when an entry appears below it.
+when an entry or a deeper heading appears below it; a link-less title-case bullet becomes the category
+of its list's next items when the item after it brings a paper link. News lines (kg/ingest/news.py)
+are prose. Tables and HTML blocks: kg/ingest/walk_html.py; what the walk keeps: kg/ingest/walkstate.py.
 """
-
 
 from __future__ import annotations
 
