@@ -23,15 +23,16 @@ from abbreviations.schwartz_hearst import extract_abbreviation_definition_pairs
 from kg.search.documents import tokenize
 
 MAX_SHORT_CHARS = 10
-# a line is read only when it holds a parenthesis with a capital letter in it: "(GANs)", "(DiT)"
-_CANDIDATE_LINE = re.compile(rf"\([^()]{{0,{MAX_SHORT_CHARS}}}[A-Z][^()]{{0,{MAX_SHORT_CHARS}}}\)")
+WINDOW_CHARS = 300  # text read before a candidate: the algorithm looks back at most 20 words
+# a candidate: a parenthesis with a capital letter in it, "(GANs)", "(DiT)"
+_CANDIDATE = re.compile(rf"\([^()]{{0,{MAX_SHORT_CHARS}}}[A-Z][^()]{{0,{MAX_SHORT_CHARS}}}\)")
 
 Pair = tuple[tuple[str, ...], str]  # (long form's tokens, short form's token)
 
 
 def find_abbreviations(texts: Iterable[str]) -> list[Pair]:
     """The abbreviation pairs defined in `texts`, as BM25 tokens, sorted (deterministic)."""
-    lines = [line for text in texts for line in text.splitlines() if _CANDIDATE_LINE.search(line)]
+    lines = [window for text in texts for window in _windows(text)]
     if not lines:
         return []
     found = extract_abbreviation_definition_pairs(doc_text="\n".join(lines), most_common_definition=True)
@@ -41,6 +42,17 @@ def find_abbreviations(texts: Iterable[str]) -> list[Pair]:
         if pair is not None:
             pairs.setdefault(pair[1], pair[0])  # "DDPM" and "DDPMs" are one token: the first spelling wins
     return sorted((long, short) for short, long in pairs.items())
+
+
+def _windows(text: str) -> list[str]:
+    """Each candidate with the text before it on its line, back to the previous parenthesis or
+    WINDOW_CHARS (so the algorithm reads a few hundred characters per candidate, not whole texts)."""
+    out = []
+    for m in _CANDIDATE.finditer(text):
+        start = max(m.start() - WINDOW_CHARS, text.rfind("\n", 0, m.start()) + 1,
+                    text.rfind("(", 0, m.start()) + 1, text.rfind(")", 0, m.start()) + 1)
+        out.append(text[start:m.end()])
+    return out
 
 
 def _as_tokens(short: str, long: str) -> Pair | None:

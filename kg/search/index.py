@@ -66,6 +66,7 @@ log = logging.getLogger(__name__)
 INDEX_FORMAT = 3  # 3: bm25.npz holds the corpus's abbreviations
 BM25_K1, BM25_B = 1.5, 0.75  # Lucene's defaults
 DOCUMENTS_FILE = "documents.json"
+ABBREVIATION_SAMPLE = 100_000  # documents read for abbreviation definitions (every n-th; ~6 s per 100k)
 EMBED_CHUNK = 5_000  # documents embedded (and held in memory) at a time while building
 
 
@@ -235,7 +236,8 @@ def build_bm25(documents: Sequence[Document], *, progress: bool = False) -> Bm25
     """BM25 (Lucene's variant, k1=1.5, b=0.75) over each document's title, summary, notes and aliases,
     as an eager score matrix in CSC form (numpy only; `progress` is accepted for symmetry), with the
     abbreviations the documents define (kg.search.abbreviations)."""
-    abbreviations = Abbreviations(find_abbreviations(text for d in documents for _, text in d.fields))
+    step = max(1, math.ceil(len(documents) / ABBREVIATION_SAMPLE))  # definitions recur: a sample finds them
+    abbreviations = Abbreviations(find_abbreviations(text for d in documents[::step] for _, text in d.fields))
     tokens = [tokenize(d.bm25_text) for d in documents]
     vocab: dict[str, int] = {}
     ids = [np.array([vocab.setdefault(t, len(vocab)) for t in doc], dtype=np.int64) for doc in tokens]
