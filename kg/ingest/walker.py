@@ -33,6 +33,7 @@ from kg.text import squash_spaces
 _PAREN_YEAR_LABEL = re.compile(r"\s*\((?:[^()]*\d{4}[^()]*)\)\s*:?\s*$")
 _DATE_ONLY = re.compile(r"^\*\*\s*(\d{4}-\d{2}-\d{2})\s*\*\*$")
 _BARE_URL = re.compile(r"^<?(https?://\S+?)>?$")
+_CATEGORY_WORDS = 5
 _SMALL_WORDS = frozenset("a an and as at by for in of on or the to with".split())
 
 
@@ -293,10 +294,11 @@ class Walker(TablesAndHtml):
 
 
 def _reads_like_category(line: Line) -> bool:
-    """ "Inpainting", "Text-Guided Image Editing", "Personalized Image Generation Methods": a title-only
-    bullet, or a bare name of plain capitalised words (never "ControlNet" or "SDXL": names of works)."""
+    """ "Inpainting", "Text-Guided Image Editing", "Personalized Image Generation Methods": a short
+    title-only bullet (five words at most; a longer one reads as a paper's title), or a bare name of
+    plain capitalised words (never "ControlNet" or "SDXL": names of works)."""
     if title_bullet(line) is not None:
-        return True
+        return len(line.text.split()) <= _CATEGORY_WORDS
     parts = re.split(r"[\s-]+", line.text.strip())
     return bare_name(line) is not None and all(
         re.fullmatch(r"[A-Z][a-z]+", p) or p.lower() in _SMALL_WORDS for p in parts if p)
