@@ -18,8 +18,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from abbreviations.schwartz_hearst import extract_abbreviation_definition_pairs
-
 from kg.search.documents import tokenize
 
 MAX_SHORT_CHARS = 10
@@ -35,6 +33,8 @@ def find_abbreviations(texts: Iterable[str]) -> list[Pair]:
     lines = [window for text in texts for window in _windows(text)]
     if not lines:
         return []
+    from abbreviations.schwartz_hearst import extract_abbreviation_definition_pairs  # builds only
+
     found = extract_abbreviation_definition_pairs(doc_text="\n".join(lines), most_common_definition=True)
     pairs: dict[str, tuple[str, ...]] = {}
     for short, long in sorted(found.items()):
