@@ -36,7 +36,7 @@ import shutil
 import time
 from array import array as int_array
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ import numpy as np
 
 from kg import __version__
 from kg.errors import BadInputError, DimensionMismatchError, StaleIndexError
+from kg.search.abbreviations import Abbreviations, find_abbreviations
 from kg.search.documents import DOC_FORMAT, Document, corpus_hash, load_documents, save_documents, tokenize
 from kg.search.encoders import Encoder
 from kg.search.vectors import (
@@ -63,9 +64,10 @@ from kg.store import Store, atomic_open, read_json, write_json
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3  # 3: bm25.npz holds the corpus's abbreviations
 BM25_K1, BM25_B = 1.5, 0.75  # Lucene's defaults
 DOCUMENTS_FILE = "documents.json"
+ABBREVIATION_SAMPLE = 100_000  # documents read for abbreviation definitions (every n-th; ~6 s per 100k)
 EMBED_CHUNK = 5_000  # documents embedded (and held in memory) at a time while building
 
 
@@ -108,6 +110,11 @@ class Bm25Postings:
     indptr: np.ndarray  # column starts, len(vocab) + 1
     vocab: dict[str, int]
     n_docs: int
+    abbreviations: Abbreviations = field(default_factory=Abbreviations)  # defined in the documents
+
+    def query_tokens(self, query: str) -> list[str]:
+        """A query's BM25 tokens, with the abbreviations the corpus defines expanded both ways."""
+        return self.abbreviations.expand(tokenize(query))
 
     def token_ids(self, tokens: Sequence[str]) -> list[int]:
         """Ids of the distinct known tokens, in query order."""
@@ -228,7 +235,10 @@ def _open_vector_files(folder: Path, n_docs: int, n_sentences: int, dim: int
 
 def build_bm25(documents: Sequence[Document], *, progress: bool = False) -> Bm25Postings:
     """BM25 (Lucene's variant, k1=1.5, b=0.75) over each document's title, summary, notes and aliases,
-    as an eager score matrix in CSC form (numpy only; `progress` is accepted for symmetry)."""
+    as an eager score matrix in CSC form (numpy only; `progress` is accepted for symmetry), with the
+    abbreviations the documents define (kg.search.abbreviations)."""
+    step = max(1, math.ceil(len(documents) / ABBREVIATION_SAMPLE))  # definitions recur: a sample finds them
+    abbreviations = Abbreviations(find_abbreviations(text for d in documents[::step] for _, text in d.fields))
     vocab: dict[str, int] = {}
     flat = int_array("q")  # every document's token ids, one after another (no token string kept)
     lengths = np.zeros(len(documents), dtype=np.float64)
@@ -238,7 +248,7 @@ def build_bm25(documents: Sequence[Document], *, progress: bool = False) -> Bm25
         lengths[i] = len(tokens)
     if not vocab:
         return Bm25Postings(np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int64), {},
-                            len(documents))
+                            len(documents), abbreviations)
     n = len(documents)
     doc_of = np.repeat(np.arange(n, dtype=np.int64), lengths.astype(np.int64))
     pairs, tf = np.unique(np.frombuffer(flat, dtype=np.int64) * n + doc_of, return_counts=True)  # by term
@@ -250,7 +260,7 @@ def build_bm25(documents: Sequence[Document], *, progress: bool = False) -> Bm25
     scores = idf[term] * tf / (tf + norm[doc])
     indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum(df)
-    return Bm25Postings(scores.astype(np.float32), doc.astype(np.int32), indptr, vocab, n)
+    return Bm25Postings(scores.astype(np.float32), doc.astype(np.int32), indptr, vocab, n, abbreviations)
 
 
 def build_index(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
@@ -309,8 +319,11 @@ def _save_array(path: Path, array: np.ndarray, *, raw: bool = False) -> None:
 def _save_bm25(path: Path, bm25: Bm25Postings) -> None:
     vocab = sorted(bm25.vocab, key=bm25.vocab.__getitem__)
     with atomic_open(path, "wb") as fh:
+        pairs = bm25.abbreviations.pairs
         np.savez(fh, data=bm25.data, indices=bm25.indices, indptr=bm25.indptr,
-                 vocab=np.array(vocab, dtype=str), n_docs=np.array(bm25.n_docs))
+                 vocab=np.array(vocab, dtype=str), n_docs=np.array(bm25.n_docs),
+                 abbr_long=np.array([" ".join(long) for long, _ in pairs], dtype=str),
+                 abbr_short=np.array([short for _, short in pairs], dtype=str))
 
 
 def _remove_old_builds(store: Store, keep: str) -> None:
@@ -403,7 +416,9 @@ def _read_files(folder: Path, manifest: Manifest) -> IndexData:
     offsets = np.load(folder / "sentence_offsets.npy")
     with np.load(folder / "bm25.npz", allow_pickle=False) as z:
         vocab = {str(t): i for i, t in enumerate(z["vocab"])}
-        bm25 = Bm25Postings(z["data"], z["indices"], z["indptr"], vocab, int(z["n_docs"]))
+        abbreviations = Abbreviations([(tuple(str(long).split()), str(short))
+                                       for long, short in zip(z["abbr_long"], z["abbr_short"], strict=True)])
+        bm25 = Bm25Postings(z["data"], z["indices"], z["indptr"], vocab, int(z["n_docs"]), abbreviations)
     if manifest.index_type == "flat":
         dense = build_flat(doc_vectors)
     else:
