@@ -1,7 +1,7 @@
 """Scale benchmarks (issue 15): graph queries in networkx vs DuckDB at 100k and 1M papers, embedding
-throughput local vs Ray, and `kg build` time and memory at 100k documents.
+throughput local vs Ray, and `kg build` time and memory, per build step, at 100k and 1M documents.
 
-Run: python benchmarks/bench_scale.py [graph|embed|build|all] [--sizes 100000,1000000]
+Run: python benchmarks/bench_scale.py [graph|embed|build|all] [--sizes 100000,1000000] [--runs 3]
 Writes benchmarks/results/scale_<part>.json. Every measurement runs in a child process, so its peak
 RSS (ru_maxrss) is its own; a child past --rss-cap-gb stops itself and reports how far it got.
 
