@@ -285,8 +285,30 @@ def run_build(n: int, cap_gb: float) -> dict[str, Any]:
         progress.update(build_s=round(time.perf_counter() - meter.started, 2),
                         graph_s=round(result.report.seconds, 2), index_type=result.manifest.index_type,
                         sentences=result.manifest.n_sentences, edges=result.report.edges,
+                        graph_store="networkx" if result.graph is not None else "duckdb",
                         peak_rss_mb=round(peak_rss_mb(), 1))
+        if result.graph is None:
+            progress["queries"] = query_built_graph(store, n)
     return progress
+
+
+def query_built_graph(store: Any, n: int) -> dict[str, Any]:
+    """`kg neighbors` and `kg path` (similar_to edges) on the DuckDB graph the build left, opened as the
+    CLI opens it."""
+    from kg.graph.build import open_graph
+
+    rng = np.random.default_rng(1)
+    picks = [name(int(i)) for i in rng.integers(0, n, QUERIES)]
+    start = time.perf_counter()
+    db = open_graph(store)
+    out: dict[str, Any] = {"open_ms": round((time.perf_counter() - start) * 1000, 1)}
+    try:
+        out["neighbors"] = timed(lambda a: db.neighbors(a), [(p,) for p in picks])
+        pairs = [(picks[i], picks[i + 1]) for i in range(0, 6, 2)]
+        out["path_similar_to"] = timed(lambda a, b: db.find_path(a, b, ("similar_to",)), pairs)
+    finally:
+        db.close()
+    return out
 
 
 # ---- driver ------------------------------------------------------------------------------------
