@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import networkx as nx
@@ -10,11 +11,14 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import cli
+from kg.errors import AmbiguousError
 from kg.graph.build import GRAPH_DB_FILE, GRAPH_FILE, GraphInDuckDBError, load_graph, open_graph
+from kg.graph.table import GraphTable
 from kg.pipeline import BuildPlan
 from kg.scale.graph_sql import GraphDB
 from kg.store import Store, read_json
 from testkit.encoders import FakeEncoder
+from tests.conftest import DATA
 
 
 def build(root: Path, sql_above: int) -> nx.MultiDiGraph | None:
@@ -26,13 +30,10 @@ def build(root: Path, sql_above: int) -> nx.MultiDiGraph | None:
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[nx.MultiDiGraph, Path]:
     """The default corpus built twice: in networkx, and with a threshold of 10 records (DuckDB)."""
-    from tests.conftest import DATA
-
     roots = []
     for name in ("nx", "sql"):
         root = tmp_path_factory.mktemp(name) / "data"
         root.mkdir()
-        import shutil
         for sub in ("reading-lists", "facts", "corpus"):
             shutil.copytree(DATA / sub, root / sub)
         for f in ("systems.csv", "lineage.csv"):
@@ -105,8 +106,6 @@ def test_views_that_need_networkx_say_so(both):
 
 
 def test_a_rebuild_below_the_threshold_leaves_no_duckdb_graph(both, tmp_path):
-    import shutil
-
     _, root = both
     copy = tmp_path / "data"
     shutil.copytree(root, copy)
@@ -114,3 +113,23 @@ def test_a_rebuild_below_the_threshold_leaves_no_duckdb_graph(both, tmp_path):
     store = Store.at(copy)
     assert not store.build_path(GRAPH_DB_FILE).exists()
     assert isinstance(load_graph(store), nx.MultiDiGraph)
+
+
+def test_a_repeated_edge_keeps_the_first_and_a_shared_short_name_is_ambiguous(tmp_path):
+    table = GraphTable(tmp_path / "g.duckdb")
+    for node, label in (("a", "SD"), ("b", "SD"), ("c", "LDM")):
+        table.add_node(node, kind="paper", label=label, title=f"Paper {node}")
+    table.add_edge("a", "c", "lineage", kind="lineage", provenance="p1", relation="extends")
+    table.add_edge("a", "c", "lineage", kind="lineage", provenance="p2", relation="finetuned_from")
+    table.add_edge("b", "c", "cites", kind="cites", provenance="p3")
+    nodes, edges = table.seal()
+    assert nodes == {"paper": 3} and edges == {"cites": 1, "lineage": 1}
+    assert not list(tmp_path.glob(".g.duckdb.tmp*"))
+    with GraphDB(tmp_path / "g.duckdb") as db:
+        assert [(n.id, n.relation) for n in db.neighbors("a")] == [("c", "extends")]
+        assert db.lineage("a") == [("c", 1)]
+        assert db.nid("ldm") == db.nid("c")
+        with pytest.raises(AmbiguousError, match="'SD' is ambiguous: a, b"):
+            db.nid("SD")
+        ranks = dict(db.con.execute("SELECT id, pagerank FROM nodes").fetchall())
+    assert sum(ranks.values()) == pytest.approx(1.0) and ranks["c"] > ranks["a"] == ranks["b"]
