@@ -88,6 +88,8 @@ class Manifest:
     embedded: int | None = None  # texts sent to the model by this build (the rest came from the cache)
     inputs_hash: str = ""  # kg.search.documents.inputs_digest of the snapshot files ("" when not known)
     documents_sha256: str = ""  # of <build-id>/documents.json
+    trained_on: int = 0  # documents the IVF-PQ quantiser was trained on (0: exact search, nothing trained)
+    update: dict[str, int] | None = None  # an update (kg.search.update): kept, added, changed, removed
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -264,30 +266,58 @@ def build_index_data(store: Store, encoder: Encoder, documents: Sequence[Documen
         raise BadInputError(f"no papers to index in {store.papers_path}; run `kg ingest` first")
     started = time.perf_counter()
     before = getattr(encoder, "embedded", None)
-    build_id = _new_build_id(corpus_hash(documents))
-    folder = index_dir(store) / build_id
+    digest = corpus_hash(documents)
+    folder = index_dir(store) / new_build_id(digest)
     doc_vectors, sentences, offsets = write_vectors(folder, documents, encoder, progress=progress)
     index_type = index_type_for(len(documents), exact_threshold)
     dense = build_flat(doc_vectors) if index_type == "flat" else build_ivfpq(doc_vectors)
-    if index_type != "flat":
-        _save_array(folder / "dense.faiss", faiss.serialize_index(dense), raw=True)
-    bm25 = build_bm25(documents, progress=progress)
+    built = Built(folder, doc_vectors, sentences, offsets, dense, index_type,
+                  trained_on=0 if index_type == "flat" else len(documents))
+    embedded = None if before is None else encoder.embedded - before  # type: ignore[attr-defined]
+    return finish_index(store, encoder.name, documents, built, started=started, embedded=embedded,
+                        inputs=inputs, digest=digest)
+
+
+@dataclass
+class Built:
+    """The vector files a build or an update (kg.search.update) wrote into its folder, and the dense index."""
+
+    folder: Path
+    doc_vectors: np.ndarray
+    sentences: SentenceVectors
+    offsets: np.ndarray
+    dense: Any  # faiss.Index
+    index_type: str
+    trained_on: int = 0
+
+
+def finish_index(store: Store, model: str, documents: Sequence[Document], built: Built, *, started: float,
+                 embedded: int | None, inputs: str, update: dict[str, int] | None = None,
+                 digest: str | None = None) -> IndexData:
+    """BM25, the IVF-PQ file, documents.json, then the manifest (the step that makes the folder the
+    index) for the vectors in `built`; older folders are removed. The index, as it is in memory.
+    `digest`: corpus_hash(documents) when the caller has it."""
+    folder = built.folder
+    if built.index_type != "flat":
+        _save_array(folder / "dense.faiss", faiss.serialize_index(built.dense), raw=True)
+    bm25 = build_bm25(documents)
     _save_bm25(folder / "bm25.npz", bm25)
     documents_sha = save_documents(folder / DOCUMENTS_FILE, documents)
     manifest = Manifest(
-        model=encoder.name, dimension=int(doc_vectors.shape[1]), corpus_hash=corpus_hash(documents),
-        package_version=__version__, n_documents=len(documents), n_sentences=int(offsets[-1]),
-        index_type=index_type, build_id=build_id, built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        build_seconds=round(time.perf_counter() - started, 3),
-        embedded=None if before is None else encoder.embedded - before,  # type: ignore[attr-defined]
-        inputs_hash=inputs, documents_sha256=documents_sha,
+        model=model, dimension=int(built.doc_vectors.shape[1]), corpus_hash=digest or corpus_hash(documents),
+        package_version=__version__, n_documents=len(documents), n_sentences=int(built.offsets[-1]),
+        index_type=built.index_type, build_id=folder.name,
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        build_seconds=round(time.perf_counter() - started, 3), embedded=embedded, inputs_hash=inputs,
+        documents_sha256=documents_sha, trained_on=built.trained_on, update=update,
     )
     write_json(manifest_path(store), manifest.to_dict())
-    _remove_old_builds(store, keep=build_id)
-    return IndexData(manifest, doc_vectors.view(np.ndarray), sentences, offsets, dense, bm25, folder)
+    _remove_old_builds(store, keep=folder.name)
+    return IndexData(manifest, built.doc_vectors.view(np.ndarray), built.sentences, built.offsets,
+                     built.dense, bm25, folder)
 
 
-def _new_build_id(digest: str) -> str:
+def new_build_id(digest: str) -> str:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     return f"{stamp}-{digest[:10]}"
 
