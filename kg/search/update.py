@@ -44,6 +44,7 @@ import numpy as np
 from faiss.contrib.inspect_tools import get_invlist
 
 from kg.errors import DimensionMismatchError
+from kg.journal import fire
 from kg.search.documents import DOC_FORMAT, Document, corpus_hash
 from kg.search.encoders import Encoder
 from kg.search.index import (
@@ -205,6 +206,7 @@ def update_index_data(store: Store, encoder: Encoder, manifest: Manifest, docume
                     _pieces(runs, old_offsets, fresh_offsets, scales)))
     offsets = _offsets(runs, old_offsets, fresh_offsets)
     np.save(folder / "sentence_offsets.npy", offsets)
+    fire("update-spliced")  # a test may kill the build here (kg.journal.HOOKS)
     dense = build_flat(doc_vectors) if manifest.index_type == "flat" else \
         update_ivfpq(faiss.read_index(str(old / "dense.faiss")), delta, doc_vectors)
     trained = 0 if manifest.index_type == "flat" else manifest.trained_on or manifest.n_documents
