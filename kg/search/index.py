@@ -109,6 +109,8 @@ class Bm25Postings:
     indptr: np.ndarray  # column starts, len(vocab) + 1
     vocab: dict[str, int]
     n_docs: int
+    tf: np.ndarray | None = None  # each posting's term frequency, and each document's length in tokens:
+    lengths: np.ndarray | None = None  # saved for updates (kg.search.update), not read by queries
 
     def token_ids(self, tokens: Sequence[str]) -> list[int]:
         """Ids of the distinct known tokens, in query order."""
@@ -231,22 +233,30 @@ def build_bm25(documents: Sequence[Document], *, progress: bool = False) -> Bm25
     """BM25 (Lucene's variant, k1=1.5, b=0.75) over each document's title, summary, notes and aliases,
     as an eager score matrix in CSC form (numpy only; `progress` is accepted for symmetry)."""
     tokens = [tokenize(d.bm25_text) for d in documents]
-    vocab: dict[str, int] = {}
-    ids = [np.array([vocab.setdefault(t, len(vocab)) for t in doc], dtype=np.int64) for doc in tokens]
-    lengths = np.array([len(doc) for doc in ids], dtype=np.float64)
+    vocab = {t: i for i, t in enumerate(sorted({t for doc in tokens for t in doc}))}  # sorted: see
+    ids = [np.array([vocab[t] for t in doc], dtype=np.int64) for doc in tokens]  # kg.search.update
+    lengths = np.array([len(doc) for doc in ids], dtype=np.int64)
     if not vocab:
-        return Bm25Postings(np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int64), {},
-                            len(documents))
-    doc_of = np.repeat(np.arange(len(ids), dtype=np.int64), lengths.astype(np.int64))
+        return bm25_postings(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), lengths, {})
+    doc_of = np.repeat(np.arange(len(ids), dtype=np.int64), lengths)
     pairs, tf = np.unique(np.concatenate(ids) * len(ids) + doc_of, return_counts=True)  # sorted by term
-    term, doc = pairs // len(ids), pairs % len(ids)
+    return bm25_postings(pairs // len(ids), pairs % len(ids), tf, lengths, vocab)
+
+
+def bm25_postings(term: np.ndarray, doc: np.ndarray, tf: np.ndarray, lengths: np.ndarray,
+                  vocab: dict[str, int]) -> Bm25Postings:
+    """The BM25 matrix of (term, document, frequency) postings sorted by term, then document, and the
+    documents' lengths in tokens (one rule for a build and an update)."""
     df = np.bincount(term, minlength=len(vocab))
-    idf = np.log(1.0 + (len(ids) - df + 0.5) / (df + 0.5))
-    norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(float(lengths.mean()), 1e-9))
+    idf = np.log(1.0 + (len(lengths) - df + 0.5) / (df + 0.5))
+    mean = float(lengths.astype(np.float64).mean()) if len(lengths) else 0.0
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths.astype(np.float64) / max(mean, 1e-9))
     scores = idf[term] * tf / (tf + norm[doc])
     indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum(df)
-    return Bm25Postings(scores.astype(np.float32), doc.astype(np.int32), indptr, vocab, len(ids))
+    small = len(tf) == 0 or int(tf.max()) < 2**16
+    return Bm25Postings(scores.astype(np.float32), doc.astype(np.int32), indptr, vocab, len(lengths),
+                        tf.astype(np.uint16 if small else np.uint32), lengths.astype(np.int32))
 
 
 def build_index(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
@@ -293,14 +303,14 @@ class Built:
 
 def finish_index(store: Store, model: str, documents: Sequence[Document], built: Built, *, started: float,
                  embedded: int | None, inputs: str, update: dict[str, int] | None = None,
-                 digest: str | None = None) -> IndexData:
+                 digest: str | None = None, bm25: Bm25Postings | None = None) -> IndexData:
     """BM25, the IVF-PQ file, documents.json, then the manifest (the step that makes the folder the
     index) for the vectors in `built`; older folders are removed. The index, as it is in memory.
-    `digest`: corpus_hash(documents) when the caller has it."""
+    `digest`: corpus_hash(documents), `bm25`: its BM25 matrix, when the caller has them."""
     folder = built.folder
     if built.index_type != "flat":
         _save_array(folder / "dense.faiss", faiss.serialize_index(built.dense), raw=True)
-    bm25 = build_bm25(documents)
+    bm25 = build_bm25(documents) if bm25 is None else bm25
     _save_bm25(folder / "bm25.npz", bm25)
     documents_sha = save_documents(folder / DOCUMENTS_FILE, documents)
     manifest = Manifest(
@@ -333,8 +343,11 @@ def _save_array(path: Path, array: np.ndarray, *, raw: bool = False) -> None:
 def _save_bm25(path: Path, bm25: Bm25Postings) -> None:
     vocab = sorted(bm25.vocab, key=bm25.vocab.__getitem__)
     with atomic_open(path, "wb") as fh:
-        np.savez(fh, data=bm25.data, indices=bm25.indices, indptr=bm25.indptr,
-                 vocab=np.array(vocab, dtype=str), n_docs=np.array(bm25.n_docs))
+        arrays = {"data": bm25.data, "indices": bm25.indices, "indptr": bm25.indptr,
+                  "vocab": np.array(vocab, dtype=str), "n_docs": np.array(bm25.n_docs)}
+        if bm25.tf is not None and bm25.lengths is not None:
+            arrays.update(tf=bm25.tf, lengths=bm25.lengths)
+        np.savez(fh, **arrays)  # type: ignore[arg-type]
 
 
 def _remove_old_builds(store: Store, keep: str) -> None:

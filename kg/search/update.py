@@ -37,6 +37,7 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import faiss
@@ -45,15 +46,17 @@ from faiss.contrib.inspect_tools import get_invlist
 
 from kg.errors import DimensionMismatchError
 from kg.journal import fire
-from kg.search.documents import DOC_FORMAT, Document, corpus_hash
+from kg.search.documents import DOC_FORMAT, Document, corpus_hash, tokenize
 from kg.search.encoders import Encoder
 from kg.search.index import (
     DOCUMENTS_FILE,
     EMBED_CHUNK,
     INDEX_FORMAT,
+    Bm25Postings,
     Built,
     IndexData,
     Manifest,
+    bm25_postings,
     embed_documents,
     finish_index,
     index_dir,
@@ -92,6 +95,13 @@ class Delta:
     @property
     def kept(self) -> int:
         return int((self.source >= 0).sum())
+
+    def positions(self) -> np.ndarray:
+        """For each old row, its document's new position; -1 when removed or changed."""
+        position = np.full(self.old_n, -1, dtype=np.int64)
+        kept = np.flatnonzero(self.source >= 0)
+        position[self.source[kept]] = kept
+        return position
 
     def counts(self) -> dict[str, int]:
         n_embedded = len(self.embedded)
@@ -212,7 +222,8 @@ def update_index_data(store: Store, encoder: Encoder, manifest: Manifest, docume
     trained = 0 if manifest.index_type == "flat" else manifest.trained_on or manifest.n_documents
     built = Built(folder, doc_vectors, sentences, offsets, dense, manifest.index_type, trained_on=trained)
     return finish_index(store, manifest.model, documents, built, started=started, embedded=texts,
-                        inputs=inputs, update=delta.counts(), digest=digest)
+                        inputs=inputs, update=delta.counts(), digest=digest,
+                        bm25=update_bm25(old / "bm25.npz", delta, documents))
 
 
 def _embed(documents: Sequence[Document], encoder: Encoder, dimension: int, progress: bool
@@ -249,13 +260,48 @@ def _offsets(runs: Sequence[tuple[bool, int, int]], old_offsets: np.ndarray, fre
     return offsets
 
 
+def update_bm25(old: Path, delta: Delta, documents: Sequence[Document]) -> Bm25Postings | None:
+    """The BM25 matrix of `documents` from the old file's postings of kept documents and the tokens of
+    the embedded ones, scored anew (`bm25_postings`: the rule of a full build, whose vocabulary is sorted
+    too, so the arrays are a full build's); None when the old file holds no term frequencies."""
+    with np.load(old, allow_pickle=False) as z:
+        if "tf" not in z.files or "lengths" not in z.files:
+            return None
+        indices, indptr, tf, lengths, vocab = (z[k] for k in ("indices", "indptr", "tf", "lengths", "vocab"))
+    position = delta.positions()
+    keep = position[indices] >= 0
+    term = np.repeat(np.arange(len(vocab), dtype=np.int64), np.diff(indptr))[keep]
+    fresh = delta.embedded
+    tokens = [tokenize(documents[i].bm25_text) for i in fresh]
+    words = np.array(sorted({str(w) for w in vocab[np.unique(term)]} | {t for doc in tokens for t in doc}),
+                     dtype=str)
+    n = len(documents)
+    kept_keys = np.searchsorted(words, vocab)[term] * n + position[indices[keep]]  # still sorted
+    new_keys, new_tf = _fresh_postings(tokens, fresh, words, n)
+    at = np.searchsorted(kept_keys, new_keys)
+    keys, tfs = np.insert(kept_keys, at, new_keys), np.insert(tf[keep].astype(np.int64), at, new_tf)
+    new_lengths = np.zeros(n, dtype=np.int64)
+    new_lengths[delta.source >= 0] = lengths[delta.source[delta.source >= 0]]
+    new_lengths[fresh] = [len(doc) for doc in tokens]
+    return bm25_postings(keys // n, keys % n, tfs, new_lengths, {str(w): i for i, w in enumerate(words)})
+
+
+def _fresh_postings(tokens: Sequence[Sequence[str]], positions: np.ndarray, words: np.ndarray, n: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """(term * n + document, frequency) of the embedded documents' tokens, sorted by key."""
+    parts = [np.searchsorted(words, np.array(doc, dtype=str)) * n + int(p)
+             for doc, p in zip(tokens, positions, strict=True) if doc]
+    if not parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    keys, tf = np.unique(np.concatenate(parts), return_counts=True)
+    return keys.astype(np.int64), tf.astype(np.int64)
+
+
 def update_ivfpq(index: Any, delta: Delta, doc_vectors: np.ndarray) -> Any:
     """The IVF-PQ index of the old rows, brought to the new ones: rows of removed and changed documents
     removed, the rest renumbered to their new positions, the embedded documents' vectors (as stored:
     float16) added with the trained quantiser."""
-    position = np.full(delta.old_n, -1, dtype=np.int64)
-    kept = np.flatnonzero(delta.source >= 0)
-    position[delta.source[kept]] = kept
+    position = delta.positions()
     gone = np.flatnonzero(position < 0)
     if len(gone):
         index.remove_ids(faiss.IDSelectorBatch(gone))

@@ -82,8 +82,13 @@ def full_build_of(store: Store, tmp_path: Path) -> Store:
     return fresh
 
 
-def test_adding_one_paper_embeds_exactly_that_paper_and_updates_the_index(corpus):
+def test_adding_one_paper_embeds_exactly_that_paper_and_updates_the_index(corpus, monkeypatch):
     store, papers, encoder = corpus
+
+    def no_full_bm25(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an update tokenised every document again")
+
+    monkeypatch.setattr(index_module, "build_bm25", no_full_bm25)
     before = read_manifest(store)
     store.save_papers([*papers, NEW])
     result = build(store, encoder)
@@ -121,6 +126,25 @@ def test_an_updated_index_answers_exactly_as_a_full_build_of_the_same_corpus(cor
     for name, array in theirs.items():
         assert np.array_equal(ours[name], array), name  # byte for byte: vectors, offsets, BM25, documents
     assert read_manifest(store).corpus_hash == read_manifest(fresh).corpus_hash  # type: ignore[union-attr]
+    assert answers(store, encoder) == answers(fresh, encoder)
+
+
+def test_an_index_without_term_frequencies_is_updated_with_bm25_rebuilt(tmp_path):
+    """An index written before BM25 kept its term frequencies: the update scores BM25 from the documents."""
+    from kg.search.engine import build_search_index
+
+    papers = synthetic(120)
+    store = save_corpus(tmp_path / "data", papers)
+    encoder = FakeEncoder(dimension=32)
+    manifest, _ = build_search_index(store, encoder)
+    path = index_dir(store) / manifest.build_id / "bm25.npz"
+    with np.load(path) as z:
+        older = {k: z[k] for k in z.files if k not in ("tf", "lengths")}
+    np.savez(path, **older)
+    store.save_papers([*papers, NEW])
+    updated, _ = build_search_index(store, encoder)
+    assert updated.update == {"kept": 120, "added": 1, "changed": 0, "removed": 0}
+    fresh = full_build_of(store, tmp_path)
     assert answers(store, encoder) == answers(fresh, encoder)
 
 
