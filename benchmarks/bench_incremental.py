@@ -3,8 +3,9 @@
 cache: what adding a paper cost before the update existed).
 
 Run: python benchmarks/bench_incremental.py [--papers 10000] [--runs 5] [--real-model]
-Writes benchmarks/results/incremental.json. Each run starts from a copy of one built data directory,
-adds the same paper, and builds; runs of the two kinds alternate, so they meet the same machine load.
+Writes benchmarks/results/incremental.json (incremental-N.json for another size). Each run starts
+from a copy of one built data directory, adds the same paper, and builds; runs of the two kinds
+alternate, so they meet the same machine load.
 The fake encoder (384 dimensions, the real model's file sizes) stands in for the model; `--real-model`
 adds what the real model costs for that one paper (loading it, then encoding its sentences).
 Synthetic corpus: benchmarks/search_synth.py.
@@ -165,7 +166,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                    "full_rebuild": summarise(full), "update_equals_full_rebuild": identical}
     if args.real_model:
         results["real_model_one_paper"] = real_model_cost(args.runs)
-    path = save_results("incremental", results)
+    path = save_results("incremental" if args.papers == 10_000 else f"incremental-{args.papers}", results)
     print(json_text(results))
     print(f"-> {path}")
     return results

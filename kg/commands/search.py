@@ -39,7 +39,7 @@ def build_command(store: Store, model: str | None, force: bool, as_json: bool, r
 
     A stale index is rebuilt; the graph gets `similar_to` edges from the index.
 
-    Sentence vectors are cached by text, so after adding a paper only its sentences are embedded.
+    After papers are added, changed or removed, the index is updated: only those papers are embedded.
 
     Example: kg build
     """

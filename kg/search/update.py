@@ -12,9 +12,13 @@ documents with those the index holds (its documents.json, each document by its f
 - the IVF-PQ index (above EXACT_THRESHOLD documents) is read, loses the rows of removed and changed
   documents, is renumbered and gets the new vectors from the quantiser it was trained with (no
   retraining: `RETRAIN_GROWTH` says when a full build retrains it);
-- BM25 is rebuilt from the documents (every score depends on the corpus's document count, lengths
-  and frequencies, so one added paper changes them all; 0.3 s at 10,000 documents), and
-  documents.json, the offsets and the manifest are written anew.
+- BM25 keeps the postings (term frequencies) of kept documents, renumbered, tokenises only the
+  embedded documents, and scores every posting again by the rule of a full build (`bm25_postings`:
+  each score depends on the document count, the mean length and the term's document frequency, so
+  one added paper changes them all); an index that saved no term frequencies gets BM25 rebuilt.
+  Kept postings are trusted as they are: a change to tokenisation or to the BM25 text must bump
+  DOC_FORMAT, as it already must for `kg build` to notice it at all;
+- documents.json, the offsets and the manifest are written anew.
 
 The old folder is only read, and the new one becomes the index when the manifest names it (in a
 build generation: at the generation's commit), so a kill leaves the old index or the new one.
