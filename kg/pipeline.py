@@ -37,11 +37,12 @@ from kg.graph.build import GRAPH_FILE, BuildReport, build_graph, save_graph
 from kg.graph.lineage import load_lineage
 from kg.lock import writer_lock
 from kg.search import encoders
-from kg.search.documents import Document, build_documents
+from kg.search.documents import Document
 from kg.search.encoders import EmbeddingCache, Encoder, SentenceTransformerEncoder
 from kg.search.engine import (
     Searcher,
     build_searcher,
+    corpus_documents,
     index_fits,
     similar_edges,
     snapshot_files,
@@ -139,7 +140,7 @@ class BuildPlan:
     def _read_corpus(self) -> None:
         self.state.files = snapshot_files(self.store)
         self.state.corpus = Corpus.require(self.store)
-        self.state.documents = build_documents(self.state.corpus)
+        self.state.documents = corpus_documents(self.store, self.state.corpus)
 
     def _current_manifest(self) -> Manifest | None:
         try:

@@ -175,7 +175,7 @@ def _build_jobs() -> dict[str, dict[str, object]]:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def get_words_searcher(root: str, stamp: str) -> Searcher:
-    return load_words_searcher(get_corpus(root, stamp), get_encoder(DEFAULT_MODEL))
+    return load_words_searcher(Store.at(root), get_corpus(root, stamp), get_encoder(DEFAULT_MODEL))
 
 
 def _run_build(root: str, job: dict[str, object]) -> None:

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from kg.corpus import Corpus
 from kg.errors import BadInputError
 from kg.model import Edge, Paper, System
 from kg.scale.parquet import (
@@ -28,7 +27,7 @@ from kg.scale.parquet import (
     vectors_table,
     write_parts,
 )
-from kg.search.documents import build_documents
+from kg.search.engine import corpus_documents
 from kg.search.index import index_dir, read_manifest
 from kg.store import Store
 
@@ -79,7 +78,7 @@ def index_vectors(store: Store) -> tuple[list[str], np.ndarray]:
         return [], np.zeros((0, 0), np.float32)
     folder = index_dir(store) / manifest.build_id
     vectors = np.load(folder / "doc_vectors.npy")
-    ids = [d.id for d in build_documents(Corpus.load(store))]  # the index's order: build_documents'
+    ids = [d.id for d in corpus_documents(store)]  # the index's order: the one document builder's
     if len(ids) != len(vectors):
         raise BadInputError("the search index does not match the corpus; run `kg build`", str(folder))
     return ids, vectors

@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # a query process reads documents from the index: the corpus'
     from kg.corpus import Corpus
     from kg.model import Paper, System
 
-DOC_FORMAT = 2  # bump when documents, sentence splitting or tokenisation change: old indexes become stale
+DOC_FORMAT = 3  # bump when documents, sentence splitting or tokenisation change: old indexes become stale
 
 # Boilerplate of paper summaries ("This paper presents …", "The authors propose …"): words that
 # say nothing about a paper's subject. Dropped by the BM25 tokenizer, for documents and queries alike.
@@ -78,6 +78,7 @@ class Document:
     categories: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)
     fields: list[tuple[str, str]] = field(default_factory=list)  # (field label, cleaned text)
+    lineage: list[str] = field(default_factory=list)  # names of what it builds on (data/lineage.csv)
 
     kind: str = "paper"  # "paper" or "system" (a model release)
 
@@ -94,13 +95,13 @@ class Document:
 
     @property
     def bm25_text(self) -> str:
-        return "\n".join([*self.aliases, *self.topics, *(text for _, text in self.fields)])
+        return "\n".join([*self.aliases, *self.topics, *self.lineage, *(text for _, text in self.fields)])
 
     def fingerprint(self) -> dict[str, object]:
         """Everything about the document that the index depends on."""
         return {"id": self.id, "kind": self.kind, "title": self.title, "year": self.year,
                 "topics": self.topics, "categories": self.categories, "aliases": self.aliases,
-                "fields": self.fields}
+                "fields": self.fields, "lineage": self.lineage}
 
 
 def informative(sentence: str) -> bool:
@@ -144,12 +145,31 @@ def build_system_document(system: System) -> Document:
                     aliases=list(system.aliases), fields=[f for f in fields if f[1]], kind="system")
 
 
-def build_documents(corpus: Corpus) -> list[Document]:
+def build_documents(corpus: Corpus, lineage: Iterable[tuple[str, str]] = ()) -> list[Document]:
     """Documents of the corpus's listed papers (not unlisted ones) and of its model releases, sorted
-    by id. A record with no text at all is left out: there is nothing to match."""
+    by id. A record with no text at all is left out: there is nothing to match.
+
+    `lineage`: (child id, parent id) pairs of the curated lineage; a child's document lists the names
+    (title and short names) of its parents, for BM25 only, so "models derived from Stable Diffusion" finds
+    the records that build on it. A parent the corpus does not hold adds nothing."""
     docs = [build_document(p) for p in corpus.listed_papers()]
     docs += [build_system_document(s) for s in corpus.systems.values()]
+    parents: dict[str, list[str]] = {}
+    for child, parent in lineage:
+        if parent in corpus:
+            parents.setdefault(child, []).extend(n for n in _names(corpus, parent)
+                                                 if n not in parents.get(child, []))
+    for doc in docs:
+        doc.lineage = parents.get(doc.id, [])
     return sorted((d for d in docs if d.fields), key=lambda d: d.id)
+
+
+def _names(corpus: Corpus, record_id: str) -> list[str]:
+    from kg.model import Paper
+
+    record = corpus.get(record_id)
+    name = record.title if isinstance(record, Paper) else record.name
+    return list(dict.fromkeys(n for n in [name, *record.aliases] if n))
 
 
 def corpus_hash(documents: Iterable[Document]) -> str:
@@ -185,7 +205,8 @@ def load_documents(path: Path, sha256: str) -> list[Document]:
         raise ValueError(f"{path.name} is not the file the index was built with")
     return [Document(id=d["id"], title=d["title"], year=d["year"], topics=d["topics"],
                      categories=d["categories"], aliases=d["aliases"],
-                     fields=[(label, text) for label, text in d["fields"]], kind=d["kind"])
+                     fields=[(label, text) for label, text in d["fields"]], kind=d["kind"],
+                     lineage=d["lineage"])
             for d in json.loads(data)]
 
 

@@ -33,7 +33,6 @@ from kg.search.documents import (
     build_documents,
     corpus_hash,
     inputs_digest,
-    tokenize,
 )
 from kg.search.encoders import (
     CachedEncoder,
@@ -169,7 +168,7 @@ class Searcher:
             raise BadInputError(f"k must be at least 1, not {k}")
         allowed = None if filters is None or filters.is_empty else self.filter_index.mask(filters)
         qvec = self.encode_query(query) if mode != "bm25" else None
-        qtokens = tokenize(query) if mode != "dense" else []
+        qtokens = self.index.bm25.query_tokens(query) if mode != "dense" else []
         ranked = self.rank(mode, qvec, qtokens, allowed, depth=k, query=query)
         return [self._hit(ranked, j, mode, qvec, qtokens, evidence) for j in range(min(k, len(ranked.docs)))]
 
@@ -360,26 +359,30 @@ def load_searcher(store: Store, encoder: Encoder | None = None, *, corpus: Corpu
         found = load_index_by_inputs(store, encoder, snapshot_inputs(store, encoder.name))
         if found is not None:
             return Searcher(found[0], found[1], encoder, settings)
-    documents = build_documents(corpus or _load_corpus(store))
+    documents = corpus_documents(store, corpus)
     return Searcher(documents, load_index(store, encoder, documents), encoder, settings)
 
 
-def _load_corpus(store: Store) -> Corpus:
+def corpus_documents(store: Store, corpus: Corpus | None = None) -> list[Document]:
+    """The search documents of `corpus` (default: the store's snapshot) with the store's curated lineage
+    (data/lineage.csv): what every index build and every check against one reads."""
     from kg.corpus import Corpus
+    from kg.graph.lineage import load_lineage
 
-    return Corpus.load(store)
+    lineage = [(row.child, row.parent) for row in load_lineage(store, verify=False)]
+    return build_documents(corpus or Corpus.load(store), lineage)
 
 
 def snapshot_inputs(store: Store, model: str, files: str | None = None) -> str:
     """The inputs digest (kg.search.documents.inputs_digest) of the store's snapshot files for `model`:
-    the files `build_documents(Corpus.load(store))` reads (`files`: their digest, taken earlier)."""
+    the files `corpus_documents(store)` reads (`files`: their digest, taken earlier)."""
     return inputs_digest(files or snapshot_files(store), model)
 
 
 def snapshot_files(store: Store) -> str:
     """kg.store.digest_files of the snapshot files documents are built from. Take it BEFORE reading
     them: a snapshot that changes in between then only makes the recorded inputs not match."""
-    return digest_files([store.papers_path, store.systems_path])
+    return digest_files([store.papers_path, store.systems_path, store.lineage_path])
 
 
 def build_search_index(store: Store, encoder: Encoder | None = None, *, corpus: Corpus | None = None,
@@ -392,7 +395,7 @@ def build_search_index(store: Store, encoder: Encoder | None = None, *, corpus: 
     those documents are embedded). With `use_cache`, sentence vectors are kept in
     store.build_dir/embeddings, so a full rebuild embeds only sentences never seen before."""
     files = snapshot_files(store) if corpus is None else None  # inputs are known only for the snapshot
-    documents = build_documents(corpus or _load_corpus(store))
+    documents = corpus_documents(store, corpus)
     try:
         current = read_manifest(store)
     except StaleIndexError as exc:  # an unreadable manifest is what `kg build` is there to repair
@@ -467,11 +470,12 @@ def _num(value: float) -> float:
     return round(float(value), 6)
 
 
-def load_words_searcher(corpus: Corpus, encoder: Encoder, settings: SearchSettings | None = None) -> Searcher:
+def load_words_searcher(store: Store, corpus: Corpus, encoder: Encoder, settings: SearchSettings | None = None
+                        ) -> Searcher:
     """A searcher that matches by words only (BM25 over the same documents), built in memory in about
     a second: what the app answers with while the index is being built on a first start. Searching by
     meaning with it raises StaleIndexError; `similar` finds nothing."""
-    documents = build_documents(corpus)
+    documents = corpus_documents(store, corpus)
     offsets = np.concatenate([[0], np.cumsum([len(d.sentences) for d in documents])]).astype(np.int64)
     n = int(offsets[-1])
     manifest = Manifest(model=encoder.name, dimension=0, corpus_hash=corpus_hash(documents),

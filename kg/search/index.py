@@ -35,7 +35,7 @@ import math
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ import numpy as np
 
 from kg import __version__
 from kg.errors import BadInputError, DimensionMismatchError, StaleIndexError
+from kg.search.abbreviations import Abbreviations, find_abbreviations
 from kg.search.documents import DOC_FORMAT, Document, corpus_hash, load_documents, save_documents, tokenize
 from kg.search.encoders import Encoder
 from kg.search.vectors import (
@@ -62,9 +63,10 @@ from kg.store import Store, atomic_open, read_json, write_json
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3  # 3: bm25.npz holds the corpus's abbreviations
 BM25_K1, BM25_B = 1.5, 0.75  # Lucene's defaults
 DOCUMENTS_FILE = "documents.json"
+ABBREVIATION_SAMPLE = 100_000  # documents read for abbreviation definitions (every n-th; ~6 s per 100k)
 EMBED_CHUNK = 5_000  # documents embedded (and held in memory) at a time while building
 
 
@@ -109,8 +111,13 @@ class Bm25Postings:
     indptr: np.ndarray  # column starts, len(vocab) + 1
     vocab: dict[str, int]
     n_docs: int
+    abbreviations: Abbreviations = field(default_factory=Abbreviations)  # defined in the documents
     tf: np.ndarray | None = None  # each posting's term frequency, and each document's length in tokens:
     lengths: np.ndarray | None = None  # saved for updates (kg.search.update), not read by queries
+
+    def query_tokens(self, query: str) -> list[str]:
+        """A query's BM25 tokens, with the abbreviations the corpus defines expanded both ways."""
+        return self.abbreviations.expand(tokenize(query))
 
     def token_ids(self, tokens: Sequence[str]) -> list[int]:
         """Ids of the distinct known tokens, in query order."""
@@ -231,20 +238,30 @@ def _open_vector_files(folder: Path, n_docs: int, n_sentences: int, dim: int
 
 def build_bm25(documents: Sequence[Document], *, progress: bool = False) -> Bm25Postings:
     """BM25 (Lucene's variant, k1=1.5, b=0.75) over each document's title, summary, notes and aliases,
-    as an eager score matrix in CSC form (numpy only; `progress` is accepted for symmetry)."""
+    as an eager score matrix in CSC form (numpy only; `progress` is accepted for symmetry), with the
+    abbreviations the documents define (kg.search.abbreviations)."""
+    abbreviations = corpus_abbreviations(documents)
     tokens = [tokenize(d.bm25_text) for d in documents]
     vocab = {t: i for i, t in enumerate(sorted({t for doc in tokens for t in doc}))}  # sorted: see
     ids = [np.array([vocab[t] for t in doc], dtype=np.int64) for doc in tokens]  # kg.search.update
     lengths = np.array([len(doc) for doc in ids], dtype=np.int64)
     if not vocab:
-        return bm25_postings(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), lengths, {})
+        empty = np.zeros(0, np.int64)
+        return bm25_postings(empty, empty, empty, lengths, {}, abbreviations)
     doc_of = np.repeat(np.arange(len(ids), dtype=np.int64), lengths)
     pairs, tf = np.unique(np.concatenate(ids) * len(ids) + doc_of, return_counts=True)  # sorted by term
-    return bm25_postings(pairs // len(ids), pairs % len(ids), tf, lengths, vocab)
+    return bm25_postings(pairs // len(ids), pairs % len(ids), tf, lengths, vocab, abbreviations)
+
+
+def corpus_abbreviations(documents: Sequence[Document]) -> Abbreviations:
+    """The abbreviations the documents define (kg.search.abbreviations), read from every document up to
+    ABBREVIATION_SAMPLE of them, else from an even sample."""
+    step = max(1, math.ceil(len(documents) / ABBREVIATION_SAMPLE))  # definitions recur: a sample finds them
+    return Abbreviations(find_abbreviations(text for d in documents[::step] for _, text in d.fields))
 
 
 def bm25_postings(term: np.ndarray, doc: np.ndarray, tf: np.ndarray, lengths: np.ndarray,
-                  vocab: dict[str, int]) -> Bm25Postings:
+                  vocab: dict[str, int], abbreviations: Abbreviations) -> Bm25Postings:
     """The BM25 matrix of (term, document, frequency) postings sorted by term, then document, and the
     documents' lengths in tokens (one rule for a build and an update)."""
     df = np.bincount(term, minlength=len(vocab))
@@ -256,7 +273,7 @@ def bm25_postings(term: np.ndarray, doc: np.ndarray, tf: np.ndarray, lengths: np
     indptr[1:] = np.cumsum(df)
     small = len(tf) == 0 or int(tf.max()) < 2**16
     return Bm25Postings(scores.astype(np.float32), doc.astype(np.int32), indptr, vocab, len(lengths),
-                        tf.astype(np.uint16 if small else np.uint32), lengths.astype(np.int32))
+                        abbreviations, tf.astype(np.uint16 if small else np.uint32), lengths.astype(np.int32))
 
 
 def build_index(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
@@ -343,8 +360,11 @@ def _save_array(path: Path, array: np.ndarray, *, raw: bool = False) -> None:
 def _save_bm25(path: Path, bm25: Bm25Postings) -> None:
     vocab = sorted(bm25.vocab, key=bm25.vocab.__getitem__)
     with atomic_open(path, "wb") as fh:
+        pairs = bm25.abbreviations.pairs
         arrays = {"data": bm25.data, "indices": bm25.indices, "indptr": bm25.indptr,
-                  "vocab": np.array(vocab, dtype=str), "n_docs": np.array(bm25.n_docs)}
+                  "vocab": np.array(vocab, dtype=str), "n_docs": np.array(bm25.n_docs),
+                  "abbr_long": np.array([" ".join(long) for long, _ in pairs], dtype=str),
+                  "abbr_short": np.array([short for _, short in pairs], dtype=str)}
         if bm25.tf is not None and bm25.lengths is not None:
             arrays.update(tf=bm25.tf, lengths=bm25.lengths)
         np.savez(fh, **arrays)  # type: ignore[arg-type]
@@ -440,7 +460,9 @@ def _read_files(folder: Path, manifest: Manifest) -> IndexData:
     offsets = np.load(folder / "sentence_offsets.npy")
     with np.load(folder / "bm25.npz", allow_pickle=False) as z:
         vocab = {str(t): i for i, t in enumerate(z["vocab"])}
-        bm25 = Bm25Postings(z["data"], z["indices"], z["indptr"], vocab, int(z["n_docs"]))
+        abbreviations = Abbreviations([(tuple(str(long).split()), str(short))
+                                       for long, short in zip(z["abbr_long"], z["abbr_short"], strict=True)])
+        bm25 = Bm25Postings(z["data"], z["indices"], z["indptr"], vocab, int(z["n_docs"]), abbreviations)
     if manifest.index_type == "flat":
         dense = build_flat(doc_vectors)
     else:

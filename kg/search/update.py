@@ -15,7 +15,10 @@ documents with those the index holds (its documents.json, each document by its f
 - BM25 keeps the postings (term frequencies) of kept documents, renumbered, tokenises only the
   embedded documents, and scores every posting again by the rule of a full build (`bm25_postings`:
   each score depends on the document count, the mean length and the term's document frequency, so
-  one added paper changes them all); an index that saved no term frequencies gets BM25 rebuilt.
+  one added paper changes them all); the abbreviations the corpus defines are found again over the
+  documents, as a full build finds them (kg.search.abbreviations: the most common definition of
+  each short form wins, a corpus-wide count); an index that saved no term frequencies gets BM25
+  rebuilt.
   Kept postings are trusted as they are: a change to tokenisation or to the BM25 text must bump
   DOC_FORMAT, as it already must for `kg build` to notice it at all;
 - documents.json, the offsets and the manifest are written anew.
@@ -61,6 +64,7 @@ from kg.search.index import (
     IndexData,
     Manifest,
     bm25_postings,
+    corpus_abbreviations,
     embed_documents,
     finish_index,
     index_dir,
@@ -287,7 +291,8 @@ def update_bm25(old: Path, delta: Delta, documents: Sequence[Document]) -> Bm25P
     new_lengths = np.zeros(n, dtype=np.int64)
     new_lengths[delta.source >= 0] = lengths[delta.source[delta.source >= 0]]
     new_lengths[fresh] = [len(doc) for doc in tokens]
-    return bm25_postings(keys // n, keys % n, tfs, new_lengths, {str(w): i for i, w in enumerate(words)})
+    return bm25_postings(keys // n, keys % n, tfs, new_lengths, {str(w): i for i, w in enumerate(words)},
+                         corpus_abbreviations(documents))
 
 
 def _fresh_postings(tokens: Sequence[Sequence[str]], positions: np.ndarray, words: np.ndarray, n: int

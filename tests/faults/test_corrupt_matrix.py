@@ -40,7 +40,6 @@ from tests.faults.helpers import (
     is_json,
     kg,
     normal_state,
-    patch_encoders,
 )
 
 HOWS = ("deleted", "truncated", "zero", "garbage", "wrong-type")
@@ -48,13 +47,6 @@ READERS = (("search", "diffusion sampling"), ("show", "LDM"), ("lineage", "SDXL"
            ("neighbors", "LDM", "--kind", "similar_to"), ("export", "--all", "--format", "bibtex"))
 TIME = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
 RESULTS: dict[tuple[str, str], Counter[str]] = {}  # (area, damage) -> cases, runs, errors, restored
-
-
-@pytest.fixture(scope="module")
-def mp() -> Iterator[pytest.MonkeyPatch]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch_encoders(patch)
-        yield patch
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,6 @@ from tests.faults.helpers import (
     fetch_args,
     kg,
     normal_state,
-    patch_encoders,
 )
 
 KILLS = 20
@@ -70,13 +69,6 @@ def zygote() -> Iterator[Zygote]:
     z = Zygote()
     yield z
     z.close()
-
-
-@pytest.fixture(scope="module")
-def mp() -> Iterator[pytest.MonkeyPatch]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch_encoders(patch)
-        yield patch
 
 
 @pytest.fixture(scope="module")

@@ -56,13 +56,13 @@ def test_graph_build_keeps_the_index_model_and_does_not_rebuild_the_index(data_c
 
 def test_the_index_is_handed_on_in_memory_and_documents_are_built_once(data_copy, monkeypatch):
     calls: list[int] = []
-    real = pipeline.build_documents
+    real = search_engine.build_documents
 
-    def counted(corpus: object) -> object:
+    def counted(corpus: object, lineage: object = ()) -> object:
         calls.append(1)
-        return real(corpus)  # type: ignore[arg-type]
+        return real(corpus, lineage)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline, "build_documents", counted)
+    monkeypatch.setattr(search_engine, "build_documents", counted)
     for module in (search_index, pipeline, search_engine):
         monkeypatch.setattr(module, "load_index", lambda *a, **k: pytest.fail("read back"))
     result = BuildPlan(Store.at(data_copy)).run()
@@ -207,7 +207,7 @@ def test_a_search_after_kg_build_builds_no_document_and_a_changed_snapshot_is_st
     assert first is not None and len(first.inputs_hash) == 64
     built: list[int] = []
     real = search_engine.build_documents
-    monkeypatch.setattr(search_engine, "build_documents", lambda corpus: built.append(1) or real(corpus))
+    monkeypatch.setattr(search_engine, "build_documents", lambda corpus, lineage=(): built.append(1) or real(corpus, lineage))
     assert kg(data_copy, "search", "diffusion sampling", "--mode", "bm25").exit_code == 0
     assert built == []
     papers = store.load_papers()

@@ -32,15 +32,20 @@ QUERIES = ("faster sampling", "latent video diffusion", "identity masks", "pose 
 
 
 def synthetic(n: int, seed: int = 3) -> list[Paper]:
+    """n papers of random words; one in ten defines an abbreviation (the BM25 index keeps the corpus's)."""
     rng = np.random.default_rng(seed)
-    return [Paper(id=f"syn:{i:04d}", title=f"Paper {i:04d} " + " ".join(rng.choice(WORDS, 3)),
+    papers = [Paper(id=f"syn:{i:04d}", title=f"Paper {i:04d} " + " ".join(rng.choice(WORDS, 3)),
                   published=f"{2015 + i % 10}-01-01",
                   notes=[Note(" ".join(rng.choice(WORDS, 6)) + ". " + " ".join(rng.choice(WORDS, 5)) + ".",
                               LIST, i + 1)]) for i in range(n)]
+    for i in range(0, n, 10):
+        phrase = ("a Latent Consistency Model (LCM)", "Generative Adversarial Networks (GANs)")[i // 10 % 2]
+        papers[i].notes.append(Note(f"It trains {phrase} with guidance.", LIST, n + i))
+    return papers
 
 
 NEW = Paper(id="syn:0100a", title="One-step video generation by distillation", published="2025-01-01",
-            notes=[Note("It distils a video diffusion model into one step. Samples stay sharp.", LIST, 999)])
+            notes=[Note("It distils a video diffusion model (VDM) into one step. Samples stay sharp.", LIST, 999)])
 
 
 def build(store: Store, encoder: FakeEncoder, **kwargs: object) -> BuildResult:
@@ -94,7 +99,7 @@ def test_adding_one_paper_embeds_exactly_that_paper_and_updates_the_index(corpus
     result = build(store, encoder)
     assert result.index_updated and not result.index_rebuilt
     assert encoder.encoded == ["One-step video generation by distillation", "It distils a video diffusion "
-                               "model into one step.", "Samples stay sharp."]
+                               "model (VDM) into one step.", "Samples stay sharp."]
     manifest = result.manifest
     assert manifest.update == {"kept": 200, "added": 1, "changed": 0, "removed": 0}
     assert manifest.embedded == 3 and manifest.n_documents == 201 and manifest.build_id != before.build_id
@@ -122,7 +127,7 @@ def test_an_updated_index_answers_exactly_as_a_full_build_of_the_same_corpus(cor
     assert result.index_updated and len(encoder.encoded) == embedded
     fresh = full_build_of(store, tmp_path)
     ours, theirs = index_files(store), index_files(fresh)
-    assert ours.keys() == theirs.keys()
+    assert ours.keys() == theirs.keys() and len(theirs["bm25.abbr_short"]) >= 2
     for name, array in theirs.items():
         assert np.array_equal(ours[name], array), name  # byte for byte: vectors, offsets, BM25, documents
     assert read_manifest(store).corpus_hash == read_manifest(fresh).corpus_hash  # type: ignore[union-attr]
