@@ -7,7 +7,8 @@ Writes benchmarks/results/incremental.json (incremental-N.json for another size)
 from a copy of one built data directory, adds the same paper, and builds; runs of the two kinds
 alternate, so they meet the same machine load.
 The fake encoder (384 dimensions, the real model's file sizes) stands in for the model; `--real-model`
-adds what the real model costs for that one paper (loading it, then encoding its sentences).
+adds what the real model costs for that one paper (loading it, then encoding its sentences), and on
+the default corpus with the real model an update against a full rebuild (vectors and answers equal?).
 Synthetic corpus: benchmarks/search_synth.py.
 """
 
@@ -33,7 +34,7 @@ from kg.model import Note, Paper  # noqa: E402
 from kg.pipeline import BuildPlan  # noqa: E402
 from kg.search import vectors  # noqa: E402
 from kg.search.index import index_dir, read_manifest  # noqa: E402
-from kg.store import Store  # noqa: E402
+from kg.store import DEFAULT_DATA_DIR, Store  # noqa: E402
 from testkit.encoders import FakeEncoder  # noqa: E402
 
 NEW = Paper(id="2501.00001", title="One-step video generation by distillation", published="2025-01-01",
@@ -137,6 +138,34 @@ def real_model_cost(runs: int) -> dict[str, Any]:
     return {"sentences": len(texts), "model_load_s": round(load, 2), "encode_s": spread(times)}
 
 
+def real_model_update(tmp: Path) -> dict[str, Any]:
+    """The default corpus with the real model: a paper added (an update), then `--force` (a full
+    rebuild): what the update embedded and whether both indexes and their answers are the same."""
+    from kg.search.engine import load_searcher
+
+    root = Path(tmp) / "real"
+    shutil.copytree(DEFAULT_DATA_DIR, root, ignore=shutil.ignore_patterns("build", "cache"))
+    store = Store(root)
+    BuildPlan(store).run()
+    store.save_papers([*store.load_papers(), NEW])
+    start = time.perf_counter()
+    updated = BuildPlan(store).run()
+    seconds = time.perf_counter() - start
+    queries = ["which papers accelerate sampling?", "one-step video generation", "SDXL", "image editing"]
+
+    def answers() -> list[Any]:
+        searcher = load_searcher(Store(root))
+        return [[(h.id, h.score) for h in searcher.search(q, k=10)] for q in queries]
+
+    before, vectors = answers(), index_arrays(root)
+    BuildPlan(store, force=True).run()
+    after, rebuilt = answers(), index_arrays(root)
+    return {"documents": updated.manifest.n_documents, "update": updated.manifest.update,
+            "sentences_embedded": updated.manifest.embedded, "update_build_s": round(seconds, 2),
+            "vectors_equal_full_rebuild": all(np.array_equal(vectors[k], rebuilt[k]) for k in vectors),
+            "answers_equal_full_rebuild": before == after}
+
+
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     steps = {label: spread([r["steps"][label] for r in runs]) for label in runs[0]["steps"]}
     return {"total_s": spread([r["total_s"] for r in runs]),
@@ -166,6 +195,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                    "full_rebuild": summarise(full), "update_equals_full_rebuild": identical}
     if args.real_model:
         results["real_model_one_paper"] = real_model_cost(args.runs)
+        with tempfile.TemporaryDirectory(prefix="kg-bench-incr-") as tmp:
+            results["real_model_default_corpus"] = real_model_update(Path(tmp))
     path = save_results("incremental" if args.papers == 10_000 else f"incremental-{args.papers}", results)
     print(json_text(results))
     print(f"-> {path}")
