@@ -6,6 +6,8 @@ Usage: python benchmarks/measure_lists.py LIST.md [LIST.md …]   (nothing is wr
 "in file" counts the distinct valid arXiv ids the raw text links; "listed" those that became a
 listed record; "titled" those listed with a title the list wrote; authors/dates/venues/sections count
 the listed ids whose entry carries that field (a list that never states a field shows 0 there).
+"entries" counts the entries the parser made and "no_link" those with no link at all (title-only
+records: a real title-only paper, or a category or heading taken for one, worth a look).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kg.errors import BadInputError  # noqa: E402
 from kg.ids import parse_arxiv_id  # noqa: E402
+from kg.ingest.parser import parse_reading_list  # noqa: E402
 from kg.ingest.run import ingest  # noqa: E402
 from kg.model import Listing  # noqa: E402
 from kg.store import Store  # noqa: E402
@@ -52,6 +55,9 @@ def measure(path: Path) -> dict[str, object]:
     row: dict[str, object] = {"list": path.name, "in_file": len(in_file), "listed": len(listed)}
     for name in FIELDS:
         row[name] = sum(1 for rows in listed.values() if any(getattr(x, name) for x in rows))
+    entries = parse_reading_list(path).entries
+    row["entries"] = len(entries)
+    row["no_link"] = sum(1 for e in entries if not e.urls)
     row["skipped"] = len(result.report.skipped)
     row["seconds"] = round(seconds, 2)
     return row
@@ -60,7 +66,7 @@ def measure(path: Path) -> dict[str, object]:
 def main(paths: list[str]) -> None:
     if not paths:
         sys.exit(__doc__)
-    header = ["list", "in_file", "listed", *FIELDS, "skipped", "seconds"]
+    header = ["list", "in_file", "listed", *FIELDS, "entries", "no_link", "skipped", "seconds"]
     print(" | ".join(header))
     for path in paths:
         row = measure(Path(path))

@@ -14,7 +14,7 @@ _OLD = re.compile(r"^(?P<arch>[a-z\-]+(?:\.[A-Z]{2})?)/(?P<yymm>\d{4})(?P<num>\d
 # An arXiv URL: abs, pdf or html page, with the malformed "pdf/arXiv:ID" form accepted.
 ARXIV_URL = re.compile(
     r"arxiv\.org/(?:abs|pdf|html)/+(?:arXiv:)?(?P<id>[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?|[^\s/?#)\]]+?)"
-    r"(?:\.pdf)?(?=$|[\s/?#)\]])",
+    r"(?:\.pdf)?(?=$|[\s/?#)\]]|https?:)",  # an URL glued to the next one ("…07888https://github…") ends there
     re.IGNORECASE,
 )
 

@@ -14,6 +14,9 @@ _SPACES = re.compile(r"\s+")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")  # [text](url) -> text; images keep their alt text
 _URL = re.compile(r"https?://\S+")
 _MARKUP = re.compile(r"(\*\*|__|`|~~|^#+\s*|^\s*[-*+]\s+|^\s*\d+[.)]\s+)", re.MULTILINE)
+# *emphasis* and _emphasis_: a mark with a word character inside and none outside ("2 * 3", snake_case stay)
+_EMPHASIS = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![\w*])"
+                       r"|(?<![\w_])_(?=[^\s_])([^_\n]+?)(?<=[^\s_])_(?![\w_])")
 
 
 def _repair_mac_roman(run: str) -> str:
@@ -83,6 +86,7 @@ def markdown_to_text(text: str | None) -> str:
     text = _MD_LINK.sub(r"\1", text)
     text = _URL.sub(" ", text)
     text = _MARKUP.sub("", text)
+    text = _EMPHASIS.sub(lambda m: m.group(1) or m.group(2), text)
     return "\n".join(line for line in map(squash_spaces, text.splitlines()) if line)
 
 

@@ -8,15 +8,20 @@ nested items as items one deeper.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from kg.ingest.inline import Line, inline_lines
+from kg.ingest.inline import Line, Span, inline_lines
+from kg.text import squash_spaces
 
 _SKIPPED = ("fence", "code_block")
+_HTML_HEADING = re.compile(r"^\s*<h([1-6])\b[^>]*>(.*?)</h\1\s*>\s*$", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass
@@ -102,7 +107,7 @@ class _Walker:
         elif kind in ("bullet_list_close", "ordered_list_close"):
             self.lists.pop()
         elif kind == "html_block":
-            return self._with_item(Block("html", *self._span(tok), html=tok.content, depth=len(self.lists)))
+            return self._with_item(self._html(tok))
         elif kind == "hr":
             return self._with_item(Block("rule", *self._span(tok)))
         elif kind in _SKIPPED or kind == "list_item_close":
@@ -131,6 +136,15 @@ class _Walker:
     def _with_item(self, block: Block) -> list[Block]:
         """A block inside an item before its first paragraph: the (empty) item goes first."""
         return [*self._flush_item(), block]
+
+    def _html(self, tok: Token) -> Block:
+        """An HTML block; one that is only `<h2 id="…">Title</h2>` is a heading like Markdown's."""
+        start, end = self._span(tok)
+        m = _HTML_HEADING.match(tok.content)
+        text = squash_spaces(html.unescape(_TAG.sub(" ", m[2]))) if m else ""
+        if m and text:
+            return Block("heading", start, end, [Line(start, [Span(text)])], level=int(m[1]))
+        return Block("html", start, end, html=tok.content, depth=len(self.lists))
 
     # -- blocks with inline content --
     def _inline(self) -> Token:

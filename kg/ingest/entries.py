@@ -4,7 +4,9 @@
 - a bold title: "**Title** \\ *Authors* \\ Venue. [[Paper](…)]",
   or "1. **Title**. *Authors*. Venue. [[pdf](…)]";
 - a quoted bold title anywhere in a bullet: `**"Title"** by Authors (Dec 2013)`;
-- a linked title: "[Title](paper-url) (CVPR, 2024)"; a bare paper URL; or words then a paper link;
+- a linked title: "[Title](paper-url) (CVPR, 2024)"; a bare paper URL; or words then a paper link
+  (not a sentence about a named link: "This is the page of [Title](…)"); generic links then the title
+  ("[[Paper](…)] Title"); a date and a venue before it ("25.03 (CVPR24) [Title](…)");
 - a bare name in a bullet ("- ControlNet"): named, resolved only by an exact name.
 A block with none of these is no entry; its words are a note or the list's prose.
 """
@@ -12,15 +14,16 @@ A block with none of these is no entry; its words are a note or the list's prose
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from kg.ingest.fields import (
+    Draft,
     authors_and_venue,
     authors_by,
     fields_of_rest,
     is_generic,
     is_label,
     looks_like_authors,
+    looks_like_venue,
     split_tail_authors,
     split_tail_venue,
     split_title,
@@ -30,41 +33,19 @@ from kg.ingest.fields import (
     venue_of_links,
 )
 from kg.ingest.inline import Line, Span, is_badge
-from kg.ingest.markdown import Link, find_links, parse_list_date
+from kg.ingest.markdown import find_links, parse_list_date
 from kg.text import squash_spaces
 
 _QUOTED = re.compile(r"^[\"“](.+?)[\"”]$")
 _BOLD_BY = re.compile(r"^:?\s*(?:Introduced\s+)?by\s+", re.IGNORECASE)
-_NOTE_PREFIX = re.compile(r"^(?:Notes?|Summary|TL;?DR)\s*[:：]\s*", re.IGNORECASE)
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _BARE_URL = re.compile(r"^<?(https?://\S+?)>?$")
-_ORG_ABBREVIATION = re.compile(r"\b(?:Inc|Ltd|Co|Corp|LLC|GmbH|Labs?)\.$")  # "ByteDance Inc.": no sentence
 _SUB_RELEASE = re.compile(r"^\s*[:：]\s*")
+_DATE_LEAD = re.compile(
+    r"^[\[(]?(\d{2,4}[./-]\d{1,2}(?:[./-]\d{1,2})?)[\])]?\s*(?:[(\[]([^()\[\]]{2,30})[)\]])?\s*[:：|\-–]?$")
+_OPEN_BRACKETS = re.compile(r"^[\[(\s]+$")
+_GENERIC_TAIL = re.compile(r"\s*[\[(]([^\[\]()]*)[\])]\s*$")  # "Improved DDPM [arXiv]"
 _LEAD_LABEL = re.compile(r"(?i)\[?(?:paper|title|arxiv|pdf)\]?\s*[:：-]")
-
-
-@dataclass
-class Draft:
-    """What the first line of a block says about the paper it names."""
-
-    title: str = ""
-    short_name: str = ""
-    how: str = "listed"
-    authors: str = ""
-    venue: str = ""
-    date: str = ""
-    paper_links: list[Link] = field(default_factory=list)
-    links: list[Link] = field(default_factory=list)
-    rest: str = ""  # words after the title that are a note ("- [T](url) - builds on DDPM")
-    note_links: list[Link] = field(default_factory=list)  # the links inside those words
-
-    def add_links(self, links: list[Link]) -> None:
-        for link in links:
-            if link.url.startswith("#"):
-                continue
-            target = self.paper_links if link.is_paper else self.links
-            if link.url not in {x.url for x in self.paper_links + self.links}:
-                target.append(link)
 
 
 def lead_spans(line: Line) -> list[Span]:
@@ -123,7 +104,7 @@ def bold_title(line: Line, block_has_more: bool) -> Draft | None:
     if _QUOTED.match(bold.strip()) or _BOLD_BY.match(after):
         return None  # the titled-bullet convention reads these
     rest = fields_of_rest(spans[n:], line)
-    if not (block_has_more or rest.links or rest.authors or rest.date):
+    if not (block_has_more or rest.paper_links or rest.links or rest.authors or rest.date):
         return None  # a bold line alone is a heading of sorts, not a paper
     title, venue = split_title(bold)
     draft = Draft(title=title, short_name=rest.short_name, authors=rest.authors,
@@ -135,7 +116,7 @@ def bold_title(line: Line, block_has_more: bool) -> Draft | None:
         draft.authors = authors + "." if authors.endswith("et al") else authors
         draft.venue, draft.date = venue_and_date(venue_words) if draft.authors else (rest.venue, rest.date)
     draft.add_links([line.links[i] for i in sorted({s.link for s in spans[:n] if s.link >= 0})])
-    draft.add_links(rest.links)
+    draft.add_links(rest.paper_links + rest.links)
     if not draft.venue:
         draft.venue = venue_of_links(line)
     return draft if title else None
@@ -158,38 +139,119 @@ def quoted_title(line: Line) -> Draft | None:
 
 
 def linked_title(line: Line) -> Draft | None:
-    """ "[Title](paper-url) (CVPR, 2024)", "https://arxiv.org/abs/…", "Title [[paper](arxiv)]"."""
+    """ "[Title](paper-url) (CVPR, 2024)", "https://arxiv.org/abs/…", "Title [[paper](arxiv)]",
+    "[[Paper](arxiv)] Title", "25.03 (NeurIPS24) [Title](paper-url)"."""
     spans = lead_spans(line)
-    links = [x for x in line.all_links if not x.url.startswith("#")]
-    if not spans or not any(x.is_paper for x in links):
+    if not spans or not any(x.is_paper for x in line.all_links if not x.url.startswith("#")):
+        return None
+    draft = Draft()
+    spans = _open_brackets_dropped(_date_lead(spans, draft))
+    if not spans:
         return None
     first = spans[0]
-    draft = Draft()
-    if first.link >= 0 and not is_badge(line, first.link):
-        text = line.links[first.link].text
-        if not is_generic(text):
-            draft.title, draft.venue = split_title(text)
-        rest_spans = [s for s in spans if s.link != first.link]
-        draft.add_links([line.links[first.link]])
-    elif first.link < 0 and _BARE_URL.match(first.text.strip().split(" ")[0]):
+    if first.link >= 0 and not is_badge(line, first.link) and not is_generic(line.links[first.link].text):
+        rest_spans = _link_is_title(draft, spans, line)
+    elif first.link >= 0:
+        rest_spans = _title_after_links(draft, spans, line)
+    elif _BARE_URL.match(first.text.strip().split(" ")[0]):
         rest_spans = spans
     else:
-        if first.code and len(spans) > 1 and spans[1].text.lstrip().startswith((":", "：")):
-            draft.short_name, spans = first.text.strip(), [Span(spans[1].text.lstrip()[1:]), *spans[2:]]
-        lead = _leading_words(spans)
-        if len(lead.split()) < 2:
+        words = _words_are_title(draft, spans, line)
+        if words is None:
             return None
-        draft.title, draft.venue = split_title(lead)
-        if not draft.venue:  # "Title. arXiv, 2023 [[Paper](…)]", "Title. CVPR 2024 [[paper](…)]"
-            draft.title, draft.venue = split_tail_venue(draft.title)
-            draft.date = _year_of(draft.venue)
-        draft.title, draft.authors = split_tail_authors(draft.title)
-        _authors_then_bold(draft, spans)
-        rest_spans = spans[next((i for i, s in enumerate(spans) if s.link >= 0), len(spans)):]
+        rest_spans = words
     _read_rest(draft, rest_spans, line)
     if not draft.venue and (tag := venue_tag(line)):
         draft.venue, draft.date = tag, draft.date or split_venue_prefix(f"[{tag}] a title")[2]
     return draft
+
+
+def _date_lead(spans: list[Span], draft: Draft) -> list[Span]:
+    """ "25.03 [Title](…)", "2024.05 (NeurIPS24)[Title](…)": a date (and a venue in parentheses)
+    written before a linked title; the date is kept when it is a month or a day of a full year."""
+    if len(spans) < 2 or spans[0].link >= 0 or spans[0].code or spans[0].bold or spans[1].link < 0:
+        return spans
+    m = _DATE_LEAD.match(spans[0].text.strip())
+    if m is None:
+        return spans
+    parsed = parse_list_date(m[1])
+    draft.date = m[1] if parsed is not None and parsed[1] != "year" else ""
+    draft.venue = squash_spaces(m[2] or "")
+    return spans[1:]
+
+
+def _open_brackets_dropped(spans: list[Span]) -> list[Span]:
+    """ "[[Paper](…)] Title": the bracket before a link is no word of the entry."""
+    while spans and spans[0].link < 0 and not spans[0].code and _OPEN_BRACKETS.match(spans[0].text):
+        spans = spans[1:]
+    return spans
+
+
+def _link_is_title(draft: Draft, spans: list[Span], line: Line) -> list[Span]:
+    """ "[Title](url)", "[Improved DDPM [arXiv]](url)", "[GLIDE](url): Towards Photorealistic …"."""
+    link = line.links[spans[0].link]
+    title, venue = split_title(link.text)
+    draft.title, draft.venue = _GENERIC_TAIL.sub(lambda m: "" if is_generic(m[1]) else m[0], title), \
+        draft.venue or venue
+    draft.add_links([link])
+    rest = [s for s in spans if s.link != spans[0].link]
+    words, n = _plain_run(rest)
+    after = words.lstrip()[1:].strip() if words.lstrip().startswith((":", "：")) else ""
+    if len(draft.title.split()) <= 3 and len(after.split()) >= 3 and is_title_case(after):
+        draft.short_name, draft.title = draft.title, f"{draft.title}: {after.rstrip(' .')}"
+        rest = rest[n:]
+    return rest
+
+
+def _title_after_links(draft: Draft, spans: list[Span], line: Line) -> list[Span]:
+    """ "[[Paper](arxiv)] Title", "[PDF](url) Title": generic links or badges, then the title's words."""
+    n = 0
+    while n < len(spans) and (spans[n].link >= 0 or _OPEN_BRACKETS.match(spans[n].text.replace("]", " "))):
+        n += 1
+    words, m = _plain_run(spans[n:])
+    words = words.strip(" ])|-–:")
+    lead = [line.links[i] for i in sorted({s.link for s in spans[:n] if s.link >= 0})]
+    if len(words.split()) >= 2 and words[:1].isupper() and not looks_like_venue(words):
+        draft.title, venue = split_title(words)
+        draft.venue = draft.venue or venue
+        draft.add_links(lead)
+        return spans[n + m:]
+    draft.add_links([line.links[spans[0].link]])
+    return [s for s in spans if s.link != spans[0].link]
+
+
+def _words_are_title(draft: Draft, spans: list[Span], line: Line) -> list[Span] | None:
+    """ "Title [[paper](arxiv)]", "Title. CVPR 2024 [[paper](…)]": the words before the first link;
+    None when they are a sentence about a named link ("This is the repository of [Title](…)")."""
+    if spans[0].code and len(spans) > 1 and spans[1].text.lstrip().startswith((":", "：")):
+        draft.short_name, spans = spans[0].text.strip(), [Span(spans[1].text.lstrip()[1:]), *spans[2:]]
+    lead = _leading_words(spans)
+    at = next((i for i, s in enumerate(spans) if s.link >= 0), len(spans))
+    if len(lead.split()) < 2:
+        return None
+    if at < len(spans) and len(lead.split()) >= 4 and _names_a_work(line, spans[at].link):
+        return None
+    draft.title, draft.venue = split_title(lead)
+    if not draft.venue:  # "Title. arXiv, 2023 [[Paper](…)]", "Title. CVPR 2024 [[paper](…)]"
+        draft.title, draft.venue = split_tail_venue(draft.title)
+        draft.date = _year_of(draft.venue)
+    draft.title, draft.authors = split_tail_authors(draft.title)
+    _authors_then_bold(draft, spans)
+    return spans[at:]
+
+
+def _names_a_work(line: Line, index: int) -> bool:
+    """A link whose words name something (two words or more, no "Paper", no badge)."""
+    text = line.links[index].text
+    return not is_badge(line, index) and not is_generic(text) and len(text.split()) >= 2
+
+
+def _plain_run(spans: list[Span]) -> tuple[str, int]:
+    """The words of the spans before the next link, and how many spans they take."""
+    n = 0
+    while n < len(spans) and spans[n].link < 0:
+        n += 1
+    return squash_spaces("".join(s.text for s in spans[:n] if not s.image)), n
 
 
 def _authors_then_bold(draft: Draft, spans: list[Span]) -> None:
@@ -279,15 +341,18 @@ def title_bullet(line: Line) -> Draft | None:
         return None
     if looks_like_authors(text):
         return None  # "- Dun Zeng, Yong Dai, Zenglin Xu": people, not a title
-    words = text.split()
-    long_words = [w for w in words if len(w) > 3]
-    if not 4 <= len(words) <= 25 or not long_words:
-        return None
-    capitalised = sum(1 for w in long_words if w[:1].isupper() or w[:1].isdigit())
-    if capitalised < 0.6 * len(long_words):
+    if not 4 <= len(text.split()) <= 25 or not is_title_case(text):
         return None
     title, venue = split_title(text)
     return Draft(title=title, venue=venue)
+
+
+def is_title_case(text: str) -> bool:
+    """Most words longer than three letters start with a capital or a digit ("Improved Techniques for
+    Training Consistency Models"), as titles and category names are written, and sentences are not."""
+    long_words = [w for w in text.split() if len(w) > 3]
+    capitalised = sum(1 for w in long_words if w[:1].isupper() or w[:1].isdigit())
+    return bool(long_words) and capitalised >= 0.6 * len(long_words)
 
 
 def sub_release(line: Line) -> Draft | None:
@@ -302,91 +367,3 @@ def sub_release(line: Line) -> Draft | None:
     draft = Draft(title=link.text, short_name=link.text, links=[link])
     draft.rest = _SUB_RELEASE.sub("", after, count=1).strip()
     return draft
-
-
-# ---- the lines after a title ---------------------------------------------------------------
-@dataclass
-class LineFacts:
-    """What one line after the title says: a field, links, or a note."""
-
-    date: str = ""
-    authors: str = ""
-    venue: str = ""
-    paper_links: list[Link] = field(default_factory=list)
-    links: list[Link] = field(default_factory=list)
-    note: str = ""
-    sticky: bool = False
-
-
-def read_entry_line(line: Line, has_notes: bool, has_authors: bool) -> LineFacts:
-    """One line of an entry block after its title line."""
-    text = line.text
-    facts = LineFacts()
-    visible = line.visible()
-    if len(visible) == 1 and visible[0].bold and _DATE_ONLY.match(visible[0].text.strip()):
-        facts.date = visible[0].text.strip()
-        return facts
-    links = [x for x in line.all_links if not x.url.startswith("#")]
-    if _BARE_URL.match(text) and links:
-        _sort_links(facts, links)
-        return facts
-    if visible and all(s.em and not s.bold and s.link < 0 for s in visible) and not has_authors:
-        facts.authors = text.strip(" .")
-        return facts
-    if not links and _is_date_line(text):
-        facts.date = text.strip(" .")
-        return facts
-    head = text.split("[")[0].split()
-    if head and parse_list_date(head[0]) is not None and len(head) <= 6 or _is_link_line(line, links):
-        _date_and_links(facts, text, links, line, has_authors)
-        return facts
-    if _NOTE_PREFIX.match(text):
-        facts.note = _NOTE_PREFIX.sub("", text)
-        facts.sticky = text.lower().startswith("notes")
-        return facts
-    ends_sentence = text.endswith(".") and not _ORG_ABBREVIATION.search(text)
-    if not has_notes and not has_authors and len(text) < 80 and not ends_sentence and not links:
-        facts.authors = text  # an organisation line: "Stability AI, Applied Research"
-        return facts
-    facts.note = text
-    return facts
-
-
-def _is_date_line(text: str) -> bool:
-    """ "16 Jul 2022", "Jul. 2022", "2022-07-16": a line that is only a date finer than a year."""
-    parsed = parse_list_date(text)
-    return parsed is not None and parsed[1] != "year" and len(text.split()) <= 4 and \
-        not re.search(r"[A-Za-z]{5,}", re.sub(r"(?i)\b(?:january|february|march|april|june|july|august|"
-                                               r"september|october|november|december)\b", "", text))
-
-
-def _is_link_line(line: Line, links: list[Link]) -> bool:
-    rest = squash_spaces("".join(s.text for s in line.spans if s.link < 0 and not s.image))
-    rest = re.sub(r"https?://\S+", "", rest)
-    return bool(links) and len(rest.strip(" .[]()|,;")) <= 40 and len(rest.split()) <= 6
-
-
-def _sort_links(facts: LineFacts, links: list[Link]) -> None:
-    for link in links:
-        (facts.paper_links if link.is_paper else facts.links).append(link)
-
-
-def _date_and_links(facts: LineFacts, text: str, links: list[Link], line: Line, has_authors: bool) -> None:
-    """ "2021.12 [[Paper](…)] [[Project](…)]", "2022.8 CompVis", "CVPR 2023. [[Paper](…)]" (the words
-    of the links themselves, "**[Project Page](…)** | **[Paper](…)**", are no venue)."""
-    plain = strip_decorations("".join(s.text for s in line.spans if s.link < 0 and not s.image))
-    head = plain.split("[")[0].strip(" |")
-    parsed = parse_list_date(head.split()[0]) if head.split() else None
-    if parsed is not None:
-        facts.date = head.split()[0].rstrip(".")
-        org = " ".join(head.split()[1:]).strip()
-        if org and not has_authors:
-            facts.authors = org
-    elif head:
-        facts.venue, facts.date = venue_and_date(head)
-    facts.venue = facts.venue or venue_of_links(line)
-    for link in links:
-        if link.text.lower() in ("paper", "pdf", "arxiv") or link.kind == "arxiv" or link.is_paper:
-            facts.paper_links.append(link)
-        else:
-            facts.links.append(link)

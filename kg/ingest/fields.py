@@ -44,14 +44,29 @@ _BY_AUTHORS = re.compile(r"\bby\s+(.+?)(?:\s*\(([^()]*)\))?\.?\s*$")
 
 
 @dataclass
-class Fields:
-    """What a block says about its paper besides the title."""
+class Draft:
+    """What a block says about the paper it names: the title and the fields beside it. Each convention
+    (kg/ingest/entries.py, kg/ingest/tables.py) fills one; the walker turns it into a `ListedEntry`."""
 
+    title: str = ""
+    short_name: str = ""
+    how: str = "listed"
     authors: str = ""
     venue: str = ""
     date: str = ""
-    short_name: str = ""
+    paper_links: list[Link] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+    rest: str = ""  # words after the title that are a note ("- [T](url) - builds on DDPM")
+    note_links: list[Link] = field(default_factory=list)  # the links inside those words
+
+    def add_links(self, links: list[Link]) -> None:
+        """Each link once, in `paper_links` when it points at the work itself, else in `links`."""
+        for link in links:
+            if link.url.startswith("#"):
+                continue
+            target = self.paper_links if link.is_paper else self.links
+            if link.url not in {x.url for x in self.paper_links + self.links}:
+                target.append(link)
 
 
 # ---- titles ----------------------------------------------------------------------------------
@@ -76,8 +91,8 @@ def split_title(text: str) -> tuple[str, str]:
 
 
 def is_generic(text: str) -> bool:
-    """Link text that names no paper: "Paper", "[Code]", "ICCV 2023", "Website"."""
-    words = squash_spaces(re.sub(r"[\[\]()*_`:]", " ", text)).lower()
+    """Link text that names no paper: "Paper", "[Code]", "ICCV 2023", "Website", "📖 arXiv Paper"."""
+    words = squash_spaces(re.sub(r"[\[\]()*_`:]", " ", strip_decorations(text))).lower()
     if not words or words in GENERIC_LINK_TEXT or "://" in text:
         return True
     return looks_like_venue(words) or words.split()[0] in ("code", "github", "project", "demo", "pdf")
@@ -97,10 +112,10 @@ def is_label(bold: str, after: str) -> bool:
 
 
 # ---- the rest of a title line and the lines after it -------------------------------------------
-def fields_of_rest(spans: list[Span], line: Line) -> Fields:
+def fields_of_rest(spans: list[Span], line: Line) -> Draft:
     """Authors (emphasis), short name (bold in parentheses), venue and date (plain words) and links
     of what follows a title on its line: ". *A, B*. CoNLL 2016. [[pdf](…)] (**ELMo**)"."""
-    out = Fields()
+    out = Draft()
     plain: list[str] = []
     for i, span in enumerate(spans):
         if span.link >= 0 or span.image or span.code:
@@ -113,8 +128,7 @@ def fields_of_rest(spans: list[Span], line: Line) -> Fields:
             plain.append(span.text)
     venue, date = venue_and_date(" ".join(plain))
     out.venue, out.date = venue, date
-    indexes = sorted({s.link for s in spans if s.link >= 0})
-    out.links = [line.links[i] for i in indexes]
+    out.add_links([line.links[i] for i in sorted({s.link for s in spans if s.link >= 0})])
     return out
 
 

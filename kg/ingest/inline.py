@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from markdown_it.token import Token
 
-from kg.ingest.markdown import Link, find_links
+from kg.ingest.markdown import Link, find_links, link_target
 from kg.text import squash_spaces
 
 _BREAKS = ("softbreak", "hardbreak")
@@ -116,7 +116,7 @@ def _html_inline(html: str, line: Line, state: _State) -> None:
 
 
 def _open_link(tok: Token, line: Line, state: _State) -> None:
-    href = str(tok.attrs.get("href", ""))
+    href = link_target(str(tok.attrs.get("href", "")))
     line.links.append(Link(href, ""))
     state.link = len(line.links) - 1
 

@@ -8,9 +8,13 @@ from functools import lru_cache
 from urllib.parse import urlparse
 
 from kg.ids import arxiv_ids_in_url
-from kg.text import squash_spaces
+from kg.text import markdown_to_text, squash_spaces
 
 _MD_LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\((<?)(\S+?)(>?)(?:\s+\"[^\"]*\")?\)")
+_WRAPPED_URL = re.compile(r"^\[[^\[\]]*\]\((\S+)\)$")  # "[2006.11239](https://…)" written as a link's URL
+_IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_HTML_TAG = re.compile(r"<[^>]+>")
+_MD_IMAGE = re.compile(r"!\[[^\[\]]*\]\([^)]*\)")
 _BARE = re.compile(r"(?<![(<\[])\bhttps?://[^\s<>()\]]+[^\s<>()\].,;:!?'\"]")
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
@@ -76,6 +80,13 @@ def classify_url(url: str) -> str:
     return "page"
 
 
+def link_target(url: str) -> str:
+    """The URL a link points at; `[[Paper]]([2006.11239](https://arxiv.org/abs/2006.11239))` writes a
+    whole Markdown link where the URL goes, and the inner link's URL is the target."""
+    m = _WRAPPED_URL.match(url.strip())
+    return m[1] if m else url
+
+
 def find_links(text: str) -> list[Link]:
     """Markdown links `[text](url)` (images excluded) and bare URLs, in order of appearance."""
     links: list[Link] = []
@@ -84,23 +95,29 @@ def find_links(text: str) -> list[Link]:
         spans.append(m.span())
         if m.group(0).startswith("!"):
             continue
-        inner = _MD_LINK.search(m[1])  # "[[Paper](url)]" nests a link inside brackets
-        label = inner[1] if inner else m[1]
-        links.append(Link(m[3], strip_markdown(label)))
+        inner = next((x for x in _MD_LINK.finditer(m[1]) if not x[0].startswith("!")), None)
+        label = inner[1] if inner else m[1]  # "[[Paper](url)]" nests a link inside brackets
+        links.append(Link(link_target(m[3]), link_words(label)))
     for m in _BARE.finditer(text):
         if not any(a <= m.start() < b for a, b in spans):
             links.append(Link(m.group(0), ""))
     return links
 
 
-def strip_markdown(text: str) -> str:
-    """Plain text: links keep their text, markup and HTML tags go, spaces collapse."""
-    text = _MD_LINK.sub(lambda m: "" if m.group(0).startswith("!") else m[1], text)
-    text = re.sub(r"\[([^\[\]]*)\]", r"\1", text)
-    text = re.sub(r"<[^>]+>", " ", text)
-    text = text.replace("**", "").replace("__", "").replace("`", "")
-    text = re.sub(r"(?<!\w)[*_](\S(?:.*?\S)?)[*_](?!\w)", r"\1", text)
-    return squash_spaces(text)
+def html_links(html: str) -> list[Link]:
+    """The links of an HTML block: `<a href>`, Markdown links and bare URLs in it; an image's `src`
+    is no link."""
+    return find_links(_IMG_TAG.sub(" ", html))
+
+
+def link_words(label: str) -> str:
+    """The words of a link written in raw text (an HTML block, a bare line): its text as plain text by
+    kg.text.markdown_to_text (the one Markdown-to-text rule), HTML tags dropped; an image inside it
+    gives its alt text only when the link has no words of its own, as for inline links (inline.py):
+    "[![arXiv](badge.svg)](url)" reads "arXiv", "[![x](y) Paper](url)" reads "Paper"."""
+    plain = _HTML_TAG.sub(" ", label)
+    words = squash_spaces(markdown_to_text(_MD_IMAGE.sub(" ", plain)))
+    return words or squash_spaces(markdown_to_text(plain))
 
 
 def parse_list_date(text: str) -> tuple[str, str] | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kg.ingest.entries import Draft, lead_spans
-from kg.ingest.fields import is_generic, looks_like_venue, split_title, venue_and_date
+from kg.ingest.entries import lead_spans
+from kg.ingest.fields import Draft, is_generic, looks_like_venue, split_title, venue_and_date
 from kg.ingest.inline import Line, is_badge
 from kg.text import squash_spaces
 

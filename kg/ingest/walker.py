@@ -3,160 +3,42 @@
 An entry stays open for the block right below it (no blank line between) and for the blocks nested
 in its list item; an entry made by a heading ("### Title" then a date, a URL and a summary) stays open
 until the next heading or rule. A link-less heading taken for a paper's title becomes a section again
-when an entry appears below it.
+when an entry or a deeper heading appears below it; a link-less title-case bullet becomes the category
+of its list's next items when the item after it brings a paper link. News lines (kg/ingest/news.py)
+are prose. Tables and HTML blocks: kg/ingest/walk_html.py; what the walk keeps: kg/ingest/walkstate.py.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from kg.ingest.blocks import Block
 from kg.ingest.entries import (
-    Draft,
-    LineFacts,
     bare_name,
     bold_title,
     linked_title,
     quoted_title,
-    read_entry_line,
     short_name_title,
     sub_release,
     title_bullet,
 )
-from kg.ingest.fields import looks_like_authors, split_title, split_venue_prefix, strip_decorations
+from kg.ingest.fields import Draft, looks_like_authors, split_title, strip_decorations
 from kg.ingest.inline import Line, joined
-from kg.ingest.listed import ListedEntry
-from kg.ingest.markdown import Link, find_links, parse_list_date
-from kg.ingest.tables import Columns, cell_text, columns_of, row_draft, row_note
+from kg.ingest.markdown import parse_list_date
+from kg.ingest.news import is_news
+from kg.ingest.walk_html import TablesAndHtml
+from kg.ingest.walkstate import Item
 from kg.text import squash_spaces
 
-_DETAILS_OPEN = re.compile(r"<details\b", re.IGNORECASE)
-_DETAILS_CLOSE = re.compile(r"</details>", re.IGNORECASE)
-_SUMMARY = re.compile(r"<summary[^>]*>(.*?)</summary>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]+>")
-_NOTES_SUMMARY = frozenset("notes note abstract details more summary show tl;dr tldr click".split())
 _PAREN_YEAR_LABEL = re.compile(r"\s*\((?:[^()]*\d{4}[^()]*)\)\s*:?\s*$")
 _DATE_ONLY = re.compile(r"^\*\*\s*(\d{4}-\d{2}-\d{2})\s*\*\*$")
 _BARE_URL = re.compile(r"^<?(https?://\S+?)>?$")
+_CATEGORY_WORDS = 5
+_SMALL_WORDS = frozenset("a an and as at by for in of on or the to with".split())
 
 
-@dataclass
-class _Item:
-    """An open list item: its depth, the entry it made, its bold label or category words."""
-
-    depth: int
-    entry: ListedEntry | None = None
-    label: str = ""
-    category: str = ""
-    date: str = ""  # a bold date the item's sub-items are listed under ("- **[2024.12.20]**")
-
-
-@dataclass
-class Walker:
-    file: str
-    entries: list[ListedEntry] = field(default_factory=list)
-    prose: list[tuple[str, int]] = field(default_factory=list)
-    note_links: list[tuple[Link, ListedEntry | None, int, str]] = field(default_factory=list)
-    sections: list[tuple[int, str]] = field(default_factory=list)
-    table_label: str = ""
-    details: list[str] = field(default_factory=list)
-    items: list[_Item] = field(default_factory=list)
-    group: list[ListedEntry] = field(default_factory=list)  # titled entries under one top-level bullet
-    open: ListedEntry | None = None
-    open_end: int = 0
-    sticky: bool = False
-    tentative: tuple[ListedEntry, int] | None = None  # a link-less heading read as a title, its level
-    pending_heading: tuple[int, str, int] | None = None
-    notes_details: ListedEntry | None = None  # inside <details><summary>Notes</summary>: notes of this
-    blocks: list[Block] = field(default_factory=list)
-    k: int = 0
-
-    # ---- helpers ---------------------------------------------------------------------------
-    @property
-    def section(self) -> str:
-        parts = [title for _, title in self.sections] + self.details
-        parts += [item.category for item in self.items if item.category]
-        if self.table_label:
-            parts.append(self.table_label)
-        return " > ".join(p for p in parts if p)
-
-    def new_entry(self, line: int, draft: Draft) -> ListedEntry:
-        draft.title, venue, date = split_venue_prefix(draft.title)  # "**[ICLR 2023]** Title"
-        draft.venue, draft.date = draft.venue or venue, draft.date or date
-        if self.tentative is not None:
-            heading = self.tentative[0]
-            if heading.paper_links or heading.date:  # a link or a date under it: a paper after all
-                self.tentative = None
-            else:
-                self._demote_tentative()
-        entry = ListedEntry(self.file, line, self.section, title=draft.title, short_name=draft.short_name,
-                            paper_links=list(draft.paper_links), links=list(draft.links), date=draft.date,
-                            authors=draft.authors, venue=draft.venue, how=draft.how)
-        self.entries.append(entry)
-        if draft.rest:
-            self.note(draft.rest, line, entry, draft.note_links)
-        return entry
-
-    def _demote_tentative(self) -> None:
-        """An entry below a link-less heading: the heading was a section after all."""
-        assert self.tentative is not None  # noqa: S101 - checked by the caller
-        entry, level = self.tentative
-        self.tentative = None
-        if entry in self.entries:
-            self.entries.remove(entry)
-        self.sections.append((level, entry.title))
-        for note in entry.notes:
-            self.prose.append((note.text, note.line))
-        self.note_links = [(lk, None if owner is entry else owner, n, t)
-                           for lk, owner, n, t in self.note_links]
-        if self.open is entry:
-            self.close()
-
-    def note(self, text: str, line: int, owner: ListedEntry | None, links: list[Link] | None = None) -> None:
-        """Words of `owner` (a note) or of the list itself (prose); arXiv links in them are kept."""
-        text = squash_spaces(text)
-        if text.startswith("!["):  # an image that markdown could not read ("![x]({{ '/a.jpg' }})")
-            return
-        for link in links if links is not None else find_links(text):
-            if link.kind == "arxiv":
-                self.note_links.append((link, owner, line, text))
-        if owner is not None:
-            owner.add_note(text, line)
-        elif text:
-            self.prose.append((text, line))
-
-    def note_line(self, line: Line, owner: ListedEntry | None) -> None:
-        self.note(line.text, line.number, owner, line.all_links)
-
-    def close(self) -> None:
-        self.open, self.sticky = None, False
-
-    def open_entry(self, entry: ListedEntry, end: int, sticky: bool = False) -> None:
-        self.open, self.open_end, self.sticky = entry, end, sticky
-
-    def continues(self, block: Block) -> bool:
-        """Does `block` belong to the open entry (no blank line between, or a heading's block)?"""
-        return self.open is not None and (self.sticky or block.start <= self.open_end + 1)
-
-    def feed(self, entry: ListedEntry, lines: list[Line]) -> None:
-        """The lines after an entry's title line: authors, dates, links, notes."""
-        for line in lines:
-            facts = read_entry_line(line, bool(entry.notes), bool(entry.authors))
-            self._apply(entry, facts, line)
-
-    def _apply(self, entry: ListedEntry, facts: LineFacts, line: Line) -> None:
-        if facts.date and (not entry.date or len(facts.date) > 4 or len(entry.date) <= 4):
-            entry.date = facts.date  # a full date wins over a venue's year
-        entry.authors = entry.authors or facts.authors
-        entry.venue = entry.venue or facts.venue
-        known = set(entry.urls)
-        entry.paper_links += [x for x in facts.paper_links if x.url not in known]
-        entry.links += [x for x in facts.links if x.url not in known]
-        if facts.note:
-            self.note(facts.note, line.number, entry, line.all_links)
-        if facts.sticky and self.open is entry:
-            self.sticky = True
+class Walker(TablesAndHtml):
+    """The walk: each block kind has its reader; `run` reads a part of the list's blocks in order."""
 
     # ---- the walk ----------------------------------------------------------------------------
     def run(self, blocks: list[Block]) -> None:
@@ -167,17 +49,22 @@ class Walker:
                 for line in _block_lines(block):
                     self.note_line(line, self.notes_details)
                 continue
+            if not self.takes_bold_links(block):
+                self.end_bold_links()
             getattr(self, "_" + block.kind)(block)
 
     def _rule(self, block: Block) -> None:
         self.close()
         self.items.clear()
-        self.tentative = self.pending_heading = None
+        self.tentative = self.pending_heading = self.tentative_bullet = self.bullet_category = None
 
     def _heading(self, block: Block) -> None:
+        if self.tentative is not None and block.level > self.tentative[1]:
+            self._demote_tentative()  # a heading with headings under it is a section, not a title
         self.close()
         self.items.clear()
         self.group, self.table_label, self.tentative, self.pending_heading = [], "", None, None
+        self.tentative_bullet = self.bullet_category = None
         line = block.lines[0] if block.lines else Line(block.start)
         links = [x for x in line.all_links if not x.url.startswith("#")]
         papers = [x for x in links if x.is_paper]
@@ -206,7 +93,9 @@ class Walker:
             self._item_para(block)
             return
         self._settle_heading(block)
-        if self._table_label(block):
+        links = [x for line in block.lines for x in line.all_links]
+        if self._news(block) or self._table_label(block) or (
+                self.takes_bold_links(block) and self.take_bold_links(links)):
             return
         draft = _block_draft(block.lines)
         if self.open is not None and self.continues(block) and (
@@ -217,12 +106,22 @@ class Walker:
         if self._per_line_entries(block):
             return
         if draft is None:
-            for line in block.lines:
-                self.note_line(line, None)
+            if not self.wait_for_links(block):
+                for line in block.lines:
+                    self.note_line(line, None)
             return
         entry = self.new_entry(block.start, draft)
         self.open_entry(entry, block.end)
         self.feed(entry, block.lines[1:])
+
+    def _news(self, block: Block) -> bool:
+        """A paragraph that is news (kg/ingest/news.py): the list's prose."""
+        if not is_news(block.lines[0], self.under_news_heading):
+            return False
+        self.close()
+        for line in block.lines:
+            self.note_line(line, None)
+        return True
 
     def _settle_heading(self, block: Block) -> None:
         """A link-less heading followed by a `**date**` or a bare URL is an entry, not a section."""
@@ -267,21 +166,32 @@ class Walker:
 
     # ---- list items --------------------------------------------------------------------------
     def _item(self, block: Block) -> None:
+        before: Item | None = None  # the item before this one in its list
         while self.items and self.items[-1].depth >= block.depth:
-            self.items.pop()
+            popped = self.items.pop()
+            before = popped if popped.depth == block.depth else before
+        if self.bullet_category is not None and (block.depth < self.bullet_category[0] or (
+                block.depth == self.bullet_category[0] and not _has_paper_link(block))):
+            self.bullet_category = None  # its entries end at the first item without a paper link
         if block.depth == 1:
             self.group = []
         self.pending_heading = None
-        item = _Item(block.depth)
+        item = Item(block.depth)
         parent = self.items[-1] if self.items else None
         if block.lines:
             self._item_body(block, item, parent)
+            self._category_bullet(block, item, before)
         self.items.append(item)
 
-    def _item_body(self, block: Block, item: _Item, parent: _Item | None) -> None:
+    def _item_body(self, block: Block, item: Item, parent: Item | None) -> None:
         line = block.lines[0]
         if line.links and all(x.url.startswith("#") for x in line.links):
             return  # a table of contents
+        if (parent is not None and parent.news) or is_news(line, self.under_news_heading):
+            item.news = True  # "- [2024.05] We released … [Paper](…)": prose, its sub-items too
+            for text_line in block.lines:
+                self.note_line(text_line, None)
+            return
         if block.depth == 1 and self.open is not None and self.continues(block) and \
                 (draft := sub_release(line)) is not None:
             parent_entry = self.open
@@ -307,7 +217,24 @@ class Walker:
             return
         self._item_words(block, item, parent)
 
-    def _item_draft(self, block: Block, parent: _Item | None) -> Draft | None:
+    def _category_bullet(self, block: Block, item: Item, before: Item | None) -> None:
+        """ "- Personalized Generation" among linked entries, before linked entries: a link-less title
+        bullet whose neighbours carry paper links names the category of the entries after it. It stays
+        an entry (title only) until the next item of its list brings a paper link."""
+        entry = item.entry
+        if self.tentative_bullet is not None and self.tentative_bullet[1] == block.depth:
+            if entry is not None and entry.paper_links:
+                bullet, depth = self.tentative_bullet
+                self.unmake(bullet)
+                self.bullet_category = (depth, bullet.title or bullet.short_name)
+                entry.section = self.section
+            self.tentative_bullet = None
+        linked_before = before is None or (before.entry is not None and bool(before.entry.paper_links)) or (
+            self.bullet_category is not None and self.bullet_category[0] == block.depth)
+        if entry is not None and not entry.urls and linked_before and _reads_like_category(block.lines[0]):
+            self.tentative_bullet = (entry, block.depth)
+
+    def _item_draft(self, block: Block, parent: Item | None) -> Draft | None:
         line = block.lines[0]
         if (draft := quoted_title(line)) is not None:
             labels = [i.label for i in self.items if i.label]
@@ -334,7 +261,7 @@ class Walker:
         nxt = self.blocks[self.k + 1] if self.k + 1 < len(self.blocks) else None
         return nxt is not None and nxt.depth > block.depth and nxt.start <= block.item_end
 
-    def _item_words(self, block: Block, item: _Item, parent: _Item | None) -> None:
+    def _item_words(self, block: Block, item: Item, parent: Item | None) -> None:
         line = block.lines[0]
         spans = line.visible()
         owner = parent.entry if parent is not None else None
@@ -365,60 +292,20 @@ class Walker:
         for line in block.lines:
             self.note_line(line, owner)
 
-    # ---- tables and HTML ----------------------------------------------------------------------
-    def _table(self, block: Block) -> None:
-        self.close()
-        if not block.rows:
-            return
-        header = [cell_text(cell) for cell in block.rows[0]]
-        cols = columns_of(header)
-        for row in block.rows[1:]:
-            self._row(cols, row)
 
-    def _row(self, cols: Columns | None, row: list[list[Line]]) -> None:
-        draft = row_draft(cols, row) if cols is not None else None
-        number = next((cell[0].number for cell in row if cell), 0)
-        if draft is None:
-            for cell in row:
-                for line in cell:
-                    self.note_line(line, None)
-            return
-        entry = self.new_entry(number, draft)
-        if cols is not None and (text := row_note(cols, row)):
-            entry.add_note(text, number)
+def _reads_like_category(line: Line) -> bool:
+    """ "Inpainting", "Text-Guided Image Editing", "Personalized Image Generation Methods": a short
+    title-only bullet (five words at most; a longer one reads as a paper's title), or a bare name of
+    plain capitalised words (never "ControlNet" or "SDXL": names of works)."""
+    if title_bullet(line) is not None:
+        return len(line.text.split()) <= _CATEGORY_WORDS
+    parts = re.split(r"[\s-]+", line.text.strip())
+    return bare_name(line) is not None and all(
+        re.fullmatch(r"[A-Z][a-z]+", p) or p.lower() in _SMALL_WORDS for p in parts if p)
 
-    def _html(self, block: Block) -> None:
-        html = block.html
-        if _DETAILS_OPEN.search(html):
-            self._details(block)
-        elif _DETAILS_CLOSE.search(html):
-            self.notes_details = None
-            if self.details:
-                self.details.pop()
-        else:
-            for link in find_links(html):
-                if link.kind == "arxiv":
-                    self.note_links.append((link, None, block.start, link.url))
-        if _DETAILS_CLOSE.search(html) and _DETAILS_OPEN.search(html):
-            self.notes_details = None
 
-    def _details(self, block: Block) -> None:
-        """`<details>`: a "Notes" summary makes its content notes of the entry before it; any other
-        summary ("2023") names a section for what the block holds."""
-        m = _SUMMARY.search(block.html)
-        summary = squash_spaces(_TAG.sub(" ", m[1])) if m else ""
-        target = self.open or (self.entries[-1] if self.entries else None)
-        notes_like = not summary or summary.lower().strip(" :") in _NOTES_SUMMARY
-        if notes_like:
-            self.notes_details = target
-        else:
-            self.details.append(summary)
-        body = _SUMMARY.sub(" ", block.html)
-        first = block.start
-        for offset, raw in enumerate(body.split("\n")):
-            text = squash_spaces(_TAG.sub(" ", raw))
-            if text and not re.fullmatch(r"\d+\.", text):
-                self.note(text, first + offset, target if notes_like else None)
+def _has_paper_link(block: Block) -> bool:
+    return any(x.is_paper for line in block.lines for x in line.all_links)
 
 
 def _block_lines(block: Block) -> list[Line]:
@@ -454,4 +341,4 @@ def _label_date(label: str) -> str:
 def _looks_like_title(title: str) -> bool:
     """A level-3+ heading with no link is an entry when it reads like a paper title."""
     words = title.split()
-    return len(words) >= 4 and not title.endswith(":")
+    return len(words) >= 4 and not title.endswith((":", "!"))

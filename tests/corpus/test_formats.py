@@ -20,6 +20,7 @@ from kg.store import Store
 
 FORMATS = Path(__file__).parent / "formats"
 S = " > "
+NESTED = "Diffusion basics, links written many ways > Foundations"
 
 # file -> [(line, title, arXiv id, authors, date, venue, section)]
 EXPECTED = {
@@ -141,6 +142,61 @@ EXPECTED = {
         (11, "Mip-NeRF 360: Unbounded Anti-Aliased Neural Radiance Fields", "2111.12077", "Barron et al.", "2022",
          "CVPR, 2022", "Samplers and more > People first, or after"),
     ],
+    "bold_over_html.md": [
+        (5, "VITA: Towards Open-Source Interactive Omni Multimodal LLM", "2408.05211", "", "", "",
+         "Multimodal model pages > Our works"),
+        (18, "Long-VITA: Scaling Large Multi-modal Models to 1 Million Tokens with Leading Short-Context Accuracy",
+         "2502.05177", "", "", "", "Multimodal model pages > Our works"),
+        (25, "MM-RLHF: The Next Step Forward in Multimodal LLM Alignment", "2502.10391", "", "", "",
+         "Multimodal model pages > Our works"),
+    ],
+    "nested_links.md": [
+        (5, "High-Resolution Image Synthesis with Latent Diffusion Models", "2112.10752", "", "", "", NESTED),
+        (6, "Denoising Diffusion Probabilistic Models", "2006.11239", "", "", "", NESTED),
+        (7, "Score-Based Generative Modeling through Stochastic Differential Equations", "2011.13456", "", "", "",
+         NESTED),
+        (8, "Improved Denoising Diffusion Probabilistic Models", "2102.09672", "", "", "", NESTED),
+        (9, "Diffusion Models Beat GANs on Image Synthesis", "2105.05233", "", "", "arXiv 2021", NESTED),
+        (10, "GLIDE: Towards Photorealistic Image Generation and Editing with Text-Guided Diffusion Models",
+         "2112.10741", "", "", "", NESTED),
+        (11, "Classifier-Free Diffusion Guidance", "2207.12598", "", "", "", NESTED),
+    ],
+    "category_bullets.md": [
+        (6, "RePaint: Inpainting using Denoising Diffusion Probabilistic Models", "2201.09865", "", "", "",
+         "Image editing reading list > Methods > Inpainting"),
+        (7, "Palette: Image-to-Image Diffusion Models", "2111.05826", "", "", "",
+         "Image editing reading list > Methods > Inpainting"),
+        (9, "SDEdit: Guided Image Synthesis and Editing with Stochastic Differential Equations", "2108.01073", "", "",
+         "", "Image editing reading list > Methods > Text-Guided Image Editing"),
+        (10, "InstructPix2Pix: Learning to Follow Image Editing Instructions", "2211.09800", "", "", "",
+         "Image editing reading list > Methods > Text-Guided Image Editing"),
+        (14, "Improved Techniques for Training Consistency Models", None, "", "", "",
+         "Image editing reading list > Still to find"),
+        (15, "Consistency Trajectory Models: Learning Probability Flow ODE Trajectory of Diffusion", None, "", "", "",
+         "Image editing reading list > Still to find"),
+        (19, "Zero-Shot Text-to-Image Generation", "2102.12092", "", "", "",
+         "Image editing reading list > One without a link"),
+        (20, "Photorealistic Text-to-Image Diffusion Models with Deep Language Understanding", None, "", "", "",
+         "Image editing reading list > One without a link"),  # a long title between linked entries: a paper
+        (21, "Scaling Autoregressive Models for Content-Rich Text-to-Image Generation", "2206.10789", "", "", "",
+         "Image editing reading list > One without a link"),
+    ],
+    "news.md": [
+        (11, "Visual-RFT: Visual Reinforcement Fine-Tuning", "2503.01785", "", "2025.03", "",
+         "Multimodal reasoning papers > Papers"),
+        (12, "Seg-Zero: Reasoning-Chain Guided Segmentation via Cognitive Reinforcement", "2503.06520", "", "", "",
+         "Multimodal reasoning papers > Papers"),
+        (14, "LISA: Reasoning Segmentation via Large Language Model", "2308.00692", "", "", "CVPR24",
+         "Multimodal reasoning papers > Papers"),
+    ],
+    "html_structure.md": [
+        (9, "WebArena: A Realistic Web Environment for Building Autonomous Agents", "2307.13854", "Zhou et al.", "2307",
+         "ICLR", "Agents and stylization > Role-Play > Web"),
+        (16, "Text2Mesh: Text-Driven Neural Stylization for Meshes", "2112.03221", "", "", "CVPR 2022",
+         "Agents and stylization > Role-Play > Stylization > Mesh Stylization"),
+        (18, "ARF: Artistic Radiance Fields", "2206.06360", "", "", "ECCV 2022",
+         "Agents and stylization > Role-Play > Stylization > Radiance Fields"),
+    ],
 }
 
 
@@ -194,6 +250,38 @@ def test_the_fields_of_the_newer_conventions():
     assert all(not n.text.startswith(".") for e in venues for n in e.notes)
     html = parse_reading_list(FORMATS / "html_links.md", "h.md").entries
     assert [x.url for x in html[2].links] == ["https://github.com/BradyFU/Woodpecker", "./bib.txt"]
+
+
+def test_the_gaps_found_on_real_lists():
+    """A bold title over HTML blocks takes their links (badges' images are no links) and a title that
+    gets no paper link is prose; nested links keep their ids and links; category bullets, news lines
+    and a heading over headings make no entry; a news line's arXiv link is a mention."""
+    bold = parse_reading_list(FORMATS / "bold_over_html.md", "b.md")
+    assert [x.url for x in bold.entries[0].links] == ["https://youtu.be/vita-demo", "https://github.com/VITA-MLLM/VITA"]
+    assert [x.url for x in bold.entries[2].links] == ["https://github.com/Kwai-YuanQi/MM-RLHF"]
+    assert "Maintainers of this page" in [p.text for p in bold.prose]
+    nested = parse_reading_list(FORMATS / "nested_links.md", "n.md")
+    assert [x.url for x in nested.entries[2].links] == ["https://github.com/yang-song/score_sde"]
+    assert nested.entries[5].short_name == "GLIDE"
+    assert [n.text for n in nested.entries[6].notes] == ["guidance without a classifier, in our words."]
+    assert [(x.link.url, x.owner) for x in nested.linked_in_notes] == [("https://arxiv.org/abs/2204.06125", -1)]
+    news = parse_reading_list(FORMATS / "news.md", "w.md")
+    assert [(x.line, x.owner) for x in news.linked_in_notes] == [(5, -1), (6, -1), (18, -1)]
+    assert [x.url for x in news.entries[0].links] == ["https://github.com/Liuziyu77/Visual-RFT"]
+    assert [n.text for n in news.entries[1].notes] == ["Segmentation learned with reinforcement, in our words | "
+                                                       "Task: Segmentation"]
+    html = parse_reading_list(FORMATS / "html_structure.md", "h.md")
+    assert not [e for e in html.entries if e.from_heading]
+
+
+def test_news_and_category_bullets_make_no_record(tmp_path):
+    store = Store(tmp_path / "data")
+    result = ingest(store, [FORMATS / "news.md", FORMATS / "category_bullets.md"], write=False)
+    status = {p.id: p.status for p in result.papers}
+    assert status["2501.12948"] == status["2404.18930"] == "mentioned"  # named in news lines only
+    titles = {p.title for p in result.papers}
+    assert not {"Inpainting", "Text-Guided Image Editing", "We added and nine more papers"} & titles
+    assert len([p for p in result.papers if p.status == "listed"]) == 12
 
 
 @pytest.fixture(scope="module")

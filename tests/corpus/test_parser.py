@@ -30,6 +30,7 @@ def ids_of(entry) -> list[str]:
     ("https://arxiv.org/pdf/2106.15282v3", "2106.15282v3"),
     ("https://arxiv.org/html/2410.08159v1", "2410.08159v1"),
     ("https://arxiv.org/pdf/arXiv:2102.09672v1", "2102.09672v1"),
+    ("https://arxiv.org/abs/2501.07888https://github.com/someone/code", "2501.07888"),  # glued to the next
 ])
 def test_arxiv_links_of_every_shape(tmp_path, url, expected):
     parsed = parse(tmp_path, f"# T\n\n### A paper title that is long\n\n{url}\n\nSome summary.\n")

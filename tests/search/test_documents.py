@@ -48,6 +48,13 @@ def test_plain_text_drops_markdown_and_urls_but_keeps_link_words():
     assert plain_text("Diﬀusion 512√ó512") == "Diffusion 512×512"  # ligature and mojibake repaired
 
 
+def test_plain_text_drops_single_emphasis_but_not_arithmetic_or_identifiers():
+    assert plain_text("*Diffusion* models in _latent_ space, *CVPR 2023*") == \
+        "Diffusion models in latent space, CVPR 2023"
+    assert plain_text("[*DiT*: Scalable Diffusion](https://x.org/1)") == "DiT: Scalable Diffusion"
+    assert plain_text("2 * 3 * 4 and snake_case_name and a*b*c") == "2 * 3 * 4 and snake_case_name and a*b*c"
+
+
 def test_document_fields_title_abstract_notes_with_file_and_line():
     ldm = build_document(make_papers()[2])
     assert [label for label, _ in ldm.fields] == ["title", "abstract", f"{LIST}:30"]
