@@ -11,10 +11,11 @@ from kg.errors import InvalidIdError
 _NEW = re.compile(r"^(?P<yymm>\d{4})\.(?P<num>\d{4,5})(?:v(?P<v>\d+))?$")
 # Old-style ids: archive(.SUBJ)/YYMMNNN, optional vN.
 _OLD = re.compile(r"^(?P<arch>[a-z\-]+(?:\.[A-Z]{2})?)/(?P<yymm>\d{4})(?P<num>\d{3})(?:v(?P<v>\d+))?$")
-# An arXiv URL: abs, pdf or html page, with the malformed "pdf/arXiv:ID" form accepted.
+# An arXiv URL: abs, pdf or html page, with the malformed "pdf/arXiv:ID" form accepted; an URL glued
+# to the next one ("…07888https://github…") ends there.
 ARXIV_URL = re.compile(
     r"arxiv\.org/(?:abs|pdf|html)/+(?:arXiv:)?(?P<id>[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?|[^\s/?#)\]]+?)"
-    r"(?:\.pdf)?(?=$|[\s/?#)\]]|https?:)",  # a URL glued to the next one ("…07888https://…") ends there
+    r"(?:\.pdf)?(?=$|[\s/?#)\]]|https?:)",
     re.IGNORECASE,
 )
 

@@ -5,9 +5,11 @@
 1. check the current build generation against its checksums (kg.generations) and carry every part
    that verifies into a fresh staging generation (nothing with `force`);
 2. read the corpus snapshot and build the search documents (once);
-3. if the carried index does not fit the corpus and model (or is missing or corrupt), load the model
-   (the index's own model unless `model` names another) and build the index; the searcher is handed
-   on in memory, never read back;
+3. if the carried index does not fit the corpus: when only some documents were added, changed or
+   removed and the model is the same, update it (kg.search.update: only those documents are embedded,
+   the other rows are copied); else (missing, corrupt, another model, `force`) load the model (the
+   index's own unless `model` names another) and build the index; the searcher is handed on in
+   memory, never read back;
 4. export the query encoder to ONNX (`encoder/`) unless the carried export verifies;
 5. build the graph with `similar_to` edges from that searcher and save it: networkx up to
    `graph_sql_above` records (kg.graph.build.GRAPH_SQL_THRESHOLD), DuckDB tables above (kg.graph.table);
@@ -49,6 +51,7 @@ from kg.search.engine import (
 )
 from kg.search.index import Manifest, load_index, read_manifest, record_inputs
 from kg.search.query_encoder import ensure_query_export
+from kg.search.update import Delta, plan_update, update_index_data
 from kg.store import Store
 
 log = logging.getLogger(__name__)
@@ -66,6 +69,7 @@ class BuildResult:
     report: BuildReport
     generation: str = ""
     repaired: dict[str, list[str]] = field(default_factory=dict)  # parts found missing or corrupt
+    index_updated: bool = False  # the index was updated for added/changed/removed documents (not rebuilt)
 
 
 @dataclass
@@ -86,6 +90,7 @@ class _State:
     encoder: Encoder | None = None
     searcher: Searcher | None = None
     rebuilt: bool = False
+    delta: Delta | None = None  # set when the carried index is updated rather than rebuilt
     graph: nx.MultiDiGraph[str] | None = None
     report: BuildReport = field(default_factory=BuildReport)
 
@@ -155,16 +160,27 @@ class BuildPlan:
             self.state.encoder = self.encoder or self.make_encoder(current.model)  # loads lazily: unused
             _drop_damaged_cache(self.store, current.model)
             return
-        encoder = self.encoder or self.make_encoder(model)
-        encoder.dimension  # noqa: B018 - loads the weights now, so this is the step that waits
-        self.state.encoder = encoder
-        self.state.rebuilt = True
+        delta = None if current is None else plan_update(self._staging().store, current, self.state.documents,
+                                                         name)
+        encoder = self.state.encoder = self.encoder or self.make_encoder(model)
+        if delta is None or len(delta.embedded):  # a removal alone needs no model
+            encoder.dimension  # noqa: B018 - loads the weights now, so this is the step that waits
+        if delta is not None and len(delta.embedded) and current is not None \
+                and encoder.dimension != current.dimension:
+            delta = None
+        self.state.delta, self.state.rebuilt = delta, delta is None
 
     def _index(self) -> None:
         store, encoder = self._staging().store, self.state.encoder
         assert encoder is not None
         inputs = snapshot_inputs(self.store, encoder.name, self.state.files)
-        if self.state.rebuilt:
+        if self.state.delta is not None:
+            current = self._current_manifest()
+            assert current is not None
+            data = update_index_data(store, encoder, current, self.state.documents, self.state.delta,
+                                     inputs=inputs, progress=self.progress)
+            self.state.searcher = Searcher(self.state.documents, data, encoder)
+        elif self.state.rebuilt:
             self.state.searcher = build_searcher(store, encoder, self.state.documents, progress=self.progress,
                                                  inputs=inputs)
         else:  # the carried index, checked against these documents (built once, here)
@@ -198,7 +214,7 @@ class BuildPlan:
         s = self.state
         assert s.searcher is not None and s.checked is not None
         return BuildResult(s.searcher.index.manifest, s.rebuilt, s.graph, s.report, name,
-                           dict(s.checked.problems))
+                           dict(s.checked.problems), index_updated=s.delta is not None)
 
 
 def _drop_damaged_cache(store: Store, model: str) -> None:

@@ -39,7 +39,7 @@ def build_command(store: Store, model: str | None, force: bool, as_json: bool, r
 
     A stale index is rebuilt; the graph gets `similar_to` edges from the index.
 
-    Sentence vectors are cached by text, so after adding a paper only its sentences are embedded.
+    After papers are added, changed or removed, the index is updated: only those papers are embedded.
 
     Example: kg build
     """
@@ -59,11 +59,13 @@ def build_command(store: Store, model: str | None, force: bool, as_json: bool, r
         more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
         click.echo(f"repaired {part}: {problems[0]}{more}", err=True)
     if as_json:
-        click.echo(json.dumps({"rebuilt": result.index_rebuilt, **result.manifest.to_dict(),
+        click.echo(json.dumps({"rebuilt": result.index_rebuilt, "updated": result.index_updated,
+                               **result.manifest.to_dict(),
                                "graph": graph_report_data(result.report)}, ensure_ascii=False, indent=2))
         return
     seconds = time.perf_counter() - started - result.report.seconds
-    click.echo(render_manifest(result.manifest, result.index_rebuilt, seconds, index_dir(Store(store.root))))
+    click.echo(render_manifest(result.manifest, result.index_rebuilt or result.index_updated, seconds,
+                               index_dir(Store(store.root))))
     echo_graph_report(result.graph, result.report)
 
 
@@ -73,6 +75,10 @@ def render_manifest(manifest: Manifest, rebuilt: bool, seconds: float, where: Pa
             f"({manifest.dimension} dimensions), {kind}")
     if not rebuilt:
         return f"Search index is up to date: {what}. Use --force to rebuild."
+    if manifest.update is not None:
+        counts = ", ".join(f"{n} {kind}" for kind, n in manifest.update.items())
+        return (f"Updated the search index in {seconds:.1f} s: {what} ({counts}; {manifest.embedded} "
+                f"sentences embedded).\n-> {where}")
     embedded = "" if manifest.embedded is None else f"; {manifest.embedded} sentences embedded, rest cached"
     return f"Built the search index in {seconds:.1f} s: {what}{embedded}.\n-> {where}"
 

@@ -57,6 +57,7 @@ from kg.search.index import (
     record_inputs,
 )
 from kg.search.query_encoder import ensure_query_export, query_threads
+from kg.search.update import plan_update, update_index_data
 from kg.search.vectors import REFINE, SentenceVectors, compressed_search, top_exact
 from kg.store import Store, digest_files
 
@@ -390,8 +391,9 @@ def build_search_index(store: Store, encoder: Encoder | None = None, *, corpus: 
     """(manifest, rebuilt): rebuild the index unless it already fits the corpus and model. The model is
     `encoder`, else `model`, else the current index's model, else the bundled all-MiniLM-L6-v2.
 
-    With `use_cache`, sentence vectors are kept in store.build_dir/embeddings, so a rebuild after a
-    change embeds only sentences never seen before."""
+    An index whose corpus gained, changed or lost a few documents is updated (kg.search.update: only
+    those documents are embedded). With `use_cache`, sentence vectors are kept in
+    store.build_dir/embeddings, so a full rebuild embeds only sentences never seen before."""
     files = snapshot_files(store) if corpus is None else None  # inputs are known only for the snapshot
     documents = corpus_documents(store, corpus)
     try:
@@ -406,7 +408,10 @@ def build_search_index(store: Store, encoder: Encoder | None = None, *, corpus: 
         ensure_query_export(store, current.model, encoder or load_encoder(current.model))
         return record_inputs(store, current, documents, inputs), False
     encoder = encoder or load_encoder(model)
-    if not use_cache:
+    delta = None if force or current is None else plan_update(store, current, documents, encoder.name)
+    if current is not None and delta is not None:  # a few documents added, changed or removed
+        manifest = update_index_data(store, encoder, current, documents, delta, inputs=inputs).manifest
+    elif not use_cache:
         manifest = build_index(store, encoder, documents, progress=progress, inputs=inputs)
     else:
         cached = CachedEncoder(encoder, EmbeddingCache.for_store(store, encoder.name))

@@ -91,6 +91,8 @@ class Manifest:
     embedded: int | None = None  # texts sent to the model by this build (the rest came from the cache)
     inputs_hash: str = ""  # kg.search.documents.inputs_digest of the snapshot files ("" when not known)
     documents_sha256: str = ""  # of <build-id>/documents.json
+    trained_on: int = 0  # documents the IVF-PQ quantiser was trained on (0: exact search, nothing trained)
+    update: dict[str, int] | None = None  # an update (kg.search.update): kept, added, changed, removed
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -111,6 +113,8 @@ class Bm25Postings:
     vocab: dict[str, int]
     n_docs: int
     abbreviations: Abbreviations = field(default_factory=Abbreviations)  # defined in the documents
+    tf: np.ndarray | None = None  # each posting's term frequency, and each document's length in tokens:
+    lengths: np.ndarray | None = None  # saved for updates (kg.search.update), not read by queries
 
     def query_tokens(self, query: str) -> list[str]:
         """A query's BM25 tokens, with the abbreviations the corpus defines expanded both ways."""
@@ -237,30 +241,46 @@ def build_bm25(documents: Sequence[Document], *, progress: bool = False) -> Bm25
     """BM25 (Lucene's variant, k1=1.5, b=0.75) over each document's title, summary, notes and aliases,
     as an eager score matrix in CSC form (numpy only; `progress` is accepted for symmetry), with the
     abbreviations the documents define (kg.search.abbreviations)."""
-    step = max(1, math.ceil(len(documents) / ABBREVIATION_SAMPLE))  # definitions recur: a sample finds them
-    abbreviations = Abbreviations(find_abbreviations(text for d in documents[::step] for _, text in d.fields))
-    vocab: dict[str, int] = {}
+    abbreviations = corpus_abbreviations(documents)
+    seen: dict[str, int] = {}  # token -> id in order of first use
     flat = int_array("q")  # every document's token ids, one after another (no token string kept)
-    lengths = np.zeros(len(documents), dtype=np.float64)
+    lengths = np.zeros(len(documents), dtype=np.int64)
     for i, d in enumerate(documents):
         tokens = tokenize(d.bm25_text)
-        flat.extend(vocab.setdefault(t, len(vocab)) for t in tokens)
+        flat.extend(seen.setdefault(t, len(seen)) for t in tokens)
         lengths[i] = len(tokens)
-    if not vocab:
-        return Bm25Postings(np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int64), {},
-                            len(documents), abbreviations)
+    if not seen:
+        empty = np.zeros(0, np.int64)
+        return bm25_postings(empty, empty, empty, lengths, {}, abbreviations)
+    vocab = {t: i for i, t in enumerate(sorted(seen))}  # sorted: see kg.search.update
+    renumber = np.fromiter((vocab[t] for t in seen), dtype=np.int64, count=len(seen))
     n = len(documents)
-    doc_of = np.repeat(np.arange(n, dtype=np.int64), lengths.astype(np.int64))
-    pairs, tf = np.unique(np.frombuffer(flat, dtype=np.int64) * n + doc_of, return_counts=True)  # by term
-    del flat, doc_of
-    term, doc = pairs // n, pairs % n
+    doc_of = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    pairs, tf = np.unique(renumber[np.frombuffer(flat, dtype=np.int64)] * n + doc_of, return_counts=True)
+    return bm25_postings(pairs // n, pairs % n, tf, lengths, vocab, abbreviations)  # pairs: by term
+
+
+def corpus_abbreviations(documents: Sequence[Document]) -> Abbreviations:
+    """The abbreviations the documents define (kg.search.abbreviations), read from every document up to
+    ABBREVIATION_SAMPLE of them, else from an even sample."""
+    step = max(1, math.ceil(len(documents) / ABBREVIATION_SAMPLE))  # definitions recur: a sample finds them
+    return Abbreviations(find_abbreviations(text for d in documents[::step] for _, text in d.fields))
+
+
+def bm25_postings(term: np.ndarray, doc: np.ndarray, tf: np.ndarray, lengths: np.ndarray,
+                  vocab: dict[str, int], abbreviations: Abbreviations) -> Bm25Postings:
+    """The BM25 matrix of (term, document, frequency) postings sorted by term, then document, and the
+    documents' lengths in tokens (one rule for a build and an update)."""
     df = np.bincount(term, minlength=len(vocab))
-    idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
-    norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(float(lengths.mean()), 1e-9))
+    idf = np.log(1.0 + (len(lengths) - df + 0.5) / (df + 0.5))
+    mean = float(lengths.astype(np.float64).mean()) if len(lengths) else 0.0
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths.astype(np.float64) / max(mean, 1e-9))
     scores = idf[term] * tf / (tf + norm[doc])
     indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum(df)
-    return Bm25Postings(scores.astype(np.float32), doc.astype(np.int32), indptr, vocab, n, abbreviations)
+    small = len(tf) == 0 or int(tf.max()) < 2**16
+    return Bm25Postings(scores.astype(np.float32), doc.astype(np.int32), indptr, vocab, len(lengths),
+                        abbreviations, tf.astype(np.uint16 if small else np.uint32), lengths.astype(np.int32))
 
 
 def build_index(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
@@ -280,30 +300,58 @@ def build_index_data(store: Store, encoder: Encoder, documents: Sequence[Documen
         raise BadInputError(f"no papers to index in {store.papers_path}; run `kg ingest` first")
     started = time.perf_counter()
     before = getattr(encoder, "embedded", None)
-    build_id = _new_build_id(corpus_hash(documents))
-    folder = index_dir(store) / build_id
+    digest = corpus_hash(documents)
+    folder = index_dir(store) / new_build_id(digest)
     doc_vectors, sentences, offsets = write_vectors(folder, documents, encoder, progress=progress)
     index_type = index_type_for(len(documents), exact_threshold)
     dense = build_flat(doc_vectors) if index_type == "flat" else build_ivfpq(doc_vectors)
-    if index_type != "flat":
-        _save_array(folder / "dense.faiss", faiss.serialize_index(dense), raw=True)
-    bm25 = build_bm25(documents, progress=progress)
+    built = Built(folder, doc_vectors, sentences, offsets, dense, index_type,
+                  trained_on=0 if index_type == "flat" else len(documents))
+    embedded = None if before is None else encoder.embedded - before  # type: ignore[attr-defined]
+    return finish_index(store, encoder.name, documents, built, started=started, embedded=embedded,
+                        inputs=inputs, digest=digest)
+
+
+@dataclass
+class Built:
+    """The vector files a build or an update (kg.search.update) wrote into its folder, and the dense index."""
+
+    folder: Path
+    doc_vectors: np.ndarray
+    sentences: SentenceVectors
+    offsets: np.ndarray
+    dense: Any  # faiss.Index
+    index_type: str
+    trained_on: int = 0
+
+
+def finish_index(store: Store, model: str, documents: Sequence[Document], built: Built, *, started: float,
+                 embedded: int | None, inputs: str, update: dict[str, int] | None = None,
+                 digest: str | None = None, bm25: Bm25Postings | None = None) -> IndexData:
+    """BM25, the IVF-PQ file, documents.json, then the manifest (the step that makes the folder the
+    index) for the vectors in `built`; older folders are removed. The index, as it is in memory.
+    `digest`: corpus_hash(documents), `bm25`: its BM25 matrix, when the caller has them."""
+    folder = built.folder
+    if built.index_type != "flat":
+        _save_array(folder / "dense.faiss", faiss.serialize_index(built.dense), raw=True)
+    bm25 = build_bm25(documents) if bm25 is None else bm25
     _save_bm25(folder / "bm25.npz", bm25)
     documents_sha = save_documents(folder / DOCUMENTS_FILE, documents)
     manifest = Manifest(
-        model=encoder.name, dimension=int(doc_vectors.shape[1]), corpus_hash=corpus_hash(documents),
-        package_version=__version__, n_documents=len(documents), n_sentences=int(offsets[-1]),
-        index_type=index_type, build_id=build_id, built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        build_seconds=round(time.perf_counter() - started, 3),
-        embedded=None if before is None else encoder.embedded - before,  # type: ignore[attr-defined]
-        inputs_hash=inputs, documents_sha256=documents_sha,
+        model=model, dimension=int(built.doc_vectors.shape[1]), corpus_hash=digest or corpus_hash(documents),
+        package_version=__version__, n_documents=len(documents), n_sentences=int(built.offsets[-1]),
+        index_type=built.index_type, build_id=folder.name,
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        build_seconds=round(time.perf_counter() - started, 3), embedded=embedded, inputs_hash=inputs,
+        documents_sha256=documents_sha, trained_on=built.trained_on, update=update,
     )
     write_json(manifest_path(store), manifest.to_dict())
-    _remove_old_builds(store, keep=build_id)
-    return IndexData(manifest, doc_vectors.view(np.ndarray), sentences, offsets, dense, bm25, folder)
+    _remove_old_builds(store, keep=folder.name)
+    return IndexData(manifest, built.doc_vectors.view(np.ndarray), built.sentences, built.offsets,
+                     built.dense, bm25, folder)
 
 
-def _new_build_id(digest: str) -> str:
+def new_build_id(digest: str) -> str:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     return f"{stamp}-{digest[:10]}"
 
@@ -320,10 +368,13 @@ def _save_bm25(path: Path, bm25: Bm25Postings) -> None:
     vocab = sorted(bm25.vocab, key=bm25.vocab.__getitem__)
     with atomic_open(path, "wb") as fh:
         pairs = bm25.abbreviations.pairs
-        np.savez(fh, data=bm25.data, indices=bm25.indices, indptr=bm25.indptr,
-                 vocab=np.array(vocab, dtype=str), n_docs=np.array(bm25.n_docs),
-                 abbr_long=np.array([" ".join(long) for long, _ in pairs], dtype=str),
-                 abbr_short=np.array([short for _, short in pairs], dtype=str))
+        arrays = {"data": bm25.data, "indices": bm25.indices, "indptr": bm25.indptr,
+                  "vocab": np.array(vocab, dtype=str), "n_docs": np.array(bm25.n_docs),
+                  "abbr_long": np.array([" ".join(long) for long, _ in pairs], dtype=str),
+                  "abbr_short": np.array([short for _, short in pairs], dtype=str)}
+        if bm25.tf is not None and bm25.lengths is not None:
+            arrays.update(tf=bm25.tf, lengths=bm25.lengths)
+        np.savez(fh, **arrays)  # type: ignore[arg-type]
 
 
 def _remove_old_builds(store: Store, keep: str) -> None:

@@ -17,7 +17,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,50 @@ def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def open_rows(path: Path, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     """A new .npy file of `shape` opened for writing through a memory map."""
     return np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
+
+
+Piece = tuple[int, int] | np.ndarray  # rows of the old file (first row, count), or new rows
+
+
+def splice_rows(source: Path, target: Path, pieces: Sequence[Piece]) -> np.ndarray:
+    """A new .npy file `target` holding, in order, row ranges of the .npy file `source` and new rows;
+    returns it memory-mapped. Ranges are copied inside the kernel (os.copy_file_range: no pass through
+    Python, a clone where the file system shares blocks); `source` is only read, never changed."""
+    old = np.load(source, mmap_mode="r")
+    row_bytes = old.dtype.itemsize * int(np.prod(old.shape[1:], dtype=np.int64))
+    n = sum(p[1] if isinstance(p, tuple) else len(p) for p in pieces)
+    header = open_rows(target, (n, *old.shape[1:]), old.dtype)  # writes the header; the rows follow it
+    del header
+    position = target.stat().st_size - n * row_bytes
+    with open(source, "rb") as src, open(target, "r+b") as dst:
+        for piece in pieces:
+            if isinstance(piece, tuple):
+                count, start = piece[1] * row_bytes, int(old.offset) + piece[0] * row_bytes
+                copy_range(src.fileno(), dst.fileno(), start, position, count)
+            else:
+                data = np.ascontiguousarray(piece, dtype=old.dtype).reshape(len(piece), *old.shape[1:])
+                count = os.pwrite(dst.fileno(), data.tobytes(), position)
+            position += count
+        os.fsync(dst.fileno())
+    spliced: np.ndarray = np.load(target, mmap_mode="r").view(np.ndarray)
+    return spliced
+
+
+def copy_range(src: int, dst: int, src_at: int, dst_at: int, count: int) -> None:
+    """Copy `count` bytes between open files, in the kernel where it can (else through a buffer)."""
+    kernel_copy = getattr(os, "copy_file_range", None)
+    while count > 0:
+        done = 0
+        if kernel_copy is not None:
+            try:
+                done = kernel_copy(src, dst, count, src_at, dst_at)
+            except OSError:  # not supported between these files: copy through user space
+                kernel_copy = None
+        if done <= 0:
+            done = os.pwrite(dst, os.pread(src, min(count, 1 << 24), src_at), dst_at)
+            if done <= 0:
+                raise OSError(f"cannot copy {count} bytes: the source file ends early")
+        src_at, dst_at, count = src_at + done, dst_at + done, count - done
 
 
 def chunks(n: int, size: int = CHUNK) -> Iterator[slice]:

@@ -24,7 +24,7 @@ from kg.store import Store, current_generation
 from testkit.encoders import FakeEncoder
 
 REPO = Path(__file__).resolve().parents[2]
-VOLATILE_MANIFEST_KEYS = {"built_at", "build_id", "build_seconds", "embedded"}
+VOLATILE_MANIFEST_KEYS = {"built_at", "build_id", "build_seconds", "embedded", "update"}  # how, not what
 
 
 def fake_encoder(model: str | None = None, **_: object) -> FakeEncoder:

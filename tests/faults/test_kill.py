@@ -24,6 +24,8 @@ from typing import Any
 import pytest
 
 from kg.generations import verify
+from kg.model import Note, Paper
+from kg.search.index import read_manifest
 from kg.store import Store
 from testkit.servers import FakeArxiv, table_for_papers
 from tests.faults.helpers import (
@@ -157,6 +159,39 @@ def test_kg_build_killed_anywhere_leaves_old_or_new_and_a_rerun_completes(tmp_pa
         assert checked.generation is not None and checked.generation >= (old_generation or "")
 
     kill_and_rerun(start, tmp_path, ("build",), intact)
+
+
+def test_kg_build_updating_the_index_killed_anywhere_leaves_old_or_new(tmp_path, mp, zygote):
+    """One paper added and one changed: the build updates the carried index (kg.search.update); a kill
+    at any instant leaves the old index or the updated one, each whole and verified."""
+    start = copy_inputs(tmp_path / "start")
+    assert kg(start, "ingest").exit_code == 0 and kg(start, "build").exit_code == 0
+    store = Store.at(start)
+    old = read_manifest(store)
+    papers = store.load_papers()
+    papers[0].notes.append(Note("A remark written for this test about sampling speed.", "test.md", 1))
+    papers.append(Paper(id="2501.00001", title="One-step video generation by distillation",
+                        notes=[Note("It distils a video diffusion model into one step.", "test.md", 2)]))
+    store.save_papers(papers)
+    done = copy_data(start, tmp_path / "done")
+    assert kg(done, "build").exit_code == 0
+    new = read_manifest(Store.at(done))
+    assert old is not None and new is not None and new.update == {
+        "kept": old.n_documents - 1, "added": 1, "changed": 1, "removed": 0}
+
+    def old_or_new(root: Path) -> None:
+        checked = verify(Store.at(root))
+        assert checked.intact, f"generation {checked.generation}: {checked.problems}"
+        manifest = read_manifest(Store.at(root))
+        assert manifest is not None and manifest.corpus_hash in (old.corpus_hash, new.corpus_hash)
+
+    kill_and_rerun(start, tmp_path, ("build",), old_or_new)
+    killed = copy_data(start, tmp_path / "killed-in-the-update")  # and once right inside the update
+    assert ZYGOTE[0].ask({"root": str(killed), "args": ["build"], "kill_at": "update-spliced"})["code"] is None
+    old_or_new(killed)
+    assert read_manifest(Store.at(killed)) == old
+    assert run_forked(killed, ("build",), None) == 0
+    assert diff_states(normal_state(done), normal_state(killed)) == []
 
 
 def test_kg_fetch_killed_anywhere_resumes_and_a_rerun_completes(tmp_path, mp, zygote, arxiv):

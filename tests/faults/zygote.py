@@ -3,6 +3,7 @@ encoder in place) and forks one child per request, so no child inherits a thread
 a loopback server) from the test process. One JSON request per line on stdin, one answer per line:
 
     {"root": …, "args": [...], "kill_after": 0.3 | null}   -> {"code": 0 | 2 | null (killed)}
+    {"root": …, "args": [...], "kill_at": "update-spliced"}  -> the same; killed at that kg.journal point
     {"root": …, "args": [...], "spawn": true, "pause": {"gate": path, "reached": path}}  -> {"pid": n}
     {"wait": pid}                                            -> {"code": …}
 """
@@ -36,7 +37,7 @@ def main() -> None:
 def answer(request: dict[str, Any]) -> dict[str, Any]:
     if "wait" in request:
         return {"code": _status(os.waitpid(int(request["wait"]), 0)[1])}
-    pid = _fork(request["root"], request["args"], request.get("pause"))
+    pid = _fork(request["root"], request["args"], request.get("pause"), request.get("kill_at"))
     if request.get("spawn"):
         return {"pid": pid}
     kill_after = request.get("kill_after")
@@ -56,7 +57,7 @@ def _status(status: int) -> int | None:
     return None if code == -signal.SIGKILL else code
 
 
-def _fork(root: str, args: list[str], pause: dict[str, str] | None) -> int:
+def _fork(root: str, args: list[str], pause: dict[str, str] | None, kill_at: str | None = None) -> int:
     pid = os.fork()
     if pid:
         return pid
@@ -67,6 +68,8 @@ def _fork(root: str, args: list[str], pause: dict[str, str] | None) -> int:
         os.dup2(devnull, 2)
         if pause:
             _install_pause(Path(pause["gate"]), Path(pause["reached"]))
+        if kill_at:
+            _install_kill(kill_at)
         from kg.cli import cli
 
         cli.main(["--data-dir", root, *args], standalone_mode=False)
@@ -75,6 +78,16 @@ def _fork(root: str, args: list[str], pause: dict[str, str] | None) -> int:
         code = exc.code if isinstance(exc.code, int) else 1
     finally:
         os._exit(code)
+
+
+def _install_kill(at: str) -> None:
+    from kg.journal import HOOKS
+
+    def kill(point: str) -> None:
+        if point == at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    HOOKS.append(kill)
 
 
 def _install_pause(gate: Path, reached: Path) -> None:

@@ -1,0 +1,261 @@
+"""Updating the index for a few added, changed or removed papers (kg.search.update), through the one
+build plan: only those papers are embedded, and the result is what a full build of the same corpus gives."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+
+from kg.generations import read_files
+from kg.model import Note, Paper
+from kg.pipeline import BuildPlan, BuildResult
+from kg.search import index as index_module
+from kg.search import update as update_module
+from kg.search.engine import load_searcher
+from kg.search.index import DOCUMENTS_FILE, index_dir, read_manifest
+from kg.search.update import Delta, update_ivfpq
+from kg.search.vectors import build_ivfpq
+from kg.store import Store, current_generation, file_sha256
+from testkit.encoders import FakeEncoder
+
+from .conftest import LIST, save_corpus
+
+WORDS = ("diffusion sampling latent video editing identity autoregressive tokens masks pose edges distillation "
+         "consistency guidance adapter transformer flow matching inpainting layout").split()
+QUERIES = ("faster sampling", "latent video diffusion", "identity masks", "pose edges tokens",
+           "consistency distillation", "guidance adapter layout", "Paper 0042")
+
+
+def synthetic(n: int, seed: int = 3) -> list[Paper]:
+    """n papers of random words; one in ten defines an abbreviation (the BM25 index keeps the corpus's)."""
+    rng = np.random.default_rng(seed)
+    papers = [Paper(id=f"syn:{i:04d}", title=f"Paper {i:04d} " + " ".join(rng.choice(WORDS, 3)),
+                  published=f"{2015 + i % 10}-01-01",
+                  notes=[Note(" ".join(rng.choice(WORDS, 6)) + ". " + " ".join(rng.choice(WORDS, 5)) + ".",
+                              LIST, i + 1)]) for i in range(n)]
+    for i in range(0, n, 10):
+        phrase = ("a Latent Consistency Model (LCM)", "Generative Adversarial Networks (GANs)")[i // 10 % 2]
+        papers[i].notes.append(Note(f"It trains {phrase} with guidance.", LIST, n + i))
+    return papers
+
+
+NEW = Paper(id="syn:0100a", title="One-step video generation by distillation", published="2025-01-01",
+            notes=[Note("It distils a video diffusion model (VDM) into one step. Samples stay sharp.", LIST, 999)])
+
+
+def build(store: Store, encoder: FakeEncoder, **kwargs: object) -> BuildResult:
+    return BuildPlan(store, encoder=encoder, **kwargs).run()  # type: ignore[arg-type]
+
+
+def index_files(store: Store) -> dict[str, np.ndarray]:
+    folder = index_dir(store) / read_manifest(store).build_id  # type: ignore[union-attr]
+    out = {p.name: np.load(p) for p in folder.glob("*.npy")}
+    with np.load(folder / "bm25.npz") as z:
+        out.update({f"bm25.{k}": z[k] for k in z.files})
+    out[DOCUMENTS_FILE] = np.frombuffer((folder / DOCUMENTS_FILE).read_bytes(), dtype=np.uint8)
+    return out
+
+
+def answers(store: Store, encoder: FakeEncoder) -> list[object]:
+    searcher = load_searcher(store, encoder)
+    hits = [searcher.search(q, k=10, mode=m) for q in QUERIES for m in ("dense", "bm25", "hybrid")]
+    return [*hits, *(searcher.similar(d.id, k=5) for d in searcher.documents[::37])]
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> tuple[Store, list[Paper], FakeEncoder]:
+    papers = synthetic(200)
+    store = save_corpus(tmp_path / "data", papers)
+    encoder = FakeEncoder(dimension=32)
+    assert build(store, encoder).index_rebuilt
+    encoder.encoded.clear()
+    return store, papers, encoder
+
+
+def full_build_of(store: Store, tmp_path: Path) -> Store:
+    """The same corpus built from scratch (no build, no cache) in another data directory."""
+    fresh = Store(tmp_path / "fresh")
+    fresh.corpus_dir.mkdir(parents=True)
+    for path in store.corpus_dir.iterdir():
+        shutil.copy(path, fresh.corpus_dir / path.name)
+    assert build(fresh, FakeEncoder(dimension=32)).index_rebuilt
+    return fresh
+
+
+def test_adding_one_paper_embeds_exactly_that_paper_and_updates_the_index(corpus, monkeypatch):
+    store, papers, encoder = corpus
+
+    def no_full_bm25(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an update tokenised every document again")
+
+    monkeypatch.setattr(index_module, "build_bm25", no_full_bm25)
+    before = read_manifest(store)
+    store.save_papers([*papers, NEW])
+    result = build(store, encoder)
+    assert result.index_updated and not result.index_rebuilt
+    assert encoder.encoded == ["One-step video generation by distillation", "It distils a video diffusion "
+                               "model (VDM) into one step.", "Samples stay sharp."]
+    manifest = result.manifest
+    assert manifest.update == {"kept": 200, "added": 1, "changed": 0, "removed": 0}
+    assert manifest.embedded == 3 and manifest.n_documents == 201 and manifest.build_id != before.build_id
+    assert load_searcher(store, encoder).search("one-step video distillation", k=1)[0].id == NEW.id
+    encoder.encoded.clear()
+    again = build(store, encoder)  # now it fits: nothing embedded, nothing updated
+    assert not again.index_updated and not again.index_rebuilt and encoder.encoded == []
+
+
+@pytest.mark.parametrize(("change", "embedded"), [("add", 3), ("append-at-end", 1), ("add-change-remove", 6),
+                                                ("remove-only", 0)])
+def test_an_updated_index_answers_exactly_as_a_full_build_of_the_same_corpus(corpus, tmp_path, change, embedded):
+    store, papers, encoder = corpus
+    papers = list(papers)
+    if change == "append-at-end":  # sorts after every indexed id: rows appended
+        papers.append(Paper(id="syn:9999", title="Latent masks for video editing", published="2024-01-01"))
+    if change in ("add", "add-change-remove"):  # sorts between indexed ids: rows inserted
+        papers.insert(100, NEW)
+    if change in ("add-change-remove", "remove-only"):
+        if change == "add-change-remove":
+            papers[5].notes.append(Note("A new remark on guidance.", LIST, 500))
+        del papers[60], papers[0], papers[-1]
+    store.save_papers(papers)
+    result = build(store, encoder)
+    assert result.index_updated and len(encoder.encoded) == embedded
+    fresh = full_build_of(store, tmp_path)
+    ours, theirs = index_files(store), index_files(fresh)
+    assert ours.keys() == theirs.keys() and len(theirs["bm25.abbr_short"]) >= 2
+    for name, array in theirs.items():
+        assert np.array_equal(ours[name], array), name  # byte for byte: vectors, offsets, BM25, documents
+    assert read_manifest(store).corpus_hash == read_manifest(fresh).corpus_hash  # type: ignore[union-attr]
+    assert answers(store, encoder) == answers(fresh, encoder)
+
+
+def test_an_index_without_term_frequencies_is_updated_with_bm25_rebuilt(tmp_path):
+    """An index written before BM25 kept its term frequencies: the update scores BM25 from the documents."""
+    from kg.search.engine import build_search_index
+
+    papers = synthetic(120)
+    store = save_corpus(tmp_path / "data", papers)
+    encoder = FakeEncoder(dimension=32)
+    manifest, _ = build_search_index(store, encoder)
+    path = index_dir(store) / manifest.build_id / "bm25.npz"
+    with np.load(path) as z:
+        older = {k: z[k] for k in z.files if k not in ("tf", "lengths")}
+    np.savez(path, **older)
+    store.save_papers([*papers, NEW])
+    updated, _ = build_search_index(store, encoder)
+    assert updated.update == {"kept": 120, "added": 1, "changed": 0, "removed": 0}
+    fresh = full_build_of(store, tmp_path)
+    assert answers(store, encoder) == answers(fresh, encoder)
+
+
+def test_the_previous_generation_is_never_changed_by_an_update(corpus):
+    store, papers, encoder = corpus
+    old = current_generation(store)
+    folder = store.generations_dir / str(old)
+    recorded = read_files(folder)
+    store.save_papers([*papers, NEW])
+    assert build(store, encoder).index_updated
+    assert current_generation(store) != old and folder.is_dir()  # kept one cycle for readers
+    for rel, meta in recorded.items():
+        assert file_sha256(folder / rel) == meta["sha256"], rel
+
+
+def test_a_full_build_for_another_model_or_when_forced(corpus):
+    store, papers, encoder = corpus
+    store.save_papers([*papers, NEW])
+    result = build(store, FakeEncoder(dimension=32, name="other"))
+    assert result.index_rebuilt and not result.index_updated and result.manifest.update is None
+    store.save_papers(papers)
+    assert build(store, FakeEncoder(dimension=32, name="other"), force=True).index_rebuilt
+
+
+def test_no_update_without_the_indexed_documents_or_across_the_exact_threshold(corpus, monkeypatch):
+    from kg.corpus import Corpus
+    from kg.search.documents import build_documents
+
+    store, papers, _ = corpus
+    store.save_papers([*papers, NEW])
+    documents = build_documents(Corpus.load(store))
+    manifest = read_manifest(store)
+    assert manifest is not None and update_module.plan_update(store, manifest, documents, "fake") is not None
+    assert update_module.plan_update(store, manifest, documents, "other") is None  # another model
+    with monkeypatch.context() as mp:  # 201 documents would need a compressed index: a full build
+        mp.setattr(update_module, "index_type_for", lambda n, t=0: "flat" if n <= 200 else "ivfpq")
+        assert update_module.plan_update(store, manifest, documents, "fake") is None
+    path = index_dir(store) / manifest.build_id / DOCUMENTS_FILE
+    path.unlink()  # (a hard link shared with the generation: the file there stays)
+    path.write_text("[]")
+    assert update_module.plan_update(store, manifest, documents, "fake") is None  # not the recorded file
+    path.unlink()
+    assert update_module.plan_update(store, manifest, documents, "fake") is None  # missing
+
+
+# ---- IVF-PQ -------------------------------------------------------------------------------------
+def lists_of(index: faiss.Index) -> list[list[tuple[int, bytes]]]:
+    from faiss.contrib.inspect_tools import get_invlist
+
+    ivf = faiss.extract_index_ivf(index)
+    out = []
+    for list_no in range(ivf.nlist):
+        ids, codes = get_invlist(ivf.invlists, list_no)
+        out.append(sorted(zip(ids.tolist(), (c.tobytes() for c in codes), strict=True)))
+    return out
+
+
+def test_an_ivfpq_update_equals_filling_the_same_trained_quantiser_with_the_new_rows():
+    rng = np.random.default_rng(5)
+    old = rng.standard_normal((1500, 32)).astype(np.float32)
+    old /= np.linalg.norm(old, axis=1, keepdims=True)
+    old = old.astype(np.float16)
+    index = build_ivfpq(old)
+    trained = faiss.clone_index(index)
+    source = np.concatenate([np.arange(0, 400), [-1, -1], np.arange(401, 900), [-1], np.arange(950, 1500)])
+    new_vectors = np.empty((len(source), 32), dtype=np.float16)
+    new_vectors[source >= 0] = old[source[source >= 0]]
+    new_vectors[source < 0] = rng.standard_normal((3, 32)).astype(np.float16)
+    updated = update_ivfpq(index, Delta(source.astype(np.int64), 1500, changed=0), new_vectors)
+    trained.reset()
+    trained.add(new_vectors.astype(np.float32))
+    assert updated.ntotal == len(source) and lists_of(updated) == lists_of(trained)
+
+
+def test_an_ivfpq_index_is_updated_through_the_build_and_finds_every_document(tmp_path, monkeypatch):
+    threshold = 100
+    for module in (index_module, update_module):
+        monkeypatch.setattr(module, "index_type_for", lambda n, t=0: "flat" if n <= threshold else "ivfpq")
+    papers = synthetic(400, seed=9)
+    store = save_corpus(tmp_path / "data", papers)
+    encoder = FakeEncoder(dimension=32)
+    assert build(store, encoder).manifest.index_type == "ivfpq"
+    encoder.encoded.clear()
+    store.save_papers([p for p in papers if p.id != "syn:0007"] + [NEW])
+    result = build(store, encoder)
+    assert result.index_updated and result.manifest.index_type == "ivfpq" and result.manifest.trained_on == 400
+    assert len(encoder.encoded) == 3
+    searcher = load_searcher(store, encoder)
+    vectors = np.asarray(searcher.index.doc_vectors, dtype=np.float32)
+    _, ids = searcher.index.dense.search(vectors, 10)
+    found = np.mean([i in row for i, row in enumerate(ids)])
+    assert searcher.index.dense.ntotal == 400 and found > 0.95  # ids renumbered to the new rows
+    assert searcher.search("one-step video distillation", k=1, mode="dense")[0].id == NEW.id
+
+
+def test_the_cli_says_the_index_was_updated(corpus):
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+    from tests.faults.helpers import patch_encoders
+
+    store, papers, _ = corpus
+    store.save_papers([*papers, NEW])
+    with pytest.MonkeyPatch.context() as mp:
+        patch_encoders(mp)
+        result = CliRunner().invoke(cli, ["--data-dir", str(store.root), "build", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output[result.output.index("{"):])
+    assert data["updated"] and not data["rebuilt"] and data["embedded"] == 3
