@@ -10,7 +10,7 @@ tokenize): the long form a token sequence, the short form one token.
 
 `Abbreviations.expand(tokens)` adds, for a query, the short form of every long form it contains (as
 consecutive tokens) and the long form of every short form it holds; the BM25 index stores the pairs it
-was built with (kg.search.index), so a query process needs no document to expand.
+was built with (kg.search.bm25), so a query process needs no document to expand.
 """
 
 from __future__ import annotations

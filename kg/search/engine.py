@@ -9,7 +9,7 @@ Library API (the CLI and the app call only this):
     similar_edges(searcher, k=5)                    # `similar_to` edges for the graph (iter_similar_edges)
 
 Scoring (docs/search.md, "How it ranks"): dense = (1 - s) * cos(query, document) + s * best
-cos(query, sentence); bm25 = Lucene's BM25 (kg.search.index); hybrid = kg.search.fusion (score-normalised
+cos(query, sentence); bm25 = Lucene's BM25 (kg.search.bm25); hybrid = kg.search.fusion (score-normalised
 fusion by default, exact names first); each hit's sentence and what matched: kg.search.evidence.
 """
 
@@ -25,6 +25,7 @@ import faiss
 import numpy as np
 
 from kg.errors import BadInputError, DimensionMismatchError, NotFoundError, StaleIndexError
+from kg.search.bm25 import build_bm25
 from kg.search.documents import (
     Document,
     FilterIndex,
@@ -48,7 +49,6 @@ from kg.search.index import (
     INDEX_FORMAT,
     IndexData,
     Manifest,
-    build_bm25,
     build_index,
     build_index_data,
     load_index,

@@ -53,18 +53,16 @@ from faiss.contrib.inspect_tools import get_invlist
 
 from kg.errors import DimensionMismatchError
 from kg.journal import fire
+from kg.search.bm25 import BM25_FILE, Bm25Postings, bm25_postings, corpus_abbreviations
 from kg.search.documents import DOC_FORMAT, Document, corpus_hash, tokenize
 from kg.search.encoders import Encoder
 from kg.search.index import (
     DOCUMENTS_FILE,
     EMBED_CHUNK,
     INDEX_FORMAT,
-    Bm25Postings,
     Built,
     IndexData,
     Manifest,
-    bm25_postings,
-    corpus_abbreviations,
     embed_documents,
     finish_index,
     index_dir,
@@ -231,7 +229,7 @@ def update_index_data(store: Store, encoder: Encoder, manifest: Manifest, docume
     built = Built(folder, doc_vectors, sentences, offsets, dense, manifest.index_type, trained_on=trained)
     return finish_index(store, manifest.model, documents, built, started=started, embedded=texts,
                         inputs=inputs, update=delta.counts(), digest=digest,
-                        bm25=update_bm25(old / "bm25.npz", delta, documents))
+                        bm25=update_bm25(old / BM25_FILE, delta, documents))
 
 
 def _embed(documents: Sequence[Document], encoder: Encoder, dimension: int, progress: bool

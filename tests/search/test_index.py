@@ -10,8 +10,9 @@ import pytest
 from kg import __version__
 from kg.errors import DimensionMismatchError, StaleIndexError
 from kg.model import Note, Paper
+from kg.search.bm25 import build_bm25
 from kg.search.engine import build_search_index, load_searcher
-from kg.search.index import build_bm25, index_dir, manifest_path, read_manifest
+from kg.search.index import index_dir, manifest_path, read_manifest
 from testkit.encoders import FakeEncoder
 
 from .conftest import LIST, make_papers, save_corpus
