@@ -34,8 +34,8 @@ from benchmarks.common import RESULTS, save_results, time_runs  # noqa: E402
 from kg.corpus import Corpus  # noqa: E402
 from kg.graph.build import add_edge, build_graph, save_graph  # noqa: E402
 from kg.model import Paper  # noqa: E402
+from kg.search.build import build_search_index  # noqa: E402
 from kg.search.encoders import load_encoder  # noqa: E402
-from kg.search.engine import build_search_index  # noqa: E402
 from kg.store import Store  # noqa: E402
 from kgapp.family import layout_family, render_family_dot  # noqa: E402
 from kgapp.related import family_graph  # noqa: E402

@@ -111,8 +111,8 @@ def rss_mb() -> float:
 
 def build_child(n: int, root: Path, export_from: Path) -> dict[str, Any]:
     """Build the index of n synthetic papers in `root` (the real build path, vectors looked up)."""
-    from kg.search.engine import snapshot_files, snapshot_inputs
     from kg.search.index import build_index, index_dir
+    from kg.search.inputs import snapshot_files, snapshot_inputs
 
     real = SentenceTransformerEncoder()
     encoder = PoolEncoder(real, load_pool(real))
@@ -151,7 +151,7 @@ def query_child(root: Path, repeat: int) -> dict[str, Any]:
 def incremental_child(n: int, root: Path) -> dict[str, Any]:
     """One paper added to an n-paper corpus built with the embedding cache: what the rebuild embeds, costs."""
     from kg.model import Note, Paper
-    from kg.search.engine import build_search_index
+    from kg.search.build import build_search_index
 
     real = SentenceTransformerEncoder()
     encoder = PoolEncoder(real, load_pool(real))

@@ -38,18 +38,12 @@ from kg.graph.build import GRAPH_DB_FILE, GRAPH_FILE, GRAPH_SQL_THRESHOLD, Build
 from kg.graph.lineage import load_lineage
 from kg.lock import writer_lock
 from kg.search import encoders
+from kg.search.build import build_searcher, index_fits, iter_similar_edges
 from kg.search.documents import Document
 from kg.search.encoders import EmbeddingCache, Encoder, SentenceTransformerEncoder
-from kg.search.engine import (
-    Searcher,
-    build_searcher,
-    corpus_documents,
-    index_fits,
-    iter_similar_edges,
-    snapshot_files,
-    snapshot_inputs,
-)
+from kg.search.engine import Searcher
 from kg.search.index import Manifest, load_index, read_manifest, record_inputs
+from kg.search.inputs import corpus_documents, snapshot_files, snapshot_inputs
 from kg.search.query_encoder import ensure_query_export
 from kg.search.update import Delta, plan_update, update_index_data
 from kg.store import Store

@@ -26,8 +26,9 @@ from kg.export import EXTENSIONS, FORMATS, build_export
 from kg.graph.build import GraphInDuckDBError, load_graph
 from kg.pipeline import BuildPlan
 from kg.search import encoders
+from kg.search.build import load_words_searcher
 from kg.search.encoders import DEFAULT_MODEL, Encoder
-from kg.search.engine import Searcher, load_searcher, load_words_searcher
+from kg.search.engine import Searcher, load_searcher
 from kg.search.index import read_manifest
 from kg.store import Store
 from kgapp import build as vbuild

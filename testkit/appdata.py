@@ -13,8 +13,8 @@ from pathlib import Path
 
 from kg.graph.build import build_from_store, save_graph
 from kg.model import Listing, Note, Paper
+from kg.search.build import build_search_index
 from kg.search.encoders import Encoder
-from kg.search.engine import build_search_index
 from kg.store import Store, write_text
 
 REPO = Path(__file__).resolve().parents[1]

@@ -27,8 +27,8 @@ from kg.scale.parquet import (
     vectors_table,
     write_parts,
 )
-from kg.search.engine import corpus_documents
 from kg.search.index import index_dir, read_manifest
+from kg.search.inputs import corpus_documents
 from kg.store import Store
 
 SYSTEM_SCHEMA = pa.schema([pa.field("id", pa.string()), pa.field("record", pa.string())])

@@ -16,6 +16,7 @@ from kg.lock import writer_lock
 from kg.pipeline import BuildPlan
 from kg.search import engine as search_engine
 from kg.search import index as search_index
+from kg.search import inputs as search_inputs
 from kg.store import Store, current_generation
 from testkit.encoders import FakeEncoder
 from tests.faults.helpers import assert_one_line, kg, normal_state, patch_encoders
@@ -56,13 +57,13 @@ def test_graph_build_keeps_the_index_model_and_does_not_rebuild_the_index(data_c
 
 def test_the_index_is_handed_on_in_memory_and_documents_are_built_once(data_copy, monkeypatch):
     calls: list[int] = []
-    real = search_engine.build_documents
+    real = search_inputs.build_documents
 
     def counted(corpus: object, lineage: object = ()) -> object:
         calls.append(1)
         return real(corpus, lineage)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(search_engine, "build_documents", counted)
+    monkeypatch.setattr(search_inputs, "build_documents", counted)
     for module in (search_index, pipeline, search_engine):
         monkeypatch.setattr(module, "load_index", lambda *a, **k: pytest.fail("read back"))
     result = BuildPlan(Store.at(data_copy)).run()
@@ -206,8 +207,8 @@ def test_a_search_after_kg_build_builds_no_document_and_a_changed_snapshot_is_st
     first = search_index.read_manifest(store)
     assert first is not None and len(first.inputs_hash) == 64
     built: list[int] = []
-    real = search_engine.build_documents
-    monkeypatch.setattr(search_engine, "build_documents", lambda corpus, lineage=(): built.append(1) or real(corpus, lineage))
+    real = search_inputs.build_documents
+    monkeypatch.setattr(search_inputs, "build_documents", lambda corpus, lineage=(): built.append(1) or real(corpus, lineage))
     assert kg(data_copy, "search", "diffusion sampling", "--mode", "bm25").exit_code == 0
     assert built == []
     papers = store.load_papers()

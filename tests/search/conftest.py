@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from kg.model import Note, Paper
-from kg.search.engine import Searcher, build_search_index, load_searcher
+from kg.search.build import build_search_index
+from kg.search.engine import Searcher, load_searcher
 from kg.store import Store
 from testkit.encoders import FakeEncoder
 

@@ -11,9 +11,11 @@ from kg.corpus import Corpus
 from kg.errors import StaleIndexError
 from kg.model import Note, Paper
 from kg.search.abbreviations import Abbreviations, find_abbreviations
+from kg.search.build import build_search_index
 from kg.search.documents import build_documents, tokenize
-from kg.search.engine import build_search_index, corpus_documents, load_searcher
+from kg.search.engine import load_searcher
 from kg.search.index import load_index_by_inputs
+from kg.search.inputs import corpus_documents
 from kg.store import Store
 from testkit.encoders import FakeEncoder
 
@@ -102,7 +104,7 @@ def test_derived_from_finds_the_children(store: Store):
 def test_editing_the_lineage_makes_the_index_stale(store: Store):
     encoder = FakeEncoder(32)
     build_search_index(store, encoder)
-    from kg.search.engine import snapshot_inputs
+    from kg.search.inputs import snapshot_inputs
 
     assert load_index_by_inputs(store, encoder, snapshot_inputs(store, encoder.name)) is not None
     store.lineage_path.write_text(LINEAGE_HEADER)

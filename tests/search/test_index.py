@@ -11,7 +11,8 @@ from kg import __version__
 from kg.errors import DimensionMismatchError, StaleIndexError
 from kg.model import Note, Paper
 from kg.search.bm25 import build_bm25
-from kg.search.engine import build_search_index, load_searcher
+from kg.search.build import build_search_index
+from kg.search.engine import load_searcher
 from kg.search.index import index_dir, manifest_path, read_manifest
 from testkit.encoders import FakeEncoder
 
@@ -143,7 +144,7 @@ def test_bm25_of_documents_without_any_word(encoder):
 def test_a_query_process_reads_documents_from_the_index_when_the_snapshot_is_unchanged(store, encoder,
                                                                                       monkeypatch):
     from kg.corpus import Corpus
-    from kg.search import engine
+    from kg.search import inputs
 
     build_search_index(store, encoder)
     slow = load_searcher(store, encoder, corpus=Corpus.load(store))  # built and checked document by document
@@ -151,7 +152,7 @@ def test_a_query_process_reads_documents_from_the_index_when_the_snapshot_is_unc
     def no_building(*args, **kwargs):
         raise AssertionError("a query process built documents although the snapshot is unchanged")
 
-    monkeypatch.setattr(engine, "build_documents", no_building)
+    monkeypatch.setattr(inputs, "build_documents", no_building)
     fast = load_searcher(store, encoder)
     assert [d.fingerprint() for d in fast.documents] == [d.fingerprint() for d in slow.documents]
     for mode in ("dense", "bm25", "hybrid"):

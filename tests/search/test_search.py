@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from kg.errors import BadInputError, NotFoundError
+from kg.search.build import similar_edges
 from kg.search.documents import Filters, tokenize
-from kg.search.engine import DEFAULT_MODE, MODES, SearchSettings, similar_edges
+from kg.search.engine import DEFAULT_MODE, MODES, SearchSettings
 
 from .conftest import LIST
 

@@ -136,7 +136,7 @@ def test_an_updated_index_answers_exactly_as_a_full_build_of_the_same_corpus(cor
 
 def test_an_index_without_term_frequencies_is_updated_with_bm25_rebuilt(tmp_path):
     """An index written before BM25 kept its term frequencies: the update scores BM25 from the documents."""
-    from kg.search.engine import build_search_index
+    from kg.search.build import build_search_index
 
     papers = synthetic(120)
     store = save_corpus(tmp_path / "data", papers)
