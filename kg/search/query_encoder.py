@@ -228,7 +228,13 @@ def export_model(st_model: Any, name: str, folder: Path) -> ExportManifest:
     work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     work.chmod(0o755)
     try:
-        _write_files(st_model, work)
+        try:
+            _write_files(st_model, work)
+        except ExportError:
+            raise
+        except Exception as exc:  # a model shape the exporter does not know: queries use the model itself
+            raise ExportError(f"model {name!r} could not be exported to ONNX ({type(exc).__name__}: {exc})") \
+                from exc
         manifest = ExportManifest(
             model=name, dimension=int(reference.shape[1]), max_tokens=int(st_model.max_seq_length),
             pad_id=int(st_model.tokenizer.pad_token_id or 0),
@@ -262,16 +268,18 @@ def _write_files(st_model: Any, work: Path) -> None:
             super().__init__()
             self.transformer = transformer
 
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any = None) -> Any:
+            extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}  # BERT has them
             hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask,
-                                      token_type_ids=token_type_ids).last_hidden_state
+                                      **extra).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, p=2, dim=1)
 
     sample = st_model.tokenize(["a probe", "a longer probe text, padded against the first one"])
-    args = tuple(sample[k] for k in ("input_ids", "attention_mask", "token_type_ids"))
-    axes = {k: {0: "batch", 1: "tokens"} for k in ("input_ids", "attention_mask", "token_type_ids")}
+    names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in sample]  # MPNet: no types
+    args = tuple(sample[k] for k in names)
+    axes = {k: {0: "batch", 1: "tokens"} for k in names}
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")  # the tracer's notes on Python control flow (verified below)
         _export(Pooled(st_model[0].auto_model).eval(), args, work / MODEL_FILE, axes)
