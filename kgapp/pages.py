@@ -137,6 +137,8 @@ def show_hit(hit: Hit, c: Corpus, details: bool) -> None:
         if hit.sentence:
             st.markdown(f"> {esc_md(vrec.plain(hit.sentence))}")
         where = f"matched in {esc_md(vrec.field_label(hit.field))}"
+        if hit.builds_on:
+            where += f" · builds on {esc_md(', '.join(hit.builds_on))}"
         st.caption(where + (f" · {esc_md(vrec.score_details(hit))}" if details else ""))
 
 

@@ -137,6 +137,8 @@ def render_hits(hits: list[Hit]) -> str:
         if h.sentence:
             sentence = h.sentence if len(h.sentence) <= 220 else h.sentence[:217] + "..."
             lines.append(f"    \"{sentence}\"  ({h.field})")
+        if h.builds_on:
+            lines.append(f"    builds on {', '.join(h.builds_on)}  (lineage.csv)")
         lines.append("    " + _render_scores(h))
         blocks.append("\n".join(lines))
     return "\n".join(blocks)

@@ -78,7 +78,7 @@ class Document:
     categories: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)
     fields: list[tuple[str, str]] = field(default_factory=list)  # (field label, cleaned text)
-    lineage: list[str] = field(default_factory=list)  # names of what it builds on (data/lineage.csv)
+    lineage: list[list[str]] = field(default_factory=list)  # each parent's names (data/lineage.csv)
 
     kind: str = "paper"  # "paper" or "system" (a model release)
 
@@ -95,7 +95,8 @@ class Document:
 
     @property
     def bm25_text(self) -> str:
-        return "\n".join([*self.aliases, *self.topics, *self.lineage, *(text for _, text in self.fields)])
+        return "\n".join([*self.aliases, *self.topics, *(n for names in self.lineage for n in names),
+                          *(text for _, text in self.fields)])
 
     def fingerprint(self) -> dict[str, object]:
         """Everything about the document that the index depends on."""
@@ -150,15 +151,14 @@ def build_documents(corpus: Corpus, lineage: Iterable[tuple[str, str]] = ()) -> 
     by id. A record with no text at all is left out: there is nothing to match.
 
     `lineage`: (child id, parent id) pairs of the curated lineage; a child's document lists the names
-    (title and short names) of its parents, for BM25 only, so "models derived from Stable Diffusion" finds
-    the records that build on it. A parent the corpus does not hold adds nothing."""
+    (title and short names) of each of its parents, for BM25 only, so "models derived from Stable
+    Diffusion" finds the records that build on it. A parent the corpus does not hold adds nothing."""
     docs = [build_document(p) for p in corpus.listed_papers()]
     docs += [build_system_document(s) for s in corpus.systems.values()]
-    parents: dict[str, list[str]] = {}
-    for child, parent in lineage:
+    parents: dict[str, list[list[str]]] = {}
+    for child, parent in dict.fromkeys(lineage):
         if parent in corpus:
-            parents.setdefault(child, []).extend(n for n in _names(corpus, parent)
-                                                 if n not in parents.get(child, []))
+            parents.setdefault(child, []).append(_names(corpus, parent))
     for doc in docs:
         doc.lineage = parents.get(doc.id, [])
     return sorted((d for d in docs if d.fields), key=lambda d: d.id)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from dataclasses import field as dataclass_field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -37,7 +38,7 @@ from kg.search.encoders import (
     Encoder,
     load_encoder,
 )
-from kg.search.evidence import Evidence, first_per_segment, pick_evidence, sentence_rows
+from kg.search.evidence import Evidence, first_per_segment, lineage_matches, pick_evidence, sentence_rows
 from kg.search.fusion import EXACT_BONUS, NameIndex, fuse, ranks, top_positive
 from kg.search.index import (
     IndexData,
@@ -91,6 +92,7 @@ class Hit:
     exact_name: bool = False  # the query is this paper's title or one of its short names (ranked first)
     kind: str = "paper"  # "paper" or "system" (a model release)
     matched_by: str | None = None  # "words", "meaning" or "name" (kg.search.evidence)
+    builds_on: list[str] = dataclass_field(default_factory=list)  # lineage parents' names holding query words
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -270,6 +272,7 @@ class Searcher:
         sentence = sentences[found.index]
         hit.sentence, hit.field, hit.sentence_score = sentence.text, sentence.field, _num(found.score)
         hit.matched_by = found.matched_by
+        hit.builds_on = lineage_matches(self.documents[i].lineage, qtokens)
 
     def _cosines(self, i: int, qvec: np.ndarray | None) -> np.ndarray | None:
         if qvec is None:

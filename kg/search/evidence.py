@@ -7,6 +7,10 @@
 - meaning: no sentence holds a query word (dense mode, or BM25 matched only an alias or a topic); the
   sentence closest to the query vector.
 - name: the query is the record's title or a short name (ranked first, see kg.search.fusion).
+
+Besides the sentence, a hit names the records it builds on (data/lineage.csv) whose names hold query
+words: BM25 reads those names, so "models derived from Stable Diffusion" shows "builds on Stable
+Diffusion" for SD 2 (`lineage_matches`).
 """
 
 from __future__ import annotations
@@ -40,6 +44,14 @@ def pick_evidence(sentences: Sequence[Sentence], cosines: np.ndarray | None, qto
         best = int(np.argmax(cosines))
         return Evidence(best, float(cosines[best]), "name" if exact_name else "meaning")
     return Evidence(0, 0.0, by)
+
+
+def lineage_matches(parents: Sequence[Sequence[str]], qtokens: Sequence[str]) -> list[str]:
+    """For each record a hit builds on (its names) with a name that holds a query word, the shortest such
+    name ("SDXL" rather than the SDXL paper's title), in the lineage's order."""
+    wanted = set(qtokens)
+    found = [[n for n in names if wanted.intersection(tokenize(n))] for names in parents] if wanted else []
+    return [min(names, key=len) for names in found if names]
 
 
 # ---- sentence rows of candidate documents (used while scoring) ----------------------------

@@ -86,8 +86,8 @@ def test_the_abbreviations_travel_with_the_index(store: Store):
 
 def test_a_record_lists_the_names_of_what_it_builds_on(store: Store):
     documents = {d.id: d for d in corpus_documents(store)}
-    assert documents["2307.01952"].lineage == ["High-Resolution Image Synthesis with Latent Diffusion Models",
-                                               "LDM", "Stable Diffusion"]
+    assert documents["2307.01952"].lineage == [["High-Resolution Image Synthesis with Latent Diffusion Models",
+                                                "LDM", "Stable Diffusion"]]
     assert documents["2112.10752"].lineage == []
     assert all(s.text != "LDM" for s in documents["2307.01952"].sentences)  # BM25 only, never evidence
     corpus = Corpus(_papers())
@@ -99,6 +99,8 @@ def test_derived_from_finds_the_children(store: Store):
     build_search_index(store, encoder)
     hits = load_searcher(store, encoder).search("models derived from Stable Diffusion", mode="bm25")
     assert [h.id for h in hits][:2] == ["2112.10752", "2307.01952"]
+    assert hits[1].builds_on == ["Stable Diffusion"]  # the shortest of LDM's names that holds query words
+    assert hits[0].builds_on == []
 
 
 def test_editing_the_lineage_makes_the_index_stale(store: Store):
