@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import save_results, time_runs  # noqa: E402
 from kg.corpus import Corpus  # noqa: E402
 from kg.graph.build import build_graph, load_graph, render_graphml, render_node_link, save_graph  # noqa: E402
-from kg.graph.lineage import load_lineage  # noqa: E402
 from kg.graph.query import find_path, lineage_tree  # noqa: E402
+from kg.lineage import load_lineage  # noqa: E402
 from kg.store import DEFAULT_DATA_DIR, Store  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent

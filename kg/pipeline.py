@@ -35,7 +35,7 @@ from kg.corpus import Corpus
 from kg.errors import KGError, StaleIndexError
 from kg.generations import Staging, Verification, verify
 from kg.graph.build import GRAPH_DB_FILE, GRAPH_FILE, GRAPH_SQL_THRESHOLD, BuildReport, build_and_save
-from kg.graph.lineage import load_lineage
+from kg.lineage import load_lineage
 from kg.lock import writer_lock
 from kg.search import encoders
 from kg.search.build import build_searcher, index_fits, iter_similar_edges

@@ -39,10 +39,10 @@ import numpy as np
 from kg.corpus import Corpus, Record
 from kg.errors import BadInputError, KGError, StaleIndexError
 from kg.graph.extract import extract_relations, merge_extracted
-from kg.graph.lineage import LineageRow, load_lineage, unresolved_rows
 from kg.graph.query import EDGE_KINDS
 from kg.graph.rank import pagerank
 from kg.ingest.mentions import GENERIC_NAMES
+from kg.lineage import LineageRow, load_lineage, unresolved_rows
 from kg.model import Edge, Paper, System
 from kg.store import Store, digest_files, read_json, write_json
 from kg.text import compact_key, slugify

@@ -16,7 +16,7 @@ def corpus_documents(store: Store, corpus: Corpus | None = None) -> list[Documen
     """The search documents of `corpus` (default: the store's snapshot) with the store's curated lineage
     (data/lineage.csv): what every index build and every check against one reads."""
     from kg.corpus import Corpus
-    from kg.graph.lineage import load_lineage
+    from kg.lineage import load_lineage
 
     lineage = [(row.child, row.parent) for row in load_lineage(store, verify=False)]
     return build_documents(corpus or Corpus.load(store), lineage)

@@ -8,7 +8,7 @@ import pytest
 
 from kg.errors import BadInputError
 from kg.export import build_export
-from kg.graph.lineage import parse_lineage, verify_evidence
+from kg.lineage import parse_lineage, verify_evidence
 from kg.model import Paper
 from kg.sources.arxiv import ArxivSettings
 from kg.store import Store

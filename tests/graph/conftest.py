@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from kg.cli import cli
 from kg.corpus import Corpus
 from kg.graph.build import BuildReport, build_graph
-from kg.graph.lineage import LineageRow, load_lineage
+from kg.lineage import LineageRow, load_lineage
 from kg.store import Store
 from tests.graph.corpus_fixture import REPO_DATA, build_records
 

@@ -21,7 +21,6 @@ from kg.graph.build import (
     render_node_link,
     save_graph,
 )
-from kg.graph.lineage import LineageRow
 from kg.graph.query import (
     NoPathError,
     find_path,
@@ -33,6 +32,7 @@ from kg.graph.query import (
     resolve_node,
 )
 from kg.ingest.mentions import GENERIC_NAMES
+from kg.lineage import LineageRow
 from kg.model import Edge, Mention, Paper, System
 from kg.store import Store
 from kg.text import compact_key

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kg.errors import BadInputError
-from kg.graph.lineage import COLUMNS, RELATIONS, SUPPORTS, load_lineage, parse_lineage, unresolved_rows
+from kg.lineage import COLUMNS, RELATIONS, SUPPORTS, load_lineage, parse_lineage, unresolved_rows
 from kg.store import Store
 from tests.graph.corpus_fixture import REPO_DATA
 
