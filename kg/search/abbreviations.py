@@ -11,6 +11,12 @@ tokenize): the long form a token sequence, the short form one token.
 `Abbreviations.expand(tokens)` adds, for a query, the short form of every long form it contains (as
 consecutive tokens) and the long form of every short form it holds; the BM25 index stores the pairs it
 was built with (kg.search.bm25), so a query process needs no document to expand.
+
+An expanded pair is one concept written two ways, so BM25 scores it once (`Abbreviations.concepts`, read
+by kg.search.bm25): a document gets the better of its score for the long form's words and its score for
+the short form weighed as the whole long form (the short form's score times the long form's summed idf
+over the short form's idf). Adding the two would count a document that writes the name both ways twice,
+and one that writes only "GAN" as a third of one that writes "generative adversarial network".
 """
 
 from __future__ import annotations
@@ -78,6 +84,13 @@ class Abbreviations:
 
     def __len__(self) -> int:
         return len(self.pairs)
+
+    def concepts(self, tokens: Sequence[str]) -> list[Pair]:
+        """The pairs whose short form and every long-form token are all among `tokens` (as `expand`
+        leaves a query that names either form), each once, in pair order."""
+        present = set(tokens)
+        return [(long, short) for long, short in self.pairs
+                if short in present and all(t in present for t in long)]
 
     def expand(self, tokens: Sequence[str]) -> list[str]:
         """`tokens`, then the short form of each long form they contain (as consecutive tokens) and the

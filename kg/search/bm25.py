@@ -47,10 +47,21 @@ class Bm25Postings:
         return list(dict.fromkeys(self.vocab[t] for t in tokens if t in self.vocab))
 
     def score(self, tokens: Sequence[str]) -> np.ndarray:
-        """BM25 scores of every document for a tokenised query (0 where no token occurs)."""
+        """BM25 scores of every document for a tokenised query (0 where no token occurs); an abbreviation
+        pair the tokens hold both ways is one concept (kg.search.abbreviations)."""
+        concepts = self.abbreviations.concepts(tokens)
+        grouped = {t for long, short in concepts for t in (*long, short)}
+        scores = self._sum([t for t in tokens if t not in grouped])
+        for long, short in concepts:
+            weight = sum(map(self.idf, long)) / max(self.idf(short), 1e-9)
+            scores = scores + np.maximum(self._sum(long), weight * self._sum([short]))
+        return scores
+
+    def _sum(self, tokens: Sequence[str]) -> np.ndarray:
+        """Summed BM25 scores of the distinct known `tokens`, for every document."""
         ids = self.token_ids(tokens)
         if not ids:
-            return np.zeros(self.n_docs, dtype=np.float32)
+            return np.zeros(self.n_docs, dtype=np.float64)
         docs = np.concatenate([self.indices[self.indptr[t]:self.indptr[t + 1]] for t in ids])
         vals = np.concatenate([self.data[self.indptr[t]:self.indptr[t + 1]] for t in ids])
         return np.bincount(docs, weights=vals, minlength=self.n_docs)

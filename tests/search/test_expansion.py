@@ -77,6 +77,30 @@ def test_a_spelled_out_query_finds_the_paper_that_only_uses_the_short_form(store
     assert [h.id for h in searcher.search("GAN", mode="bm25")][:2] == ["1406.2661", "1809.11096"]
 
 
+def test_a_pair_is_one_concept_scored_once(store: Store):
+    """A paper that writes only "GAN" scores as if it wrote the whole long form, so it is not beaten by one
+    that has two of the long form's words; the pair's two spellings are not added up."""
+    store.save_papers([*_papers(), Paper(id="1701.00160", title="Adversarial Training of Deep Networks",
+                                         published="2017-01-01")])
+    encoder = FakeEncoder(32)
+    build_search_index(store, encoder)
+    bm25 = load_searcher(store, encoder).index.bm25
+    tokens = bm25.query_tokens("generative adversarial networks")
+    assert bm25.abbreviations.concepts(tokens) == [(("generat", "adversari", "network"), "gan")]
+    assert bm25.abbreviations.concepts(tokenize("generative adversarial")) == []  # the pair is not all there
+    ids = [d.id for d in load_searcher(store, encoder).documents]
+    scores = dict(zip(ids, bm25.score(tokens)))
+    long_only = dict(zip(ids, bm25._sum(["generat", "adversari", "network"])))
+    short_only = dict(zip(ids, bm25._sum(["gan"])))
+    weight = sum(map(bm25.idf, ["generat", "adversari", "network"])) / bm25.idf("gan")
+    for record in ids:
+        assert scores[record] == pytest.approx(max(long_only[record], weight * short_only[record]))
+    assert scores["1809.11096"] > scores["1701.00160"] > 0  # "GAN" only beats two of the three words
+    assert long_only["1701.00160"] > short_only["1809.11096"]  # which adding the pair's tokens got wrong
+    assert scores["1406.2661"] < long_only["1406.2661"] + short_only["1406.2661"]  # both ways: counted once
+    assert scores["2006.11239"] == 0
+
+
 def test_the_abbreviations_travel_with_the_index(store: Store):
     encoder = FakeEncoder(32)
     build_search_index(store, encoder)
