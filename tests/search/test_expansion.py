@@ -89,9 +89,9 @@ def test_a_pair_is_one_concept_scored_once(store: Store):
     assert bm25.abbreviations.concepts(tokens) == [(("generat", "adversari", "network"), "gan")]
     assert bm25.abbreviations.concepts(tokenize("generative adversarial")) == []  # the pair is not all there
     ids = [d.id for d in load_searcher(store, encoder).documents]
-    scores = dict(zip(ids, bm25.score(tokens)))
-    long_only = dict(zip(ids, bm25._sum(["generat", "adversari", "network"])))
-    short_only = dict(zip(ids, bm25._sum(["gan"])))
+    scores = dict(zip(ids, bm25.score(tokens), strict=True))
+    long_only = dict(zip(ids, bm25._sum(["generat", "adversari", "network"]), strict=True))
+    short_only = dict(zip(ids, bm25._sum(["gan"]), strict=True))
     weight = sum(map(bm25.idf, ["generat", "adversari", "network"])) / bm25.idf("gan")
     for record in ids:
         assert scores[record] == pytest.approx(max(long_only[record], weight * short_only[record]))
