@@ -237,13 +237,15 @@ class Walker(TablesAndHtml):
     def _item_draft(self, block: Block, parent: Item | None) -> Draft | None:
         line = block.lines[0]
         if (draft := quoted_title(line)) is not None:
-            labels = [i.label for i in self.items if i.label]
-            if labels:
-                draft.short_name = _PAREN_YEAR_LABEL.sub("", labels[-1]).rstrip(":").strip()
-            if self.group:  # two titles under one label: the label names neither alone
+            labelled = next((i for i in reversed(self.items) if i.label), None)
+            if labelled is not None:
+                draft.short_name = _PAREN_YEAR_LABEL.sub("", labelled.label).rstrip(":").strip()
+            if self.group:  # two titles under one label: the label names neither alone but is their category
                 draft.short_name = ""
+                if labelled is not None and not labelled.date and not labelled.category:
+                    labelled.category = _PAREN_YEAR_LABEL.sub("", labelled.label).rstrip(":：").strip()
                 for other in self.group:
-                    other.short_name = ""
+                    other.short_name, other.section = "", self.section
             draft.how = "titled"
             return draft
         draft = _block_draft(block.lines)

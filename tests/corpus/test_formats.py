@@ -181,6 +181,18 @@ EXPECTED = {
         (21, "Scaling Autoregressive Models for Content-Rich Text-to-Image Generation", "2206.10789", "", "", "",
          "Image editing reading list > One without a link"),
     ],
+    "labelled_titles.md": [  # a bold label over two or more titles is their category; over one, its name
+        (6, "Auto-Encoding Variational Bayes", None, "Kingma & Welling", "Dec 2013", "",
+         S.join(["Generative models, a timeline", "Early work", "Variational Autoencoders (VAEs)"])),
+        (7, "Stochastic Backpropagation and Approximate Inference in Deep Generative Models", None, "Rezende et al",
+         "Jan 2014", "", S.join(["Generative models, a timeline", "Early work", "Variational Autoencoders (VAEs)"])),
+        (11, "Generative Adversarial Networks", None, "Goodfellow et al", "June 2014", "",
+         "Generative models, a timeline > Early work"),
+        (14, "Diffusion Models Beat GANs on Image Synthesis", None, "Dhariwal & Nichol", "2021.05.11", "",
+         "Generative models, a timeline > Early work"),  # a date over titles is no category
+        (15, "Cascaded Diffusion Models for High Fidelity Image Generation", None, "Ho et al", "2021.05.11", "",
+         "Generative models, a timeline > Early work"),
+    ],
     "news.md": [
         (11, "Visual-RFT: Visual Reinforcement Fine-Tuning", "2503.01785", "", "2025.03", "",
          "Multimodal reasoning papers > Papers"),
@@ -225,6 +237,8 @@ def test_the_other_fields_of_an_entry():
     assert [x.url for x in bullets[5].links] == ["https://github.com/facebookresearch/emu"]
     tables = parse_reading_list(FORMATS / "tables.md", "t.md").entries
     assert tables[3].short_name == "AnimateDiff" and tables[0].links[0].kind == "code"
+    labelled = parse_reading_list(FORMATS / "labelled_titles.md", "t.md").entries
+    assert [e.short_name for e in labelled] == ["", "", "GAN", "", ""]
 
 
 def test_never_a_paper(tmp_path):
