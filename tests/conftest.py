@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+# Tests never reach the internet: the Hugging Face libraries read these when first imported, which is after
+# this file (the bundled model loads from its package; a name that is not bundled fails fast, offline).
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
