@@ -2,10 +2,14 @@
 (kg.search.update) against a full rebuild of the same corpus (`--force`, vectors from the embedding
 cache: what adding a paper cost before the update existed).
 
-Run: python benchmarks/bench_incremental.py [--papers 10000] [--runs 5] [--real-model]
+Run: python benchmarks/bench_incremental.py [--papers 10000] [--runs 5] [--cases update,full,same]
+[--real-model]
 Writes benchmarks/results/incremental.json (incremental-N.json for another size). Each run starts
-from a copy of one built data directory, adds the same paper, and builds; runs of the two kinds
-alternate, so they meet the same machine load.
+from a copy of one built data directory, adds the same paper (`update`, `full`) or nothing (`same`:
+a `kg build` with nothing changed), and builds; runs of the kinds alternate, so they meet the same
+machine load. The comparison with the index is timed on its own: `compare_s` is
+kg.search.update.plan_update (the documents against the indexed ones), `fits_s` is
+kg.search.build.index_fits (the corpus hash against the manifest's), both as the build calls them.
 The fake encoder (384 dimensions, the real model's file sizes) stands in for the model; `--real-model`
 adds what the real model costs for that one paper (loading it, then encoding its sentences), and on
 the default corpus with the real model an update against a full rebuild (vectors and answers equal?).
@@ -30,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import save_results  # noqa: E402
 from benchmarks.search_synth import make_papers  # noqa: E402
+from kg import pipeline  # noqa: E402
 from kg.model import Note, Paper  # noqa: E402
 from kg.pipeline import BuildPlan  # noqa: E402
 from kg.search import vectors  # noqa: E402
@@ -67,21 +72,45 @@ def base_data(root: Path, n: int) -> Path:
     return root
 
 
-def one_build(base: Path, work: Path, force: bool) -> dict[str, Any]:
-    """Copy `base`, add NEW, build (an update, or a full rebuild with `force`): seconds per step."""
+class CallTimer:
+    """Seconds spent in one function as kg.pipeline calls it (patched in kg.pipeline's namespace)."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.inner, self.seconds = name, getattr(pipeline, name), []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return self.inner(*args, **kwargs)
+        finally:
+            self.seconds.append(time.perf_counter() - start)
+
+    def __enter__(self) -> CallTimer:
+        setattr(pipeline, self.name, self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        setattr(pipeline, self.name, self.inner)
+
+
+def one_build(base: Path, work: Path, kind: str) -> dict[str, Any]:
+    """Copy `base`, add NEW (unless `kind` is "same"), build (an update, a full rebuild with "full", or
+    nothing to do with "same"): seconds per step, and of the comparison with the index."""
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(base, work)
     store = Store(work)
-    store.save_papers([*store.load_papers(), NEW])
+    if kind != "same":
+        store.save_papers([*store.load_papers(), NEW])
     encoder = FakeEncoder(dimension=384)
     steps: list[tuple[str, float]] = []
     meter = CopyMeter()
     vectors.copy_range = meter  # type: ignore[assignment]
     try:
-        start = time.perf_counter()
-        result = BuildPlan(store, encoder=encoder, force=force).run(
-            on_step=lambda i, n, label: steps.append((label, time.perf_counter())))
-        total = time.perf_counter() - start
+        with CallTimer("plan_update") as compare, CallTimer("index_fits") as fits:
+            start = time.perf_counter()
+            result = BuildPlan(store, encoder=encoder, force=kind == "full").run(
+                on_step=lambda i, n, label: steps.append((label, time.perf_counter())))
+            total = time.perf_counter() - start
     finally:
         vectors.copy_range = meter.inner  # type: ignore[assignment]
     marks = [t for _, t in steps] + [start + total]
@@ -91,6 +120,7 @@ def one_build(base: Path, work: Path, force: bool) -> dict[str, Any]:
             "rebuilt": result.index_rebuilt, "texts_embedded": len(encoder.encoded),
             "documents_embedded": documents_embedded(store, encoder.encoded),
             "update": manifest.update, "index_seconds": manifest.build_seconds,
+            "compare_s": sum(compare.seconds) if compare.seconds else None, "fits_s": sum(fits.seconds),
             "copied_mb": meter.copied / 2**20, "store": str(work)}
 
 
@@ -168,31 +198,44 @@ def real_model_update(tmp: Path) -> dict[str, Any]:
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     steps = {label: spread([r["steps"][label] for r in runs]) for label in runs[0]["steps"]}
-    return {"total_s": spread([r["total_s"] for r in runs]),
-            "index_s": spread([r["index_seconds"] for r in runs]),
-            "steps_s": steps, "texts_embedded": sorted({r["texts_embedded"] for r in runs}),
-            "documents_embedded": sorted({r["documents_embedded"] for r in runs}),
-            "update": runs[0]["update"], "copied_mb": round(runs[0]["copied_mb"], 1)}
+    out = {"total_s": spread([r["total_s"] for r in runs]),
+           "index_s": spread([r["index_seconds"] for r in runs]),
+           "fits_s": spread([r["fits_s"] for r in runs]),
+           "steps_s": steps, "texts_embedded": sorted({r["texts_embedded"] for r in runs}),
+           "documents_embedded": sorted({r["documents_embedded"] for r in runs}),
+           "update": runs[0]["update"], "copied_mb": round(runs[0]["copied_mb"], 1)}
+    if all(r["compare_s"] is not None for r in runs):
+        out["compare_s"] = spread([r["compare_s"] for r in runs])
+    return out
+
+
+EXPECT = {"update": (True, False), "full": (False, True), "same": (False, False)}  # (updated, rebuilt)
+NAMES = {"update": "update", "full": "full_rebuild", "same": "nothing_changed"}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--cases", default="update,full,same",
+                        help="update (a paper added), full (the same, --force), same (nothing)")
     parser.add_argument("--real-model", action="store_true")
     args = parser.parse_args(argv if argv is not None else [])
+    cases = [c for c in args.cases.split(",") if c]
+    assert cases and set(cases) <= set(EXPECT), f"--cases: some of {sorted(EXPECT)}"
     with tempfile.TemporaryDirectory(prefix="kg-bench-incr-") as tmp:
         base = base_data(Path(tmp) / "base", args.papers)
-        update: list[dict[str, Any]] = []
-        full: list[dict[str, Any]] = []
-        for i in range(args.runs):  # alternating: the same load for both kinds
-            update.append(one_build(base, Path(tmp) / f"update{i % 2}", force=False))
-            full.append(one_build(base, Path(tmp) / f"full{i % 2}", force=True))
-            assert update[-1]["updated"] and full[-1]["rebuilt"]
-        identical = same_index(Path(update[-1]["store"]), Path(full[-1]["store"]))
-        results = {"papers": args.papers, "runs": args.runs, "load_average": os.getloadavg(),
-                   "index_mb": round(index_size_mb(base), 1), "update": summarise(update),
-                   "full_rebuild": summarise(full), "update_equals_full_rebuild": identical}
+        runs: dict[str, list[dict[str, Any]]] = {c: [] for c in cases}
+        for i in range(args.runs):  # alternating: the same load for every kind
+            for case in cases:
+                runs[case].append(one_build(base, Path(tmp) / f"{case}{i % 2}", case))
+                assert (runs[case][-1]["updated"], runs[case][-1]["rebuilt"]) == EXPECT[case], case
+        results: dict[str, Any] = {"papers": args.papers, "runs": args.runs, "load_average": os.getloadavg(),
+                                   "index_mb": round(index_size_mb(base), 1)}
+        results.update({NAMES[c]: summarise(runs[c]) for c in cases})
+        if "update" in cases and "full" in cases:
+            results["update_equals_full_rebuild"] = same_index(Path(runs["update"][-1]["store"]),
+                                                               Path(runs["full"][-1]["store"]))
     if args.real_model:
         results["real_model_one_paper"] = real_model_cost(args.runs)
         with tempfile.TemporaryDirectory(prefix="kg-bench-incr-") as tmp:
