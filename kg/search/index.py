@@ -10,6 +10,8 @@ Layout under `store.build_dir / "search"`:
     <build-id>/bm25.npz               the eager BM25 score matrix (CSC postings) and its vocabulary
     <build-id>/dense.faiss            IVF-PQ, only above EXACT_THRESHOLD documents (else exact search)
     <build-id>/documents.json         the documents themselves (kg.search.documents.save_documents)
+    <build-id>/digests.npy            each document's digests (id, fingerprint), in row order
+                                      (kg.search.inputs.document_digests): what an update compares
 
 Two hashes guard an index: `corpus_hash` (of the documents themselves: `kg build` decides on it) and
 `inputs_hash` (of the snapshot files the documents were built from, the document format and the model:
@@ -30,6 +32,8 @@ the model's 256 word pieces lose nothing to truncation.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
 import shutil
 import time
@@ -47,6 +51,7 @@ from kg.errors import BadInputError, DimensionMismatchError, StaleIndexError
 from kg.search.bm25 import BM25_FILE, Bm25Postings, build_bm25, read_bm25, save_bm25
 from kg.search.documents import DOC_FORMAT, Document, corpus_hash, load_documents, save_documents
 from kg.search.encoders import Encoder
+from kg.search.inputs import document_digests
 from kg.search.vectors import (
     EXACT_THRESHOLD,
     IVF_NPROBE,
@@ -62,8 +67,9 @@ from kg.store import Store, atomic_open, read_json, write_json
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 3  # 3: bm25.npz holds the corpus's abbreviations
+INDEX_FORMAT = 4  # 3: bm25.npz holds the corpus's abbreviations; 4: digests.npy
 DOCUMENTS_FILE = "documents.json"
+DIGESTS_FILE = "digests.npy"
 EMBED_CHUNK = 5_000  # documents embedded (and held in memory) at a time while building
 
 
@@ -87,6 +93,7 @@ class Manifest:
     embedded: int | None = None  # texts sent to the model by this build (the rest came from the cache)
     inputs_hash: str = ""  # kg.search.documents.inputs_digest of the snapshot files ("" when not known)
     documents_sha256: str = ""  # of <build-id>/documents.json
+    digests_sha256: str = ""  # of <build-id>/digests.npy
     trained_on: int = 0  # documents the IVF-PQ quantiser was trained on (0: exact search, nothing trained)
     update: dict[str, int] | None = None  # an update (kg.search.update): kept, added, changed, removed
 
@@ -163,8 +170,6 @@ def doc_vectors_from(documents: Sequence[Document], sentence_vectors: np.ndarray
     return out
 
 
-
-
 def write_vectors(folder: Path, documents: Sequence[Document], encoder: Encoder, *, progress: bool = False
                   ) -> tuple[np.ndarray, SentenceVectors, np.ndarray]:
     """Embed `documents` EMBED_CHUNK at a time into memory-mapped files in `folder`:
@@ -238,24 +243,28 @@ class Built:
 
 def finish_index(store: Store, model: str, documents: Sequence[Document], built: Built, *, started: float,
                  embedded: int | None, inputs: str, update: dict[str, int] | None = None,
-                 digest: str | None = None, bm25: Bm25Postings | None = None) -> IndexData:
-    """BM25, the IVF-PQ file, documents.json, then the manifest (the step that makes the folder the
-    index) for the vectors in `built`; older folders are removed. The index, as it is in memory.
-    `digest`: corpus_hash(documents), `bm25`: its BM25 matrix, when the caller has them."""
+                 digest: str | None = None, bm25: Bm25Postings | None = None,
+                 digests: np.ndarray | None = None) -> IndexData:
+    """BM25, the IVF-PQ file, documents.json, digests.npy, then the manifest (the step that makes the
+    folder the index) for the vectors in `built`; older folders are removed. The index, as it is in
+    memory. `digest`: corpus_hash(documents), `bm25`: its BM25 matrix, `digests`: its
+    document_digests, when the caller has them."""
     folder = built.folder
     if built.index_type != "flat":
         _save_array(folder / "dense.faiss", faiss.serialize_index(built.dense), raw=True)
     bm25 = build_bm25(documents) if bm25 is None else bm25
     save_bm25(folder / BM25_FILE, bm25)
     documents_sha = save_documents(folder / DOCUMENTS_FILE, documents)
+    digests = document_digests(documents) if digests is None else digests
+    digests_sha = hashlib.sha256(_save_array(folder / DIGESTS_FILE, digests)).hexdigest()
     manifest = Manifest(
         model=model, dimension=int(built.doc_vectors.shape[1]), corpus_hash=digest or corpus_hash(documents),
         package_version=__version__, n_documents=len(documents), n_sentences=int(built.offsets[-1]),
         index_type=built.index_type, build_id=folder.name,
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         build_seconds=round(time.perf_counter() - started, 3), embedded=embedded, inputs_hash=inputs,
-        documents_sha256=documents_sha, trained_on=built.trained_on, update=update,
-    )
+        documents_sha256=documents_sha, digests_sha256=digests_sha, trained_on=built.trained_on,
+        update=update)
     write_json(manifest_path(store), manifest.to_dict())
     _remove_old_builds(store, keep=folder.name)
     return IndexData(manifest, built.doc_vectors.view(np.ndarray), built.sentences, built.offsets,
@@ -267,12 +276,17 @@ def new_build_id(digest: str) -> str:
     return f"{stamp}-{digest[:10]}"
 
 
-def _save_array(path: Path, array: np.ndarray, *, raw: bool = False) -> None:
+def _save_array(path: Path, array: np.ndarray, *, raw: bool = False) -> bytes:
+    """Write `array` as .npy (or its raw bytes); returns the bytes written."""
+    if raw:
+        data = np.ascontiguousarray(array).tobytes()
+    else:
+        buffer = io.BytesIO()
+        np.save(buffer, array, allow_pickle=False)
+        data = buffer.getvalue()
     with atomic_open(path, "wb") as fh:
-        if raw:
-            fh.write(np.ascontiguousarray(array).tobytes())
-        else:
-            np.save(fh, array, allow_pickle=False)
+        fh.write(data)
+    return data
 
 
 def _remove_old_builds(store: Store, keep: str) -> None:

@@ -1,9 +1,15 @@
-"""What a search index is built from, and the digest that says whether it still fits: the store's snapshot
-(papers, systems) and its curated lineage, read into documents by the one document builder."""
+"""What a search index is built from, and the digests that say whether it still fits: the store's snapshot
+(papers, systems) and its curated lineage, read into documents by the one document builder; the digest
+of the snapshot files (queries compare it) and each document's own digest (updates compare them)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from hashlib import blake2b
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from kg.search.documents import Document, build_documents, inputs_digest
 from kg.store import Store, digest_files
@@ -32,3 +38,18 @@ def snapshot_files(store: Store) -> str:
     """kg.store.digest_files of the snapshot files documents are built from. Take it BEFORE reading
     them: a snapshot that changes in between then only makes the recorded inputs not match."""
     return digest_files([store.papers_path, store.systems_path, store.lineage_path])
+
+
+# Each document's digests: 8 bytes of blake2b of its id, 16 of its fingerprint (`document_digests`)
+DIGEST_DTYPE = np.dtype([("id", "<u8"), ("fingerprint", "<u8", (2,))])
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one encoder: no setup per call
+
+
+def document_digests(documents: Sequence[Document]) -> np.ndarray:
+    """The digests of each document, in order (DIGEST_DTYPE): of its id, and of its fingerprint
+    (Document.fingerprint: everything the index depends on) as JSON. Equal fingerprint digests, equal
+    documents (a 128-bit hash): kg.search.update keeps a document's rows on that alone."""
+    raw = b"".join(blake2b(d.id.encode(), digest_size=8).digest()
+                   + blake2b(_CANONICAL.encode(d.fingerprint()).encode(), digest_size=16).digest()
+                   for d in documents)
+    return np.frombuffer(raw, dtype=DIGEST_DTYPE).copy()

@@ -1,8 +1,11 @@
 """Updating the search index for a corpus that changed a little, instead of rebuilding it.
 
 When documents were added, changed or removed and the model is the same, `plan_update` compares the
-documents with those the index holds (its documents.json, each document by its fingerprint: what
-`corpus_hash` reads) and `update_index_data` writes the index of the new corpus into a new folder:
+documents with those the index holds, by digest (kg.search.inputs.document_digests: a 16-byte hash of
+each document's fingerprint, what `corpus_hash` reads, and an 8-byte hash of its id; the index keeps
+them in row order in digests.npy, 24 bytes a document, so documents.json is never read: at 100,000
+documents it is 50 MB of JSON to parse) and `update_index_data` writes the index of the new corpus
+into a new folder:
 
 - only the added and changed documents reach the encoder; the rows of every other document in
   doc_vectors.npy, sentence_codes.npy and sentence_scales.npy are copied from the old files, range by
@@ -21,14 +24,16 @@ documents with those the index holds (its documents.json, each document by its f
   rebuilt.
   Kept postings are trusted as they are: a change to tokenisation or to the BM25 text must bump
   DOC_FORMAT, as it already must for `kg build` to notice it at all;
-- documents.json, the offsets and the manifest are written anew.
+- documents.json, digests.npy (the digests `plan_update` computed), the offsets and the manifest
+  are written anew.
 
 The old folder is only read, and the new one becomes the index when the manifest names it (in a
 build generation: at the generation's commit), so a kill leaves the old index or the new one.
 
 A full build instead (`plan_update` gives None) when: there is no index or it is damaged (a build
-does not carry it), `--force`, another model, dimension or index format, documents.json missing or
-not the recorded one, duplicate ids, nothing kept, more than MAX_EMBEDDED documents to embed (a
+does not carry it), `--force`, another model, dimension or index format (an index without
+digests.npy is of an older format), digests.npy missing, unreadable, not the recorded one or not one
+row per indexed document, duplicate ids, nothing kept, more than MAX_EMBEDDED documents to embed (a
 full build streams them), the index type changes (across EXACT_THRESHOLD), or an IVF-PQ index whose
 corpus has grown or shrunk RETRAIN_GROWTH-fold since its quantiser was trained.
 
@@ -40,7 +45,7 @@ added by updates since the last full build again.
 from __future__ import annotations
 
 import hashlib
-import json
+import io
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -57,7 +62,7 @@ from kg.search.bm25 import BM25_FILE, Bm25Postings, bm25_postings, corpus_abbrev
 from kg.search.documents import DOC_FORMAT, Document, corpus_hash, tokenize
 from kg.search.encoders import Encoder
 from kg.search.index import (
-    DOCUMENTS_FILE,
+    DIGESTS_FILE,
     EMBED_CHUNK,
     INDEX_FORMAT,
     Built,
@@ -68,6 +73,7 @@ from kg.search.index import (
     index_dir,
     new_build_id,
 )
+from kg.search.inputs import DIGEST_DTYPE, document_digests
 from kg.search.vectors import (
     EXACT_THRESHOLD,
     IVF_NPROBE,
@@ -87,11 +93,13 @@ RETRAIN_GROWTH = 2.0  # IVF-PQ: a full build (retrained) once the corpus is 2x o
 @dataclass
 class Delta:
     """How the documents differ from the indexed ones: `source[i]` is document i's row in the old index,
-    or -1 when it is embedded (added, or its text changed)."""
+    or -1 when it is embedded (added, or its text changed); `digests`: the documents' digests
+    (document_digests), written with the updated index."""
 
     source: np.ndarray
     old_n: int
     changed: int
+    digests: np.ndarray | None = None
 
     @property
     def embedded(self) -> np.ndarray:
@@ -141,8 +149,9 @@ def plan_update(store: Store, manifest: Manifest, documents: Sequence[Document],
             or index_type_for(len(documents), exact_threshold) != manifest.index_type
             or not _near_trained(manifest, len(documents))):
         return None
-    old = indexed_fingerprints(store, manifest)
-    delta = None if old is None else diff(old, documents)
+    digests = document_digests(documents)
+    old = indexed_digests(store, manifest)
+    delta = None if old is None else diff(old, digests, documents)
     if delta is None or delta.kept == 0 or len(delta.embedded) > MAX_EMBEDDED:
         return None
     return delta
@@ -155,46 +164,39 @@ def _near_trained(manifest: Manifest, n: int) -> bool:
     return trained / RETRAIN_GROWTH <= n <= trained * RETRAIN_GROWTH
 
 
-def as_stored(document: Document) -> dict[str, Any]:
-    """A document's fingerprint (what `corpus_hash` reads) as documents.json gives it back: equal
-    fingerprints, equal rows in the index."""
-    return {**document.fingerprint(), "fields": [list(f) for f in document.fields]}
-
-
-def indexed_fingerprints(store: Store, manifest: Manifest) -> list[dict[str, Any]] | None:
-    """The fingerprint of each indexed document in row order, from documents.json; None when it is
-    missing, unreadable or not the file the manifest records."""
-    path = index_dir(store) / manifest.build_id / DOCUMENTS_FILE
+def indexed_digests(store: Store, manifest: Manifest) -> np.ndarray | None:
+    """The digests of the indexed documents in row order (digests.npy); None when the file is missing,
+    unreadable, not the file the manifest records, or not one row per indexed document."""
+    path = index_dir(store) / manifest.build_id / DIGESTS_FILE
     try:
         data = path.read_bytes()
-        if not manifest.documents_sha256 or hashlib.sha256(data).hexdigest() != manifest.documents_sha256:
+        if not manifest.digests_sha256 or hashlib.sha256(data).hexdigest() != manifest.digests_sha256:
             return None
-        found = json.loads(data)
-    except (OSError, ValueError):
+        found = np.load(io.BytesIO(data), allow_pickle=False)
+    except (OSError, ValueError, EOFError):
         return None
-    ok = isinstance(found, list) and all(isinstance(d, dict) and isinstance(d.get("id"), str) for d in found)
+    ok = found.dtype == DIGEST_DTYPE and found.shape == (manifest.n_documents,)
     return found if ok else None
 
 
-def diff(old: Sequence[dict[str, Any]], documents: Sequence[Document]) -> Delta | None:
-    """The delta from indexed documents (fingerprints, in row order) to `documents`; None when ids
-    repeat or kept rows would change order."""
-    rows = {d["id"]: row for row, d in enumerate(old)}
-    if len(rows) != len(old) or len({d.id for d in documents}) != len(documents):
+def diff(old: np.ndarray, new: np.ndarray, documents: Sequence[Document]) -> Delta | None:
+    """The delta from the indexed documents' digests (`old`, in row order) to `documents` (`new`: their
+    digests); None when ids repeat or kept rows would change order. A document is kept when its
+    fingerprint digest is that of the indexed row with its id, changed when only the id matches."""
+    if not len(old) or len({d.id for d in documents}) != len(documents):
         return None
-    source = np.full(len(documents), -1, dtype=np.int64)
-    changed = 0
-    for i, doc in enumerate(documents):
-        row = rows.get(doc.id)
-        if row is None:
-            continue
-        if old[row] == as_stored(doc):
-            source[i] = row
-        else:
-            changed += 1
-    if np.any(np.diff(source[source >= 0]) <= 0):
+    order = np.argsort(old["id"], kind="stable")
+    ids = old["id"][order]
+    if np.any(ids[1:] == ids[:-1]):  # (or two ids with one 8-byte hash: a full build, never a wrong update)
         return None
-    return Delta(source, len(old), changed)
+    at = np.minimum(np.searchsorted(ids, new["id"]), len(ids) - 1)
+    found = ids[at] == new["id"]
+    rows = np.where(found, order[at], -1)
+    same = found & np.all(old["fingerprint"][rows] == new["fingerprint"], axis=1)  # (row -1: not found)
+    source = np.where(same, rows, -1).astype(np.int64)
+    if np.any(np.diff(source[same]) <= 0):
+        return None
+    return Delta(source, len(old), int((found & ~same).sum()), digests=new)
 
 
 # ---- writing ---------------------------------------------------------------------------------
@@ -228,7 +230,7 @@ def update_index_data(store: Store, encoder: Encoder, manifest: Manifest, docume
     trained = 0 if manifest.index_type == "flat" else manifest.trained_on or manifest.n_documents
     built = Built(folder, doc_vectors, sentences, offsets, dense, manifest.index_type, trained_on=trained)
     return finish_index(store, manifest.model, documents, built, started=started, embedded=texts,
-                        inputs=inputs, update=delta.counts(), digest=digest,
+                        inputs=inputs, update=delta.counts(), digest=digest, digests=delta.digests,
                         bm25=update_bm25(old / BM25_FILE, delta, documents))
 
 

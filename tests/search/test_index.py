@@ -28,7 +28,7 @@ def test_build_writes_files_and_a_manifest(store, encoder):
     folder = index_dir(store) / manifest.build_id
     names = {p.name for p in folder.iterdir()}
     assert names == {"doc_vectors.npy", "sentence_codes.npy", "sentence_scales.npy", "sentence_offsets.npy",
-                     "bm25.npz", "documents.json"}
+                     "bm25.npz", "documents.json", "digests.npy"}
     assert np.load(folder / "doc_vectors.npy").dtype == np.float16
     assert np.load(folder / "sentence_codes.npy").dtype == np.int8
     assert json.loads(manifest_path(store).read_text())["build_id"] == manifest.build_id

@@ -3,6 +3,7 @@ build plan: only those papers are embedded, and the result is what a full build 
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -17,7 +18,7 @@ from kg.pipeline import BuildPlan, BuildResult
 from kg.search import index as index_module
 from kg.search import update as update_module
 from kg.search.engine import load_searcher
-from kg.search.index import DOCUMENTS_FILE, index_dir, read_manifest
+from kg.search.index import DIGESTS_FILE, DOCUMENTS_FILE, index_dir, manifest_path, read_manifest
 from kg.search.update import Delta, update_ivfpq
 from kg.search.vectors import build_ivfpq
 from kg.store import Store, current_generation, file_sha256
@@ -174,7 +175,7 @@ def test_a_full_build_for_another_model_or_when_forced(corpus):
     assert build(store, FakeEncoder(dimension=32, name="other"), force=True).index_rebuilt
 
 
-def test_no_update_without_the_indexed_documents_or_across_the_exact_threshold(corpus, monkeypatch):
+def test_no_update_without_the_indexed_digests_or_across_the_exact_threshold(corpus, monkeypatch):
     from kg.corpus import Corpus
     from kg.search.documents import build_documents
 
@@ -187,12 +188,84 @@ def test_no_update_without_the_indexed_documents_or_across_the_exact_threshold(c
     with monkeypatch.context() as mp:  # 201 documents would need a compressed index: a full build
         mp.setattr(update_module, "index_type_for", lambda n, t=0: "flat" if n <= 200 else "ivfpq")
         assert update_module.plan_update(store, manifest, documents, "fake") is None
-    path = index_dir(store) / manifest.build_id / DOCUMENTS_FILE
-    path.unlink()  # (a hard link shared with the generation: the file there stays)
-    path.write_text("[]")
-    assert update_module.plan_update(store, manifest, documents, "fake") is None  # not the recorded file
-    path.unlink()
-    assert update_module.plan_update(store, manifest, documents, "fake") is None  # missing
+
+
+def rewrite(path: Path, data: bytes) -> None:
+    path.unlink()  # a hard link shared with the generation: the file there stays as it was
+    path.write_bytes(data)
+
+
+def test_the_update_never_reads_documents_json(corpus):
+    store, papers, encoder = corpus
+    folder = index_dir(store) / read_manifest(store).build_id  # type: ignore[union-attr]
+    rewrite(folder / DOCUMENTS_FILE, b"not json")  # (queries would refuse it; the plan must not need it)
+    from kg.corpus import Corpus
+    from kg.search.documents import build_documents
+
+    store.save_papers([*papers, NEW])
+    delta = update_module.plan_update(store, read_manifest(store), build_documents(Corpus.load(store)), "fake")
+    assert delta is not None and delta.counts() == {"kept": 200, "added": 1, "changed": 0, "removed": 0}
+
+
+@pytest.mark.parametrize("damage", ["missing", "flipped byte", "another corpus's digests", "not recorded"])
+def test_missing_or_corrupt_digests_mean_a_full_build_never_a_wrong_update(corpus, tmp_path, damage):
+    """digests.npy is what the update trusts to keep rows: when it is missing, damaged, or not the file
+    the manifest records, the plan is a full build; the pipeline (which also checks the generation's
+    checksums) rebuilds, equal to a full build of the same corpus."""
+    from kg.corpus import Corpus
+    from kg.search.documents import build_documents
+    from kg.search.inputs import document_digests
+
+    store, papers, encoder = corpus
+    papers = list(papers)
+    papers[3].notes.append(Note("A remark on guidance added later.", LIST, 700))
+    store.save_papers([*papers, NEW])
+    documents = build_documents(Corpus.load(store))
+    manifest = read_manifest(store)
+    assert manifest is not None
+    path = index_dir(store) / manifest.build_id / DIGESTS_FILE
+    data = path.read_bytes()
+    if damage == "missing":
+        path.unlink()
+    elif damage == "flipped byte":
+        rewrite(path, data[:-5] + bytes([data[-5] ^ 1]) + data[-4:])
+    elif damage == "another corpus's digests":  # a well-formed file that claims every document unchanged
+        buffer = io.BytesIO()
+        np.save(buffer, document_digests(documents)[:200])
+        rewrite(path, buffer.getvalue())
+    else:
+        manifest_path(store).unlink()
+        manifest_path(store).write_text(json.dumps({**manifest.to_dict(), "digests_sha256": ""}))
+        manifest = read_manifest(store)
+        assert manifest is not None
+    assert update_module.plan_update(store, manifest, documents, "fake") is None
+    result = build(store, encoder)
+    assert result.index_rebuilt and not result.index_updated
+    fresh = full_build_of(store, tmp_path)
+    ours, theirs = index_files(store), index_files(fresh)
+    assert all(np.array_equal(ours[name], array) for name, array in theirs.items())
+    assert answers(store, encoder) == answers(fresh, encoder)
+
+
+def test_an_index_of_the_format_before_digests_is_rebuilt_not_updated(corpus):
+    """An index written before digests.npy existed (format 3, no digests) is rebuilt by `kg build`, and
+    a query on it says to run `kg build` rather than reading it."""
+    from kg.errors import StaleIndexError
+
+    store, papers, encoder = corpus
+    manifest = read_manifest(store)
+    assert manifest is not None and manifest.format == index_module.INDEX_FORMAT == 4
+    (index_dir(store) / manifest.build_id / DIGESTS_FILE).unlink()
+    older = {k: v for k, v in manifest.to_dict().items() if k != "digests_sha256"}
+    manifest_path(store).unlink()
+    manifest_path(store).write_text(json.dumps({**older, "format": 3}))
+    with pytest.raises(StaleIndexError, match="older format"):
+        load_searcher(store, encoder)
+    store.save_papers([*papers, NEW])
+    result = build(store, encoder)
+    assert result.index_rebuilt and not result.index_updated and result.manifest.format == 4
+    assert (index_dir(store) / result.manifest.build_id / DIGESTS_FILE).is_file()
+    assert load_searcher(store, encoder).search("one-step video distillation", k=1)[0].id == NEW.id
 
 
 # ---- IVF-PQ -------------------------------------------------------------------------------------
