@@ -65,7 +65,7 @@ class SearchSettings:
     """Tunable constants of ranking, with the values docs/search.md reports results for."""
 
     rrf_k: int = 60  # reciprocal-rank fusion constant (Cormack et al. use 60)
-    dense_weight: float = 0.4  # share of the dense component in fusion; BM25 gets the rest (docs/search.md)
+    dense_weight: float = 0.31  # share of the dense component in fusion; BM25 gets the rest (docs/search.md)
     sentence_weight: float = 0.5  # share of the best sentence in a document's dense score
     candidates: int = 50  # documents each component brings to fusion (at least k)
     fusion: str = "convex"  # "convex" (score-normalised) or "rrf" (kg.search.fusion; docs/search.md)
