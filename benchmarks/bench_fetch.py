@@ -67,7 +67,7 @@ def measure(store: Store, arxiv: FakeArxiv, s2: FakeSemanticScholar) -> dict[str
     return {"arxiv_requests": arxiv.count - seen[0], "s2_requests": s2.count - seen[1],
             "cache_hits": report.cache_hits, "bytes": sum(s.bytes for s in report.stats.values()),
             "wall_s": round(wall, 3), "new": len(report.new), "resolved_titles": len(report.resolved),
-            "cites_edges": report.citations.get("cites_edges", 0)}
+            "cites_edges": report.citations.cites_edges if report.citations else 0}
 
 
 def bench_corpus(name: str, papers: list[Paper], table: list[dict[str, Any]]) -> dict[str, Any]:

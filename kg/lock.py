@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-import filelock
-
 from kg.errors import LockedError
 from kg.journal import recover
 from kg.store import Store
@@ -43,6 +41,8 @@ def _info_path(store: Store) -> os.PathLike[str]:
 def writer_lock(store: Store, command: str, *, wait: float = DEFAULT_WAIT,
                 on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
     """Hold the data directory's lock while the block runs (see the module doc)."""
+    import filelock  # here: a command that only reads (kg search) never needs it (~20 ms to import)
+
     store.root.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(str(store.lock_path), thread_local=False, is_singleton=False)
     try:
@@ -74,6 +74,8 @@ def recover_if_idle(store: Store) -> None:
     """Repair what a killed writer left, when no writer is at work (else leave it to the writer)."""
     if not store.journal_path.exists():
         return
+    import filelock
+
     lock = filelock.FileLock(str(store.lock_path), thread_local=False, is_singleton=False)
     try:
         lock.acquire(timeout=0)

@@ -11,7 +11,8 @@ import click
 from kg.export.keys import record_new_keys
 from kg.lock import writer_lock
 from kg.sources.arxiv import ArxivSettings, endpoint_format
-from kg.sources.fetch import FetchError, FetchReport, fetch_corpus
+from kg.sources.fetch import FetchError, fetch_corpus
+from kg.sources.report import FetchReport
 from kg.sources.semantic_scholar import S2Settings
 from kg.store import Store
 
@@ -29,15 +30,15 @@ def _kb(n: int) -> str:
 
 
 def _lines_for_titles(report: FetchReport) -> list[str]:
-    lines = [f"  title resolved: {r['paper']} -> {r['arxiv_id']}" for r in report.resolved]
+    lines = [f"  title resolved: {r.paper} -> {r.arxiv_id}" for r in report.resolved]
     for a in report.ambiguous:
-        shown = "; ".join(f"{c['arxiv_id']} {c['title']!r}" for c in a["candidates"])
-        lines.append(f"  ambiguous title, not resolved: {a['paper']} {a['title']!r}: {shown}")
+        shown = "; ".join(f"{c.arxiv_id} {c.title!r}" for c in a.candidates)
+        lines.append(f"  ambiguous title, not resolved: {a.paper} {a.title!r}: {shown}")
     for t in report.title_changes:
-        lines.append(f"  title differs: {t['paper']}: ours {t['ours']!r} ({t['ours_from'] or 'list'}), "
-                     f"arXiv {t['arxiv']!r}")
+        lines.append(f"  title differs: {t.paper}: ours {t.ours!r} ({t.ours_from or 'list'}), "
+                     f"arXiv {t.arxiv!r}")
     for c in report.conflicts:
-        lines.append(f"  kept our {c['field']} for {c['paper']}: {c['ours']!r} (arXiv: {c['arxiv']!r})")
+        lines.append(f"  kept our {c.field} for {c.paper}: {c.ours!r} (arXiv: {c.arxiv!r})")
     return lines
 
 
@@ -49,13 +50,13 @@ def format_summary(report: FetchReport) -> str:
                  f"{len(report.unchanged)} unchanged")
     lines += _lines_for_titles(report)
     for n in report.not_found:
-        lines.append(f"  not found: {n['paper']} ({n['reason']})")
-    if report.citations:
+        lines.append(f"  not found: {n.paper} ({n.reason})")
+    if report.citations is not None:
         c = report.citations
-        lines.append(f"citations: {c['papers']} papers known to Semantic Scholar, {c['cites_edges']} cites "
-                     f"edges in the corpus, {len(c['unknown_to_semantic_scholar'])} unknown to it")
+        lines.append(f"citations: {c.papers} papers known to Semantic Scholar, {c.cites_edges} cites "
+                     f"edges in the corpus, {len(c.unknown_to_semantic_scholar)} unknown to it")
     for f in report.failures:
-        lines.append(f"  failed: {f['error']}")
+        lines.append(f"  failed: {f.error}")
     return "\n".join(lines)
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from tqdm import tqdm
@@ -31,6 +30,17 @@ from kg.model import Edge, Paper
 from kg.sources.arxiv import ArxivClient, ArxivSettings, record_from_result
 from kg.sources.cache import ResponseCache
 from kg.sources.http import SourceStats
+from kg.sources.report import (
+    AmbiguousTitle,
+    CitationSummary,
+    Failure,
+    FetchReport,
+    FieldConflict,
+    NotFound,
+    ResolvedTitle,
+    TitleCandidate,
+    TitleChange,
+)
 from kg.sources.semantic_scholar import S2Client, S2Paper, S2Settings, build_cites_edges, s2_id_for
 from kg.sources.titles import TitleMatch, resolve_titles
 from kg.store import Store
@@ -39,39 +49,6 @@ from kg.text import match_key
 logger = logging.getLogger(__name__)
 
 KEEP_EXISTING = frozenset({"doi"})  # a different arXiv value is reported, never written over ours
-
-
-@dataclass
-class FetchReport:
-    """What a `kg fetch` run did; `to_dict` is its `--json` form."""
-
-    stats: dict[str, SourceStats] = field(default_factory=dict)
-    new: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    resolved: list[dict[str, Any]] = field(default_factory=list)
-    ambiguous: list[dict[str, Any]] = field(default_factory=list)
-    not_found: list[dict[str, Any]] = field(default_factory=list)
-    title_changes: list[dict[str, Any]] = field(default_factory=list)
-    conflicts: list[dict[str, Any]] = field(default_factory=list)
-    failures: list[dict[str, Any]] = field(default_factory=list)
-    citations: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def requests(self) -> int:
-        return sum(s.requests for s in self.stats.values())
-
-    @property
-    def cache_hits(self) -> int:
-        return sum(s.cache_hits for s in self.stats.values())
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"requests": self.requests, "cache_hits": self.cache_hits,
-                "sources": {name: s.to_dict() for name, s in self.stats.items()},
-                "new": self.new, "updated": self.updated, "unchanged": len(self.unchanged),
-                "resolved_titles": self.resolved, "ambiguous_titles": self.ambiguous,
-                "not_found": self.not_found, "title_changes": self.title_changes,
-                "conflicts": self.conflicts, "failures": self.failures, "citations": self.citations}
 
 
 class FetchError(SourceError):
@@ -101,7 +78,7 @@ def select_id_targets(papers: list[Paper], chosen: set[str] | None,
         try:
             aid = parse_arxiv_id(p.arxiv_id).id
         except InvalidIdError as exc:
-            report.failures.append({"ids": [p.id], "error": str(exc)})
+            report.failures.append(Failure((p.id,), str(exc)))
             continue
         targets.setdefault(aid, []).append(p)
     return targets
@@ -144,11 +121,10 @@ def merge_arxiv_record(paper: Paper, record: dict[str, Any], fetched_at: str,
             continue
         if name in KEEP_EXISTING and old:
             if report is not None:
-                report.conflicts.append({"paper": paper.id, "field": name, "ours": old, "arxiv": value})
+                report.conflicts.append(FieldConflict(paper.id, name, old, value))
             continue
         if name == "title" and old and match_key(old) != match_key(value) and report is not None:
-            report.title_changes.append({"paper": paper.id, "ours": old, "arxiv": value,
-                                         "ours_from": paper.provenance.get("title", "")})
+            report.title_changes.append(TitleChange(paper.id, old, value, paper.provenance.get("title", "")))
         setattr(paper, name, value)
         paper.provenance[name] = stamp
         changed.append(name)
@@ -179,17 +155,18 @@ def merge_titles(papers: dict[str, Paper], matches: dict[str, TitleMatch], repor
     known = {p.arxiv_id: p.id for p in papers.values() if p.arxiv_id} | {i: i for i in papers}
     for pid, m in sorted(matches.items()):
         if m.status == "ambiguous":
-            report.ambiguous.append(m.to_dict())
+            candidates = tuple(TitleCandidate(*c) for c in m.candidates)
+            report.ambiguous.append(AmbiguousTitle(pid, m.title, candidates))
         elif m.status == "not_found" or m.result is None or m.fetched_at is None or m.arxiv_id is None:
-            report.not_found.append({"paper": pid, "title": m.title, "reason": "no arXiv title matches"})
+            report.not_found.append(NotFound(pid, "no arXiv title matches", title=m.title))
         elif m.arxiv_id in known:
-            report.not_found.append({"paper": pid, "title": m.title, "arxiv_id": m.arxiv_id,
-                                     "reason": f"matches {known[m.arxiv_id]}, already in the corpus"})
+            report.not_found.append(NotFound(pid, f"matches {known[m.arxiv_id]}, already in the corpus",
+                                             title=m.title, arxiv_id=m.arxiv_id))
         else:
             paper = papers[pid]
             changed = merge_arxiv_record(paper, record_from_result(m.result), m.fetched_at, report)
             known[m.arxiv_id] = pid  # a second title matching the same paper is a duplicate
-            report.resolved.append({"paper": pid, "title": m.title, "arxiv_id": paper.arxiv_id})
+            report.resolved.append(ResolvedTitle(pid, m.title, paper.arxiv_id))
             _classify(paper, False, changed, report)
 
 
@@ -209,8 +186,7 @@ def merge_citations(papers: dict[str, Paper], answers: dict[str, S2Paper], edges
     cites = build_cites_edges(answers, papers.values())
     kept = [e for e in edges if not (e.kind == "cites" and e.source in answers)]
     unknown = sorted(pid for pid, a in answers.items() if a.entry is None)
-    report.citations = {"papers": len(answers) - len(unknown), "unknown_to_semantic_scholar": unknown,
-                        "cites_edges": len(cites)}
+    report.citations = CitationSummary(len(answers) - len(unknown), tuple(unknown), len(cites))
     return kept + cites
 
 
@@ -240,7 +216,7 @@ def _fetch_ids(client: ArxivClient, targets: dict[str, list[Paper]], batches: li
         results.update({aid: (r, batch.fetched_at) for aid, r in batch.results.items()})
         for aid in batch.missing:
             for p in targets[aid]:
-                report.not_found.append({"paper": p.id, "arxiv_id": aid, "reason": "arXiv does not know it"})
+                report.not_found.append(NotFound(p.id, "arXiv does not know it", arxiv_id=aid))
         tick(1)
     return results, None
 
@@ -273,7 +249,7 @@ def fetch_arxiv(store: Store, papers: list[Paper], report: FetchReport, *, clien
     if _snapshot(papers) != before:
         store.save_papers(papers)
     if error is not None:
-        report.failures.append({"ids": error.ids, "error": str(error)})
+        report.failures.append(Failure(tuple(error.ids), str(error)))
     return error
 
 
@@ -296,7 +272,7 @@ def fetch_citations(store: Store, papers: list[Paper], report: FetchReport, *, c
         store.save_edges(edges)
     if failure is not None:
         ids = [wanted[i] for i in failure.ids if i in wanted]
-        report.failures.append({"ids": ids, "error": str(failure)})
+        report.failures.append(Failure(tuple(ids), str(failure)))
         raise FetchError(failure.reason, ids, report, failure.url)
 
 

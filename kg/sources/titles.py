@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kg.errors import SourceError
 from kg.ids import parse_arxiv_id
@@ -57,12 +57,6 @@ class TitleMatch:
     @property
     def arxiv_id(self) -> str | None:
         return parse_arxiv_id(self.result.get_short_id()).id if self.result is not None else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"paper": self.paper_id, "title": self.title, "status": self.status,
-                "arxiv_id": self.arxiv_id,
-                "candidates": [{"arxiv_id": a, "title": t, "score": round(s, 1)}
-                               for a, t, s in self.candidates]}
 
 
 def build_title_query(titles: list[str]) -> str:

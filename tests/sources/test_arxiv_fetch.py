@@ -11,6 +11,7 @@ from kg.model import Paper
 from kg.sources.arxiv import ArxivClient, ArxivSettings, record_from_result
 from kg.sources.cache import ResponseCache
 from kg.sources.fetch import fetch_corpus
+from kg.sources.report import TitleChange
 from kg.store import Store, read_jsonl
 from testkit.servers import (
     FakeArxiv,
@@ -117,9 +118,9 @@ def test_a_fetched_title_that_differs_is_reported(tmp_path, fake_arxiv):
                    provenance={"title": "list:a.md:3"})
     store = make_store(tmp_path, [paper])
     report = fetch_corpus(store, arxiv_settings=arxiv_settings(fake_arxiv))
-    assert report.title_changes == [{
-        "paper": "2307.01952", "ours": "SDXL: Improving Latent Diffusion Models", "ours_from": "list:a.md:3",
-        "arxiv": "SDXL: Improving Latent Diffusion Models for High-Resolution Image Synthesis"}]
+    assert report.title_changes == [TitleChange(
+        paper="2307.01952", ours="SDXL: Improving Latent Diffusion Models", ours_from="list:a.md:3",
+        arxiv="SDXL: Improving Latent Diffusion Models for High-Resolution Image Synthesis")]
 
 
 def test_record_from_result_is_the_one_mapping(fake_arxiv):
@@ -140,7 +141,7 @@ def test_unknown_ids_are_reported_not_found(tmp_path, fake_arxiv):
     store = make_store(tmp_path, [listed("2112.10752"), listed("2501.99999")])
     report = fetch_corpus(store, arxiv_settings=arxiv_settings(fake_arxiv))
     assert report.new == ["2112.10752"]
-    assert [n["paper"] for n in report.not_found] == ["2501.99999"]
+    assert [n.paper for n in report.not_found] == ["2501.99999"]
 
 
 def test_id_batches_go_through_our_cache(tmp_path, fake_arxiv):

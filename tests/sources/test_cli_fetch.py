@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from kg.cli import cli
+from kg.model import Paper
 from kg.store import read_jsonl
 from testkit.servers import FakeArxiv, synthetic_arxiv_table
 from tests.sources.helpers import by_title, listed, make_store
@@ -40,6 +41,56 @@ def test_summary_names_requests_cache_hits_and_papers(tmp_path, fake_arxiv):
     data = json.loads(again.stdout)
     assert (data["requests"], data["cache_hits"], data["error"]) == (0, 3, None)
     assert fake_arxiv.count == 3
+
+
+LDM = "High-Resolution Image Synthesis with Latent Diffusion Models"
+SDXL = "SDXL: Improving Latent Diffusion Models"
+EVERY_KIND = {  # the --json form of each entry kind, keys in their order
+    "resolved_titles": [{"paper": "title:ddim", "title": "Denoising Diffusion Implicit Models",
+                         "arxiv_id": "2010.02502"}],
+    "ambiguous_titles": [{"paper": "title:te", "title": "TurboEdit", "status": "ambiguous", "arxiv_id": None,
+                          "candidates": [
+                              {"arxiv_id": "2408.00735", "score": 100.0,
+                               "title": "TurboEdit: Text-Based Image Editing\n  Using Few-Step Diffusion Models"},
+                              {"arxiv_id": "2408.08332", "score": 100.0,
+                               "title": "TurboEdit: Instant text-based image editing"}]}],
+    "not_found": [{"paper": "2501.99999", "arxiv_id": "2501.99999", "reason": "arXiv does not know it"},
+                  {"paper": "title:ldm-again", "title": LDM, "arxiv_id": "2112.10752",
+                   "reason": "matches 2112.10752, already in the corpus"},
+                  {"paper": "title:x", "title": "Latent Gardening with Diffusion Teapots",
+                   "reason": "no arXiv title matches"}],
+    "title_changes": [{"paper": "2307.01952", "ours": SDXL, "ours_from": "list:a.md:3",
+                       "arxiv": "SDXL: Improving Latent Diffusion Models for High-Resolution Image Synthesis"}],
+    "conflicts": [{"paper": "2112.10752", "field": "doi", "ours": "10.9999/ours",
+                   "arxiv": "10.5555/fixture.0001"}],
+    "failures": [{"ids": ["bad"], "error": "invalid arXiv id 'not-an-id'"}],
+    "citations": {"papers": 3, "unknown_to_semantic_scholar": ["2501.99999", "bad"], "cites_edges": 2},
+}
+KEY_ORDER = {"resolved_titles": ["paper", "title", "arxiv_id"],
+             "ambiguous_titles": ["paper", "title", "status", "arxiv_id", "candidates"],
+             "title_changes": ["paper", "ours", "arxiv", "ours_from"],
+             "conflicts": ["paper", "field", "ours", "arxiv"], "failures": ["ids", "error"]}
+
+
+def test_json_gives_every_entry_kind_its_shape(tmp_path, fake_arxiv, fake_s2):
+    store = make_store(tmp_path, [
+        listed("2112.10752", doi="10.9999/ours"), listed("2307.01952", SDXL, provenance={"title": "list:a.md:3"}),
+        listed("2501.99999"), by_title("te", "TurboEdit"), by_title("ddim", "Denoising Diffusion Implicit Models"),
+        by_title("x", "Latent Gardening with Diffusion Teapots"), by_title("ldm-again", LDM),
+        Paper(id="bad", arxiv_id="not-an-id", title="Bad")])
+    result = invoke(store.root, "--arxiv-url", fake_arxiv.endpoint, "--s2-url", fake_s2.base_url,
+                    "--citations", "--no-progress", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {key: data[key] for key in EVERY_KIND} == EVERY_KIND
+    assert {key: [list(entry) for entry in data[key]] for key in KEY_ORDER} == {
+        key: [order] * len(EVERY_KIND[key]) for key, order in KEY_ORDER.items()}
+    assert [list(n) for n in data["not_found"]] == [["paper", "arxiv_id", "reason"],
+                                                    ["paper", "title", "arxiv_id", "reason"],
+                                                    ["paper", "title", "reason"]]
+    assert list(data["ambiguous_titles"][0]["candidates"][0]) == ["arxiv_id", "title", "score"]
+    assert list(data["citations"]) == ["papers", "unknown_to_semantic_scholar", "cites_edges"]
+    assert (data["new"], data["error"]) == (["2112.10752", "2307.01952", "title:ddim"], None)
 
 
 def test_only_and_help(tmp_path, fake_arxiv):

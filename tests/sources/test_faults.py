@@ -87,7 +87,7 @@ def test_one_unknown_id_alone_is_not_found_from_an_explicit_empty_answer(tmp_pat
     store = make_store(tmp_path, [listed("2501.99999")])
     report = fetch_corpus(store, arxiv_settings=settings(fake_arxiv))
     assert fake_arxiv.count == 1 and sleeps == []  # an empty page with totalResults 0: explicit
-    assert [n["paper"] for n in report.not_found] == ["2501.99999"] and report.failures == []
+    assert [n.paper for n in report.not_found] == ["2501.99999"] and report.failures == []
     assert fetch_corpus(store, arxiv_settings=settings(fake_arxiv)).requests == 0  # the answer is cached
 
 
@@ -118,7 +118,7 @@ def test_an_empty_words_query_is_retried_before_a_title_counts_as_not_found(tmp_
     # the phrase query is empty (legitimately: not retried), its words query is empty 4 times
     assert ['"' in q["search_query"] for q in fake_arxiv.queries()] == [True] + [False] * 4
     assert fake_arxiv.count == 5 and report.stats["arxiv"].retries == 3
-    assert [n["paper"] for n in report.not_found] == ["title:nowhere"]
+    assert [n.paper for n in report.not_found] == ["title:nowhere"]
     assert fetch_corpus(store, arxiv_settings=settings(fake_arxiv)).requests == 0  # the answer is cached
 
 
@@ -126,7 +126,7 @@ def test_an_empty_words_query_that_recovers_finds_the_paper(tmp_path, fake_arxiv
     store = make_store(tmp_path, [by_title("ddim", "Denoising Difusion Implicit Modles")])
     fake_arxiv.faults.extend(["ok", "empty"])
     report = fetch_corpus(store, arxiv_settings=settings(fake_arxiv))
-    assert fake_arxiv.count == 3 and report.resolved[0]["arxiv_id"] == "2010.02502"
+    assert fake_arxiv.count == 3 and report.resolved[0].arxiv_id == "2010.02502"
 
 
 def test_retry_after_as_an_http_date():

@@ -45,7 +45,7 @@ def test_an_absent_id_is_confirmed_alone_and_rechecked_after_an_age(tmp_path, sl
     store = make_store(tmp_path, [listed(p["id"]) for p in table] + [listed("2501.99999")])
     with FakeArxiv(table) as server:
         report = fetch_corpus(store, arxiv_settings=arxiv_settings(server))
-        assert [n["paper"] for n in report.not_found] == ["2501.99999"]
+        assert [n.paper for n in report.not_found] == ["2501.99999"]
         assert [q["id_list"] for q in server.queries()][-1] == "2501.99999"  # asked alone
         assert fetch_corpus(store, arxiv_settings=arxiv_settings(server)).requests == 0  # cached
         old = (datetime.now(UTC) - timedelta(days=31)).isoformat(timespec="seconds")
@@ -56,4 +56,4 @@ def test_an_absent_id_is_confirmed_alone_and_rechecked_after_an_age(tmp_path, sl
                 data["fetched_at"] = old
                 meta.write_text(json.dumps(data))
         later = fetch_corpus(store, arxiv_settings=arxiv_settings(server))
-        assert later.requests == 1 and [n["paper"] for n in later.not_found] == ["2501.99999"]
+        assert later.requests == 1 and [n.paper for n in later.not_found] == ["2501.99999"]

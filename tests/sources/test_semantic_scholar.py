@@ -9,6 +9,7 @@ import pytest
 from kg.errors import OfflineError
 from kg.model import Edge, Paper
 from kg.sources.fetch import FetchError, fetch_corpus
+from kg.sources.report import CitationSummary
 from kg.sources.semantic_scholar import S2_FIELDS
 from testkit.servers import FakeSemanticScholar
 from tests.sources.helpers import arxiv_settings, listed, make_store, s2_settings
@@ -52,7 +53,7 @@ def test_cites_edges_only_between_corpus_papers(tmp_path, fake_arxiv, fake_s2):
                      ("doi:10.5555/fixture.doi-only", "2006.11239")]
     assert all(e.provenance.startswith("semantic_scholar:20") for e in edges if e.kind == "cites")
     assert [e.kind for e in edges].count("lineage") == 1  # other kinds are kept
-    assert report.citations == {"papers": 5, "unknown_to_semantic_scholar": ["2408.08332"], "cites_edges": 7}
+    assert report.citations == CitationSummary(papers=5, unknown_to_semantic_scholar=("2408.08332",), cites_edges=7)
 
 
 def test_counts_are_stored_with_provenance_and_nulls_leave_papers_alone(tmp_path, fake_arxiv, fake_s2):
@@ -75,9 +76,9 @@ def test_one_request_per_500_papers_and_none_the_second_time(tmp_path, fake_arxi
     with FakeSemanticScholar(table) as s2:
         report = run(store, fake_arxiv, s2)
         assert [len(ids) for ids in s2.batch_ids()] == [500, 500, 200]
-        assert report.citations["papers"] == 600
-        assert len(report.citations["unknown_to_semantic_scholar"]) == 600
-        assert report.citations["cites_edges"] == 599  # 2301.00000 does not exist
+        assert report.citations.papers == 600
+        assert len(report.citations.unknown_to_semantic_scholar) == 600
+        assert report.citations.cites_edges == 599  # 2301.00000 does not exist
         edges = store.edges_path.read_bytes()
         again = run(store, fake_arxiv, s2)
         assert again.requests == 0 and again.cache_hits == 3 and s2.count == 3
@@ -98,7 +99,7 @@ def test_faults_are_retried(tmp_path, fake_arxiv, fake_s2, sleeps, fault):
     report = fetch_corpus(store, arxiv_settings=arxiv_settings(fake_arxiv),
                           s2_settings=s2_settings(fake_s2), citations=True)
     assert fake_s2.count == 2 and report.stats["semantic_scholar"].retries == 1
-    assert report.citations["cites_edges"] == 7
+    assert report.citations.cites_edges == 7
     assert len(sleeps) == 1 and sleeps[0] > (6.9 if fault == "503" else 2.4)
 
 

@@ -8,6 +8,7 @@ import arxiv
 import pytest
 
 from kg.sources.fetch import fetch_corpus
+from kg.sources.report import ResolvedTitle
 from kg.sources.titles import build_title_query, build_words_query, match_title
 from tests.sources.helpers import arxiv_settings, by_title, listed, make_store
 
@@ -32,7 +33,7 @@ def test_variants_of_a_title_resolve_in_one_query(tmp_path, fake_arxiv, written)
     paper = papers["title:ldm"]
     assert paper.arxiv_id == "2112.10752" and paper.summary and paper.version == "v2"
     assert paper.provenance["arxiv_id"] == f"arxiv:{paper.fetched_at}"
-    assert report.resolved == [{"paper": "title:ldm", "title": written, "arxiv_id": "2112.10752"}]
+    assert report.resolved == [ResolvedTitle("title:ldm", written, "2112.10752")]
     assert fake_arxiv.count == 1 and fake_arxiv.queries()[0]["search_query"] == (
         'ti:"high resolution image synthesis with latent diffusion models"')
 
@@ -50,7 +51,7 @@ def test_turboedit_alone_is_ambiguous_and_never_guessed(tmp_path, fake_arxiv):
     _, report, papers = resolve(tmp_path, fake_arxiv, {"turboedit": "TurboEdit"})
     assert papers["title:turboedit"].arxiv_id is None and papers["title:turboedit"].fetched_at is None
     (amb,) = report.ambiguous
-    assert [c["arxiv_id"] for c in amb["candidates"]] == ["2408.00735", "2408.08332"]
+    assert [c.arxiv_id for c in amb.candidates] == ["2408.00735", "2408.08332"]
     assert report.resolved == [] and report.new == []
 
 
@@ -66,13 +67,13 @@ def test_the_two_turboedit_papers_resolve_apart_by_their_full_titles(tmp_path, f
 def test_a_title_of_a_paper_already_in_the_corpus_is_reported_not_linked(tmp_path, fake_arxiv):
     _, report, papers = resolve(tmp_path, fake_arxiv, {"ldm-again": LDM}, extra=[listed("2112.10752", LDM)])
     assert papers["title:ldm-again"].arxiv_id is None
-    assert [n["reason"] for n in report.not_found] == ["matches 2112.10752, already in the corpus"]
+    assert [n.reason for n in report.not_found] == ["matches 2112.10752, already in the corpus"]
 
 
 def test_a_title_arxiv_does_not_have_is_not_found(tmp_path, fake_arxiv):
     _, report, papers = resolve(tmp_path, fake_arxiv, {"x": "Latent Gardening with Diffusion Teapots"})
     assert papers["title:x"].arxiv_id is None
-    assert [n["paper"] for n in report.not_found] == ["title:x"]
+    assert [n.paper for n in report.not_found] == ["title:x"]
 
 
 def _result(aid: str, title: str) -> arxiv.Result:
@@ -104,4 +105,4 @@ def test_queries_carry_no_quotes_or_operators_from_titles():
 def test_two_list_titles_of_one_paper_link_only_the_first(tmp_path, fake_arxiv):
     _, report, papers = resolve(tmp_path, fake_arxiv, {"a-ldm": LDM, "b-ldm": LDM.upper()})
     assert papers["title:a-ldm"].arxiv_id == "2112.10752" and papers["title:b-ldm"].arxiv_id is None
-    assert [n["reason"] for n in report.not_found] == ["matches title:a-ldm, already in the corpus"]
+    assert [n.reason for n in report.not_found] == ["matches title:a-ldm, already in the corpus"]
