@@ -6,7 +6,7 @@ the whole summary.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from kg.sources.http import SourceStats
@@ -81,7 +81,7 @@ class TitleChange:
     ours_from: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"paper": self.paper, "ours": self.ours, "arxiv": self.arxiv, "ours_from": self.ours_from}
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class FieldConflict:
     arxiv: object
 
     def to_dict(self) -> dict[str, Any]:
-        return {"paper": self.paper, "field": self.field, "ours": self.ours, "arxiv": self.arxiv}
+        return asdict(self)
 
 
 @dataclass(frozen=True)
