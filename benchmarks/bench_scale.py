@@ -262,13 +262,16 @@ class StageMeter:
         return self.stages
 
 
-def run_build(n: int, cap_gb: float) -> dict[str, Any]:
+def run_build(n: int, cap_gb: float, sql_above: int | None = None) -> dict[str, Any]:
+    from kg.graph.build import GRAPH_SQL_THRESHOLD
     from kg.model import Paper
     from kg.pipeline import BuildPlan, BuildStep
     from kg.store import Store
     from testkit.encoders import FakeEncoder
 
-    progress: dict[str, Any] = {"documents": n, "encoder": "fake (32 dimensions)"}
+    sql_above = GRAPH_SQL_THRESHOLD if sql_above is None else sql_above
+    progress: dict[str, Any] = {"documents": n, "encoder": "fake (32 dimensions)",
+                                "graph_sql_above": sql_above}
     guard(cap_gb, progress)
     texts = bench_texts(n * 2)
     with tempfile.TemporaryDirectory(prefix="kg-bench-scale-") as tmp:
@@ -278,7 +281,7 @@ def run_build(n: int, cap_gb: float) -> dict[str, Any]:
         del texts
         progress["before_rss_mb"] = round(rss_mb(), 1)
         meter = StageMeter(progress)
-        plan = BuildPlan(store, encoder=FakeEncoder(32))
+        plan = BuildPlan(store, encoder=FakeEncoder(32), graph_sql_above=sql_above)
         plan.steps.append(BuildStep("Committing the generation (checksums)", lambda: None))
         result = plan.run(on_step=lambda i, total, label: meter.begin(label))
         meter.end()
@@ -320,6 +323,9 @@ def main() -> None:
     parser.add_argument("--rss-cap-gb", type=float, default=6.0)
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--runs", type=int, default=1, help="build: runs of each size")
+    parser.add_argument("--graph-sql-above", type=int, default=None,
+                        help="build: records above which the graph goes to DuckDB (default "
+                             "GRAPH_SQL_THRESHOLD; lower it to profile the DuckDB graph at 200k-300k)")
     parser.add_argument("--child", nargs="*")
     ns = parser.parse_args()
     if ns.child:
@@ -327,11 +333,13 @@ def main() -> None:
         out = {"graph-nx": lambda: run_graph_nx(n, ns.degree, ns.rss_cap_gb),
                "graph-sql": lambda: run_graph_sql(n, ns.degree, ns.rss_cap_gb),
                "embed-real": lambda: run_embed(n, False), "embed-fake": lambda: run_embed(n, True),
-               "build": lambda: run_build(n, ns.rss_cap_gb)}[kind]()
+               "build": lambda: run_build(n, ns.rss_cap_gb, ns.graph_sql_above)}[kind]()
         print(json.dumps(out), flush=True)
         return
     sizes = [int(s) for s in ns.sizes.split(",")]
     common = ["--degree", str(ns.degree), "--rss-cap-gb", str(ns.rss_cap_gb)]
+    if ns.graph_sql_above is not None:
+        common += ["--graph-sql-above", str(ns.graph_sql_above)]
     plan = {"graph": [("graph-sql", n) for n in sizes] + [("graph-nx", n) for n in sizes],
             "embed": [("embed-real", 2000), ("embed-fake", 50_000)],
             "build": [("build", n) for n in sizes for _ in range(ns.runs)]}
