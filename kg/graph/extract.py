@@ -78,6 +78,8 @@ def relations_in_sentence(sentence: str, owner: str, matcher: NameMatcher) -> li
     The owner of the note is never its own parent; a record keeps the first relation found for it.
     """
     hits = [h for h in matcher.find(sentence) if h.record_id != owner]
+    if not hits:  # most sentences name no record: no trigger to look for
+        return []
     found: dict[str, str | None] = {h.record_id: None for h in hits}
     triggers = sorted(((m.start(), rel, m) for rel, rx in _TRIGGERS for m in rx.finditer(sentence)),
                       key=lambda t: t[0])

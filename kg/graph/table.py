@@ -38,6 +38,7 @@ FLUSH_ROWS = 200_000  # edges held in Python before they go to DuckDB
 NODE_COLUMNS = ("id", "kind", "label", "title", "year", "date")
 EDGE_COLUMNS = ("src", "dst", "key", "kind", "relation", "provenance", "evidence", "evidence_ref", "support",
                 "score")
+TEXT_ATTRS = EDGE_COLUMNS[3:-1]  # kind … support: kept as text
 EDGE_SCHEMA = pa.schema([pa.field("src", pa.int32()), pa.field("dst", pa.int32())]
                         + [pa.field(c, pa.string()) for c in EDGE_COLUMNS[2:-1]]
                         + [pa.field("score", pa.float64())])
@@ -82,12 +83,15 @@ class GraphTable:
         return False
 
     def add_edge(self, source: str, target: str, key: str | None = None, **attrs: Any) -> None:
-        row = {**attrs, "src": self.nid[source], "dst": self.nid[target], "key": key}
-        for column in EDGE_COLUMNS:
-            value = row.get(column)
-            self.edges[column].append(value if value is None or column in ("src", "dst", "score")
-                                      else str(value))
-        if len(self.edges["src"]) >= FLUSH_ROWS:
+        edges = self.edges
+        edges["src"].append(self.nid[source])
+        edges["dst"].append(self.nid[target])
+        edges["key"].append(None if key is None else str(key))
+        for column in TEXT_ATTRS:
+            value = attrs.get(column)
+            edges[column].append(None if value is None else str(value))
+        edges["score"].append(attrs.get("score"))
+        if len(edges["src"]) >= FLUSH_ROWS:
             self._flush()
 
     def _flush(self) -> None:
