@@ -6,7 +6,7 @@ the whole summary.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from kg.sources.http import SourceStats
@@ -70,8 +70,16 @@ class NotFound:
         return data
 
 
+class _AsDict:
+    """An entry whose --json form is its fields, in order."""
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = asdict(self)  # type: ignore[call-overload]  # every subclass is a dataclass
+        return data
+
+
 @dataclass(frozen=True)
-class TitleChange:
+class TitleChange(_AsDict):
     """arXiv's title differs from ours (by match key); arXiv's was written, `ours_from` is where ours came
     from (its provenance, empty for a reading list's title)."""
 
@@ -80,21 +88,15 @@ class TitleChange:
     arxiv: str
     ours_from: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"paper": self.paper, "ours": self.ours, "arxiv": self.arxiv, "ours_from": self.ours_from}
-
 
 @dataclass(frozen=True)
-class FieldConflict:
+class FieldConflict(_AsDict):
     """A field we keep (`fetch.KEEP_EXISTING`, e.g. the DOI) for which arXiv has another value."""
 
     paper: str
     field: str
     ours: object
     arxiv: object
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"paper": self.paper, "field": self.field, "ours": self.ours, "arxiv": self.arxiv}
 
 
 @dataclass(frozen=True)
