@@ -7,9 +7,11 @@ Run: python benchmarks/bench_incremental.py [--papers 10000] [--runs 5] [--cases
 Writes benchmarks/results/incremental.json (incremental-N.json for another size). Each run starts
 from a copy of one built data directory, adds the same paper (`update`, `full`) or nothing (`same`:
 a `kg build` with nothing changed), and builds; runs of the kinds alternate, so they meet the same
-machine load. The comparison with the index is timed on its own: `compare_s` is
-kg.search.update.plan_update (the documents against the indexed ones), `fits_s` is
-kg.search.build.index_fits (the corpus hash against the manifest's), both as the build calls them.
+machine load. The comparison with the index is timed on its own, as the build calls it: `digests_s`
+is kg.search.inputs.document_digests (every document's JSON, hashed: once per build), `fits_s`
+kg.search.build.index_fits (the corpus hash, made of those digests, against the manifest's),
+`compare_s` kg.search.update.plan_update (the digests against the indexed ones), `comparison_s` the
+three together (before the digests were computed once, plan_update and index_fits each did it).
 The fake encoder (384 dimensions, the real model's file sizes) stands in for the model; `--real-model`
 adds what the real model costs for that one paper (loading it, then encoding its sentences), and on
 the default corpus with the real model an update against a full rebuild (vectors and answers equal?).
@@ -106,7 +108,8 @@ def one_build(base: Path, work: Path, kind: str) -> dict[str, Any]:
     meter = CopyMeter()
     vectors.copy_range = meter  # type: ignore[assignment]
     try:
-        with CallTimer("plan_update") as compare, CallTimer("index_fits") as fits:
+        with CallTimer("plan_update") as compare, CallTimer("index_fits") as fits, \
+                CallTimer("document_digests") as digests:
             start = time.perf_counter()
             result = BuildPlan(store, encoder=encoder, force=kind == "full").run(
                 on_step=lambda i, n, label: steps.append((label, time.perf_counter())))
@@ -121,6 +124,8 @@ def one_build(base: Path, work: Path, kind: str) -> dict[str, Any]:
             "documents_embedded": documents_embedded(store, encoder.encoded),
             "update": manifest.update, "index_seconds": manifest.build_seconds,
             "compare_s": sum(compare.seconds) if compare.seconds else None, "fits_s": sum(fits.seconds),
+            "digests_s": sum(digests.seconds),
+            "comparison_s": sum(digests.seconds) + sum(fits.seconds) + sum(compare.seconds),
             "copied_mb": meter.copied / 2**20, "store": str(work)}
 
 
@@ -201,6 +206,8 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out = {"total_s": spread([r["total_s"] for r in runs]),
            "index_s": spread([r["index_seconds"] for r in runs]),
            "fits_s": spread([r["fits_s"] for r in runs]),
+           "digests_s": spread([r["digests_s"] for r in runs]),
+           "comparison_s": spread([r["comparison_s"] for r in runs]),
            "steps_s": steps, "texts_embedded": sorted({r["texts_embedded"] for r in runs}),
            "documents_embedded": sorted({r["documents_embedded"] for r in runs}),
            "update": runs[0]["update"], "copied_mb": round(runs[0]["copied_mb"], 1)}

@@ -4,7 +4,8 @@
 
 1. check the current build generation against its checksums (kg.generations) and carry every part
    that verifies into a fresh staging generation (nothing with `force`);
-2. read the corpus snapshot and build the search documents (once);
+2. read the corpus snapshot and build the search documents and their digests (once: the corpus hash
+   of every check, the update's comparison and digests.npy are made of them);
 3. if the carried index does not fit the corpus: when only some documents were added, changed or
    removed and the model is the same, update it (kg.search.update: only those documents are embedded,
    the other rows are copied); else (missing, corrupt, another model, `force`) load the model (the
@@ -30,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import networkx as nx
+import numpy as np
 
 from kg.corpus import Corpus
 from kg.errors import KGError, StaleIndexError
@@ -43,7 +45,7 @@ from kg.search.documents import Document
 from kg.search.encoders import EmbeddingCache, Encoder, SentenceTransformerEncoder
 from kg.search.engine import Searcher
 from kg.search.index import Manifest, load_index, read_manifest, record_inputs
-from kg.search.inputs import corpus_documents, snapshot_files, snapshot_inputs
+from kg.search.inputs import corpus_documents, document_digests, snapshot_files, snapshot_inputs
 from kg.search.query_encoder import ensure_query_export
 from kg.search.update import Delta, plan_update, update_index_data
 from kg.store import Store
@@ -80,6 +82,7 @@ class _State:
     checked: Verification | None = None
     corpus: Corpus | None = None
     documents: list[Document] = field(default_factory=list)
+    digests: np.ndarray | None = None  # kg.search.inputs.document_digests(documents), computed once
     files: str = ""  # digest of the snapshot files, taken before reading them (engine.snapshot_files)
     encoder: Encoder | None = None
     searcher: Searcher | None = None
@@ -138,6 +141,7 @@ class BuildPlan:
         self.state.files = snapshot_files(self.store)
         self.state.corpus = Corpus.require(self.store)
         self.state.documents = corpus_documents(self.store, self.state.corpus)
+        self.state.digests = document_digests(self.state.documents)
 
     def _current_manifest(self) -> Manifest | None:
         try:
@@ -150,12 +154,14 @@ class BuildPlan:
         current = self._current_manifest()
         model = self.model or (current.model if current else None)  # keep the index's model
         name = self.encoder.name if self.encoder is not None else SentenceTransformerEncoder(model).name
-        if current is not None and index_fits(current, self.state.documents, name, self.encoder):
+        digests = self.state.digests
+        assert digests is not None
+        if current is not None and index_fits(current, digests, name, self.encoder):
             self.state.encoder = self.encoder or self.make_encoder(current.model)  # loads lazily: unused
             _drop_damaged_cache(self.store, current.model)
             return
         delta = None if current is None else plan_update(self._staging().store, current, self.state.documents,
-                                                         name)
+                                                         name, digests=digests)
         encoder = self.state.encoder = self.encoder or self.make_encoder(model)
         if delta is None or len(delta.embedded):  # a removal alone needs no model
             encoder.dimension  # noqa: B018 - loads the weights now, so this is the step that waits
@@ -176,13 +182,14 @@ class BuildPlan:
             self.state.searcher = Searcher(self.state.documents, data, encoder)
         elif self.state.rebuilt:
             self.state.searcher = build_searcher(store, encoder, self.state.documents, progress=self.progress,
-                                                 inputs=inputs)
+                                                 inputs=inputs, digests=self.state.digests)
         else:  # the carried index, checked against these documents (built once, here)
             documents = self.state.documents
             current = self._current_manifest()  # fits these documents (`_load_model`)
             if current is not None:
                 record_inputs(store, current, documents, inputs)  # so queries need not build documents
-            self.state.searcher = Searcher(documents, load_index(store, encoder, documents), encoder)
+            data = load_index(store, encoder, documents, self.state.digests)
+            self.state.searcher = Searcher(documents, data, encoder)
 
     def _export(self) -> None:
         """The ONNX query encoder (kg.search.query_encoder) in the `encoder` part: carried when it

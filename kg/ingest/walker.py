@@ -34,6 +34,8 @@ _PAREN_YEAR_LABEL = re.compile(r"\s*\((?:[^()]*\d{4}[^()]*)\)\s*:?\s*$")
 _DATE_ONLY = re.compile(r"^\*\*\s*(\d{4}-\d{2}-\d{2})\s*\*\*$")
 _BARE_URL = re.compile(r"^<?(https?://\S+?)>?$")
 _CATEGORY_WORDS = 5
+# "## Table of Contents" over anchor links: the list's index, never a section of what follows it
+_TOC_TITLE = re.compile(r"^\W*(?:table of contents|contents|toc|index|目录|目錄)\W*$", re.IGNORECASE)
 _SMALL_WORDS = frozenset("a an and as at by for in of on or the to with".split())
 
 
@@ -183,10 +185,19 @@ class Walker(TablesAndHtml):
             self._category_bullet(block, item, before)
         self.items.append(item)
 
+    def _table_of_contents(self, line: Line) -> bool:
+        """An item of anchor links is the list's index; under "Table of Contents", so is its heading: the
+        headings after it are not its subsections."""
+        if not line.links or not all(x.url.startswith("#") for x in line.links):
+            return False
+        if self.sections and _TOC_TITLE.match(self.sections[-1][1]):
+            self.sections.pop()
+        return True
+
     def _item_body(self, block: Block, item: Item, parent: Item | None) -> None:
         line = block.lines[0]
-        if line.links and all(x.url.startswith("#") for x in line.links):
-            return  # a table of contents
+        if self._table_of_contents(line):
+            return
         if (parent is not None and parent.news) or is_news(line, self.under_news_heading):
             item.news = True  # "- [2024.05] We released … [Paper](…)": prose, its sub-items too
             for text_line in block.lines:

@@ -13,7 +13,7 @@ import numpy as np
 from kg.errors import StaleIndexError
 from kg.search import encoders
 from kg.search.bm25 import build_bm25
-from kg.search.documents import Document, Filters, corpus_hash
+from kg.search.documents import Document, Filters
 from kg.search.encoders import CachedEncoder, EmbeddingCache, Encoder, SentenceTransformerEncoder, text_key
 from kg.search.engine import Hit, Searcher, SearchSettings, check_mode
 from kg.search.index import (
@@ -25,7 +25,7 @@ from kg.search.index import (
     read_manifest,
     record_inputs,
 )
-from kg.search.inputs import corpus_documents, snapshot_files, snapshot_inputs
+from kg.search.inputs import corpus_documents, corpus_hash, document_digests, snapshot_files, snapshot_inputs
 from kg.search.query_encoder import ensure_query_export
 from kg.search.update import plan_update, update_index_data
 from kg.search.vectors import SentenceVectors
@@ -49,6 +49,7 @@ def build_search_index(store: Store, encoder: Encoder | None = None, *, corpus: 
     store.build_dir/embeddings, so a full rebuild embeds only sentences never seen before."""
     files = snapshot_files(store) if corpus is None else None  # inputs are known only for the snapshot
     documents = corpus_documents(store, corpus)
+    digests = document_digests(documents)  # once: the corpus hash, the update's comparison, digests.npy
     try:
         current = read_manifest(store)
     except StaleIndexError as exc:  # an unreadable manifest is what `kg build` is there to repair
@@ -57,41 +58,44 @@ def build_search_index(store: Store, encoder: Encoder | None = None, *, corpus: 
     model = model or (current.model if current else None)  # keep the index's model unless told otherwise
     name = encoder.name if encoder is not None else SentenceTransformerEncoder(model).name
     inputs = snapshot_inputs(store, name, files) if files else ""
-    if not force and current is not None and index_fits(current, documents, name, encoder):
+    if not force and current is not None and index_fits(current, digests, name, encoder):
         ensure_query_export(store, current.model, encoder or encoders.load_encoder(current.model))
         return record_inputs(store, current, documents, inputs), False
     encoder = encoder or encoders.load_encoder(model)
-    delta = None if force or current is None else plan_update(store, current, documents, encoder.name)
+    delta = None if force or current is None else plan_update(store, current, documents, encoder.name,
+                                                                       digests=digests)
     if current is not None and delta is not None:  # a few documents added, changed or removed
         manifest = update_index_data(store, encoder, current, documents, delta, inputs=inputs).manifest
     elif not use_cache:
-        manifest = build_index(store, encoder, documents, progress=progress, inputs=inputs)
+        manifest = build_index(store, encoder, documents, progress=progress, inputs=inputs, digests=digests)
     else:
         cached = CachedEncoder(encoder, EmbeddingCache.for_store(store, encoder.name))
-        manifest = build_index(store, cached, documents, progress=progress, inputs=inputs)
+        manifest = build_index(store, cached, documents, progress=progress, inputs=inputs, digests=digests)
         cached.cache.retain({text_key(s.text) for d in documents for s in d.sentences})
         cached.cache.save()
     ensure_query_export(store, manifest.model, encoder)
     return manifest, True
 
 
-def index_fits(manifest: Manifest, documents: Sequence[Document], name: str, encoder: Encoder | None) -> bool:
-    """True when the index of `manifest` was built from these documents with this model."""
+def index_fits(manifest: Manifest, digests: np.ndarray, name: str, encoder: Encoder | None) -> bool:
+    """True when the index of `manifest` was built with this model from the documents whose
+    document_digests are `digests` (their corpus hash is the manifest's)."""
     same_dim = encoder is None or encoder.dimension == manifest.dimension
     return (manifest.model == name and same_dim and manifest.format == INDEX_FORMAT
-            and manifest.corpus_hash == corpus_hash(documents))
+            and manifest.corpus_hash == corpus_hash(digests))
 
 
 def build_searcher(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
-                   use_cache: bool = True, inputs: str = "") -> Searcher:
+                   use_cache: bool = True, inputs: str = "", digests: np.ndarray | None = None) -> Searcher:
     """Embed, index and persist `documents` (sentence vectors cached, see `build_search_index`) and
     return the searcher over the new index as it is in memory (nothing is read back). `inputs`: the
-    inputs digest of the snapshot the documents were built from (`snapshot_inputs`), when they were."""
+    inputs digest of the snapshot the documents were built from (`snapshot_inputs`), when they were;
+    `digests`: their document_digests, when the caller has them."""
     if not use_cache:
-        data = build_index_data(store, encoder, documents, progress=progress, inputs=inputs)
+        data = build_index_data(store, encoder, documents, progress=progress, inputs=inputs, digests=digests)
         return Searcher(documents, data, encoder)
     cached = CachedEncoder(encoder, EmbeddingCache.for_store(store, encoder.name))
-    data = build_index_data(store, cached, documents, progress=progress, inputs=inputs)
+    data = build_index_data(store, cached, documents, progress=progress, inputs=inputs, digests=digests)
     cached.cache.retain({text_key(s.text) for d in documents for s in d.sentences})
     cached.cache.save()
     return Searcher(documents, data, encoder)
@@ -136,7 +140,7 @@ def load_words_searcher(store: Store, corpus: Corpus, encoder: Encoder, settings
     documents = corpus_documents(store, corpus)
     offsets = np.concatenate([[0], np.cumsum([len(d.sentences) for d in documents])]).astype(np.int64)
     n = int(offsets[-1])
-    manifest = Manifest(model=encoder.name, dimension=0, corpus_hash=corpus_hash(documents),
+    manifest = Manifest(model=encoder.name, dimension=0, corpus_hash=corpus_hash(document_digests(documents)),
                         package_version="in memory", n_documents=len(documents), n_sentences=int(offsets[-1]),
                         index_type="words only", build_id="", built_at="")
     data = IndexData(manifest, np.zeros((len(documents), 0), np.float32),

@@ -8,7 +8,8 @@ the sentence that matched and where it was written. Aliases ("DDIM", "SDXL-Light
 to the BM25 text only: they are names, not sentences anyone wrote about the paper.
 
 Everything here is deterministic: the same corpus gives the same documents, sentences, tokens and
-`corpus_hash`, which is how a persisted index knows it is stale.
+fingerprints (`Document.fingerprint`), whose digests make the corpus hash (kg.search.inputs.corpus_hash)
+by which a persisted index knows it is stale.
 """
 
 from __future__ import annotations
@@ -170,15 +171,6 @@ def _names(corpus: Corpus, record_id: str) -> list[str]:
     record = corpus.get(record_id)
     name = record.title if isinstance(record, Paper) else record.name
     return list(dict.fromkeys(n for n in [name, *record.aliases] if n))
-
-
-def corpus_hash(documents: Iterable[Document]) -> str:
-    """A hash of the documents in order: equal hashes mean an index built on one fits the other."""
-    h = hashlib.sha256(f"doc-format:{DOC_FORMAT}\n".encode())
-    for doc in documents:
-        h.update(json.dumps(doc.fingerprint(), ensure_ascii=False, sort_keys=True).encode("utf-8"))
-        h.update(b"\n")
-    return h.hexdigest()
 
 
 def inputs_digest(files_digest: str, model: str) -> str:

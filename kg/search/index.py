@@ -13,13 +13,12 @@ Layout under `store.build_dir / "search"`:
     <build-id>/digests.npy            each document's digests (id, fingerprint), in row order
                                       (kg.search.inputs.document_digests): what an update compares
 
-Two hashes guard an index: `corpus_hash` (of the documents themselves: `kg build` decides on it) and
-`inputs_hash` (of the snapshot files the documents were built from, the document format and the model:
-a query process compares it without building a document, then reads the documents from
-documents.json). When the inputs hash differs, the query process falls back to building the documents
-and comparing `corpus_hash`, so a changed snapshot is still a StaleIndexError, never a wrong answer.
-
-Vectors are embedded a chunk of documents at a time and written straight into memory-mapped files.
+Two hashes guard an index: `corpus_hash` (kg.search.inputs.corpus_hash, of the documents' digests:
+`kg build` decides on it) and `inputs_hash` (of the snapshot files the documents were built from, the
+document format and the model: a query process compares it without building a document, then reads the
+documents from documents.json). When the inputs hash differs, the query process falls back to building
+the documents and comparing `corpus_hash`, so a changed snapshot is still a StaleIndexError, never a
+wrong answer. Vectors are embedded a chunk of documents at a time straight into memory-mapped files.
 
 A new build writes a fresh folder and then replaces the manifest in one step, so a reader sees the
 old index or the new one, never a mixture. Loading checks the manifest against the model and the
@@ -49,9 +48,9 @@ import numpy as np
 from kg import __version__
 from kg.errors import BadInputError, DimensionMismatchError, StaleIndexError
 from kg.search.bm25 import BM25_FILE, Bm25Postings, build_bm25, read_bm25, save_bm25
-from kg.search.documents import DOC_FORMAT, Document, corpus_hash, load_documents, save_documents
+from kg.search.documents import DOC_FORMAT, Document, load_documents, save_documents
 from kg.search.encoders import Encoder
-from kg.search.inputs import document_digests
+from kg.search.inputs import corpus_hash, document_digests
 from kg.search.vectors import (
     EXACT_THRESHOLD,
     IVF_NPROBE,
@@ -67,7 +66,7 @@ from kg.store import Store, atomic_open, read_json, write_json
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 4  # 3: bm25.npz holds the corpus's abbreviations; 4: digests.npy
+INDEX_FORMAT = 5  # 3: bm25.npz holds the corpus's abbreviations; 4: digests.npy; 5: corpus hash of digests
 DOCUMENTS_FILE = "documents.json"
 DIGESTS_FILE = "digests.npy"
 EMBED_CHUNK = 5_000  # documents embedded (and held in memory) at a time while building
@@ -200,23 +199,27 @@ def _open_vector_files(folder: Path, n_docs: int, n_sentences: int, dim: int
 
 
 def build_index(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
-                exact_threshold: int = EXACT_THRESHOLD, inputs: str = "") -> Manifest:
-    """Embed, index and persist `documents`; returns the new manifest (already in place). `inputs` is
-    the inputs digest of the files `documents` were built from, when they were (see the module doc)."""
+                exact_threshold: int = EXACT_THRESHOLD, inputs: str = "", digests: np.ndarray | None = None
+                ) -> Manifest:
+    """Embed, index and persist `documents`; returns the new manifest (already in place). `inputs`: the
+    inputs digest of the files `documents` were built from, when they were (see the module doc);
+    `digests`: their document_digests, when the caller has them."""
     data = build_index_data(store, encoder, documents, progress=progress, exact_threshold=exact_threshold,
-                            inputs=inputs)
+                            inputs=inputs, digests=digests)
     return data.manifest
 
 
 def build_index_data(store: Store, encoder: Encoder, documents: Sequence[Document], *, progress: bool = False,
-                     exact_threshold: int = EXACT_THRESHOLD, inputs: str = "") -> IndexData:
+                     exact_threshold: int = EXACT_THRESHOLD, inputs: str = "",
+                     digests: np.ndarray | None = None) -> IndexData:
     """Embed, index and persist `documents`; returns the index in memory (the manifest already in place),
-    so a caller that goes on to use it need not read it back."""
+    so a caller that goes on to use it need not read it back. `digests`: as for `build_index`."""
     if not documents:
         raise BadInputError(f"no papers to index in {store.papers_path}; run `kg ingest` first")
     started = time.perf_counter()
     before = getattr(encoder, "embedded", None)
-    digest = corpus_hash(documents)
+    digests = document_digests(documents) if digests is None else digests
+    digest = corpus_hash(digests)
     folder = index_dir(store) / new_build_id(digest)
     doc_vectors, sentences, offsets = write_vectors(folder, documents, encoder, progress=progress)
     index_type = index_type_for(len(documents), exact_threshold)
@@ -225,7 +228,7 @@ def build_index_data(store: Store, encoder: Encoder, documents: Sequence[Documen
                   trained_on=0 if index_type == "flat" else len(documents))
     embedded = None if before is None else encoder.embedded - before  # type: ignore[attr-defined]
     return finish_index(store, encoder.name, documents, built, started=started, embedded=embedded,
-                        inputs=inputs, digest=digest)
+                        inputs=inputs, digests=digests, digest=digest)
 
 
 @dataclass
@@ -242,23 +245,21 @@ class Built:
 
 
 def finish_index(store: Store, model: str, documents: Sequence[Document], built: Built, *, started: float,
-                 embedded: int | None, inputs: str, update: dict[str, int] | None = None,
-                 digest: str | None = None, bm25: Bm25Postings | None = None,
-                 digests: np.ndarray | None = None) -> IndexData:
+                 embedded: int | None, inputs: str, digests: np.ndarray, digest: str,
+                 update: dict[str, int] | None = None, bm25: Bm25Postings | None = None) -> IndexData:
     """BM25, the IVF-PQ file, documents.json, digests.npy, then the manifest (the step that makes the
     folder the index) for the vectors in `built`; older folders are removed. The index, as it is in
-    memory. `digest`: corpus_hash(documents), `bm25`: its BM25 matrix, `digests`: its
-    document_digests, when the caller has them."""
+    memory. `digests`: the documents' document_digests, `digest`: corpus_hash(digests), `bm25`: their
+    BM25 matrix when the caller has it."""
     folder = built.folder
     if built.index_type != "flat":
         _save_array(folder / "dense.faiss", faiss.serialize_index(built.dense), raw=True)
     bm25 = build_bm25(documents) if bm25 is None else bm25
     save_bm25(folder / BM25_FILE, bm25)
     documents_sha = save_documents(folder / DOCUMENTS_FILE, documents)
-    digests = document_digests(documents) if digests is None else digests
     digests_sha = hashlib.sha256(_save_array(folder / DIGESTS_FILE, digests)).hexdigest()
     manifest = Manifest(
-        model=model, dimension=int(built.doc_vectors.shape[1]), corpus_hash=digest or corpus_hash(documents),
+        model=model, dimension=int(built.doc_vectors.shape[1]), corpus_hash=digest,
         package_version=__version__, n_documents=len(documents), n_sentences=int(built.offsets[-1]),
         index_type=built.index_type, build_id=folder.name,
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -309,10 +310,12 @@ def record_inputs(store: Store, manifest: Manifest, documents: Sequence[Document
 
 
 # ---- loading -----------------------------------------------------------------------------
-def check_manifest(manifest: Manifest | None, documents: Sequence[Document], encoder: Encoder) -> Manifest:
-    """The manifest if the index fits this corpus and encoder (`check_model`); a clear error otherwise."""
+def check_manifest(manifest: Manifest | None, documents: Sequence[Document], encoder: Encoder,
+                   digests: np.ndarray | None = None) -> Manifest:
+    """The manifest if the index fits this corpus and encoder (`check_model`); a clear error otherwise.
+    `digests`: the documents' document_digests, when the caller has them."""
     manifest = check_model(manifest, encoder)
-    if corpus_hash(documents) != manifest.corpus_hash:
+    if corpus_hash(document_digests(documents) if digests is None else digests) != manifest.corpus_hash:
         raise StaleIndexError(f"the corpus changed since the search index was built ({len(documents)} papers "
                               f"now, {manifest.n_documents} indexed); run `kg build`")
     return manifest
@@ -339,9 +342,10 @@ def check_model(manifest: Manifest | None, encoder: Encoder) -> Manifest:
     return manifest
 
 
-def load_index(store: Store, encoder: Encoder, documents: Sequence[Document]) -> IndexData:
+def load_index(store: Store, encoder: Encoder, documents: Sequence[Document],
+               digests: np.ndarray | None = None) -> IndexData:
     """The persisted index for `documents` and `encoder`, checked (see `check_manifest`)."""
-    manifest = check_manifest(read_manifest(store), documents, encoder)
+    manifest = check_manifest(read_manifest(store), documents, encoder, digests)
     return _open_checked(store, manifest, documents)[1]
 
 

@@ -1,9 +1,15 @@
 """What a search index is built from, and the digests that say whether it still fits: the store's snapshot
 (papers, systems) and its curated lineage, read into documents by the one document builder; the digest
-of the snapshot files (queries compare it) and each document's own digest (updates compare them)."""
+of the snapshot files (queries compare it), each document's own digest (updates compare them) and the
+corpus hash made of those (`corpus_hash`: `kg build` compares it).
+
+A build computes the documents' digests once (`document_digests`: the JSON of every document, hashed;
+~0.7 s at 100,000 documents) and hands them to everything that needs them: the corpus hash of the
+manifest and of each check against it, the update's comparison, and digests.npy."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from hashlib import blake2b
@@ -11,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kg.search.documents import Document, build_documents, inputs_digest
+from kg.search.documents import DOC_FORMAT, Document, build_documents, inputs_digest
 from kg.store import Store, digest_files
 
 if TYPE_CHECKING:
@@ -53,3 +59,14 @@ def document_digests(documents: Sequence[Document]) -> np.ndarray:
                    + blake2b(_CANONICAL.encode(d.fingerprint()).encode(), digest_size=16).digest()
                    for d in documents)
     return np.frombuffer(raw, dtype=DIGEST_DTYPE).copy()
+
+
+def corpus_hash(digests: np.ndarray) -> str:
+    """The corpus hash of documents from their digests (`document_digests`, in row order): SHA-256 of
+    DOC_FORMAT, the count and the digests' bytes. Equal hashes: an index built on one set of documents
+    fits the other (same documents, same order, same document format). The one rule: the manifest's
+    `corpus_hash`, `kg build`'s check and a query's check all take it here."""
+    rows = np.ascontiguousarray(digests, dtype=DIGEST_DTYPE)
+    h = hashlib.sha256(f"doc-format:{DOC_FORMAT}\ndocuments:{len(rows)}\n".encode())
+    h.update(rows.tobytes())
+    return h.hexdigest()

@@ -2,7 +2,8 @@
 
 When documents were added, changed or removed and the model is the same, `plan_update` compares the
 documents with those the index holds, by digest (kg.search.inputs.document_digests: a 16-byte hash of
-each document's fingerprint, what `corpus_hash` reads, and an 8-byte hash of its id; the index keeps
+each document's fingerprint, and an 8-byte hash of its id, of which the corpus hash is made; the
+build computes them once and passes them in; the index keeps
 them in row order in digests.npy, 24 bytes a document, so documents.json is never read: at 100,000
 documents it is 50 MB of JSON to parse) and `update_index_data` writes the index of the new corpus
 into a new folder:
@@ -59,7 +60,7 @@ from faiss.contrib.inspect_tools import get_invlist
 from kg.errors import DimensionMismatchError
 from kg.journal import fire
 from kg.search.bm25 import BM25_FILE, Bm25Postings, bm25_postings, corpus_abbreviations
-from kg.search.documents import DOC_FORMAT, Document, corpus_hash, tokenize
+from kg.search.documents import DOC_FORMAT, Document, tokenize
 from kg.search.encoders import Encoder
 from kg.search.index import (
     DIGESTS_FILE,
@@ -73,7 +74,7 @@ from kg.search.index import (
     index_dir,
     new_build_id,
 )
-from kg.search.inputs import DIGEST_DTYPE, document_digests
+from kg.search.inputs import DIGEST_DTYPE, corpus_hash, document_digests
 from kg.search.vectors import (
     EXACT_THRESHOLD,
     IVF_NPROBE,
@@ -142,14 +143,14 @@ class Delta:
 
 # ---- deciding --------------------------------------------------------------------------------
 def plan_update(store: Store, manifest: Manifest, documents: Sequence[Document], model: str, *,
-                exact_threshold: int = EXACT_THRESHOLD) -> Delta | None:
+                digests: np.ndarray | None = None, exact_threshold: int = EXACT_THRESHOLD) -> Delta | None:
     """The delta from the index of `manifest` to `documents`, or None when a full build is the rule
-    (see the module doc)."""
+    (see the module doc). `digests`: the documents' document_digests, when the caller has them."""
     if (manifest.model != model or manifest.format != INDEX_FORMAT or manifest.doc_format != DOC_FORMAT
             or index_type_for(len(documents), exact_threshold) != manifest.index_type
             or not _near_trained(manifest, len(documents))):
         return None
-    digests = document_digests(documents)
+    digests = document_digests(documents) if digests is None else digests
     old = indexed_digests(store, manifest)
     delta = None if old is None else diff(old, digests, documents)
     if delta is None or delta.kept == 0 or len(delta.embedded) > MAX_EMBEDDED:
@@ -206,7 +207,8 @@ def update_index_data(store: Store, encoder: Encoder, manifest: Manifest, docume
     make it the index; returns it as it is in memory."""
     started = time.perf_counter()
     old = index_dir(store) / manifest.build_id
-    digest = corpus_hash(documents)
+    digests = document_digests(documents) if delta.digests is None else delta.digests
+    digest = corpus_hash(digests)
     folder = index_dir(store) / new_build_id(digest)
     folder.mkdir(parents=True)
     fresh = [documents[i] for i in delta.embedded]
@@ -230,7 +232,7 @@ def update_index_data(store: Store, encoder: Encoder, manifest: Manifest, docume
     trained = 0 if manifest.index_type == "flat" else manifest.trained_on or manifest.n_documents
     built = Built(folder, doc_vectors, sentences, offsets, dense, manifest.index_type, trained_on=trained)
     return finish_index(store, manifest.model, documents, built, started=started, embedded=texts,
-                        inputs=inputs, update=delta.counts(), digest=digest, digests=delta.digests,
+                        inputs=inputs, update=delta.counts(), digest=digest, digests=digests,
                         bm25=update_bm25(old / BM25_FILE, delta, documents))
 
 

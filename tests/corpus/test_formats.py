@@ -193,6 +193,10 @@ EXPECTED = {
         (15, "Cascaded Diffusion Models for High Fidelity Image Generation", None, "Ho et al", "2021.05.11", "",
          "Generative models, a timeline > Early work"),
     ],
+    "toc_sections.md": [  # the headings after "## Table of Contents" are not its subsections
+        (14, "ExVideo: Extending Video Diffusion Models via Parameter-Efficient Post-Tuning", "2406.14130", "",
+         "Jun., 2024", "", "Video diffusion, what we read > Video Generation"),
+    ],
     "news.md": [
         (11, "Visual-RFT: Visual Reinforcement Fine-Tuning", "2503.01785", "", "2025.03", "",
          "Multimodal reasoning papers > Papers"),
@@ -250,6 +254,7 @@ def test_never_a_paper(tmp_path):
     # a link-less heading that reads like a title is a paper only when it is a known one
     (entry,) = parse_reading_list(FORMATS / "never.md").entries
     assert entry.from_heading and entry.title.startswith("Papers we still")
+    assert entry.section == "Video Editing"  # "# Contents" over anchor links is no section
 
 
 def test_the_fields_of_the_newer_conventions():

@@ -8,17 +8,18 @@ import pytest
 from kg.corpus import Corpus
 from kg.errors import BadInputError
 from kg.model import Note, Paper
+from kg.search import inputs
 from kg.search.documents import (
     MAX_SENTENCE_CHARS,
     FilterIndex,
     Filters,
     build_document,
     build_documents,
-    corpus_hash,
     plain_text,
     split_sentences,
     tokenize,
 )
+from kg.search.inputs import corpus_hash, document_digests
 
 from .conftest import LIST, make_papers
 
@@ -79,13 +80,41 @@ def test_tokens_are_stemmed_stopword_free_folded_and_cjk_bigrams():
     assert tokenize("...") == []
 
 
+def hash_of(papers: list[Paper]) -> str:
+    return corpus_hash(document_digests(build_documents(Corpus(papers))))
+
+
 def test_corpus_hash_changes_with_a_note_and_only_then():
     papers = make_papers()
-    before = corpus_hash(build_documents(Corpus(papers)))
+    before = hash_of(papers)
     papers[5].citation_count = 12  # not part of any document
-    assert corpus_hash(build_documents(Corpus(papers))) == before
+    assert hash_of(papers) == before
     papers[0].notes.append(Note("A new remark.", LIST, 99))
-    assert corpus_hash(build_documents(Corpus(papers))) != before
+    assert hash_of(papers) != before
+
+
+@pytest.mark.parametrize("change", ["id", "kind", "title", "year", "topics", "categories", "aliases", "fields",
+                                    "lineage", "order", "one less", "doc format"])
+def test_the_corpus_hash_covers_every_field_of_every_document_their_order_and_the_format(change, monkeypatch):
+    """The corpus hash is made of the documents' digests (kg.search.inputs): what it covered when it hashed
+    the documents' JSON (every fingerprint field, the order, DOC_FORMAT) it still covers."""
+    documents = build_documents(Corpus(make_papers()))
+    before = corpus_hash(document_digests(documents))
+    doc = documents[2]
+    edits = {"id": ("id", doc.id + "x"), "kind": ("kind", "system"), "title": ("title", doc.title + "!"),
+             "year": ("year", (doc.year or 0) + 1), "topics": ("topics", [*doc.topics, "Video"]),
+             "categories": ("categories", ["cs.AI"]), "aliases": ("aliases", [*doc.aliases, "X"]),
+             "fields": ("fields", [*doc.fields, ("a.md:1", "More.")]), "lineage": ("lineage", [["Parent"]])}
+    if change in edits:
+        setattr(doc, *edits[change])
+    elif change == "order":
+        documents[1], documents[2] = documents[2], documents[1]
+    elif change == "one less":
+        documents.pop()
+    else:
+        monkeypatch.setattr(inputs, "DOC_FORMAT", inputs.DOC_FORMAT + 1)
+    assert corpus_hash(document_digests(documents)) != before
+    assert len(before) == 64
 
 
 @pytest.fixture

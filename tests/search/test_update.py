@@ -3,6 +3,7 @@ build plan: only those papers are embedded, and the result is what a full build 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shutil
@@ -12,11 +13,12 @@ import faiss
 import numpy as np
 import pytest
 
-from kg.generations import read_files
+from kg.generations import FILES, read_files, verify
 from kg.model import Note, Paper
 from kg.pipeline import BuildPlan, BuildResult
 from kg.search import index as index_module
 from kg.search import update as update_module
+from kg.search.documents import DOC_FORMAT, Document
 from kg.search.engine import load_searcher
 from kg.search.index import DIGESTS_FILE, DOCUMENTS_FILE, index_dir, manifest_path, read_manifest
 from kg.search.update import Delta, update_ivfpq
@@ -247,25 +249,73 @@ def test_missing_or_corrupt_digests_mean_a_full_build_never_a_wrong_update(corpu
     assert answers(store, encoder) == answers(fresh, encoder)
 
 
-def test_an_index_of_the_format_before_digests_is_rebuilt_not_updated(corpus):
-    """An index written before digests.npy existed (format 3, no digests) is rebuilt by `kg build`, and
-    a query on it says to run `kg build` rather than reading it."""
+def json_corpus_hash(documents: list[Document]) -> str:
+    """The corpus hash of index formats 4 and before: every document's JSON, hashed in order."""
+    h = hashlib.sha256(f"doc-format:{DOC_FORMAT}\n".encode())
+    for doc in documents:
+        h.update(json.dumps(doc.fingerprint(), ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n")
+    return h.hexdigest()
+
+
+def write_as_built(store: Store, path: Path, text: str) -> None:
+    """Replace a file of the current generation and record it in its file list, as if that build had
+    written it: the next build's checksums pass, so what it does is the format's doing, not theirs."""
+    rewrite(path, text.encode())
+    folder = store.generations_dir / str(current_generation(store))
+    listing = json.loads((folder / FILES).read_text())
+    listing["files"][path.relative_to(folder).as_posix()] = {"size": path.stat().st_size,
+                                                           "sha256": file_sha256(path)}
+    rewrite(folder / FILES, json.dumps(listing).encode())
+
+
+@pytest.mark.parametrize(("older", "added"), [(3, True), (4, True), (4, False)])
+def test_an_index_of_an_older_format_is_rebuilt_never_kept_or_updated(corpus, older, added):
+    """Format 3 had no digests.npy; format 4 had them, but its corpus hash was of the documents' JSON
+    (another value for the same corpus). Either is rebuilt by `kg build`, even with nothing changed and
+    its files intact, and a query on it says to run `kg build` rather than reading it."""
+    from kg.corpus import Corpus
     from kg.errors import StaleIndexError
+    from kg.search.documents import build_documents
 
     store, papers, encoder = corpus
     manifest = read_manifest(store)
-    assert manifest is not None and manifest.format == index_module.INDEX_FORMAT == 4
-    (index_dir(store) / manifest.build_id / DIGESTS_FILE).unlink()
-    older = {k: v for k, v in manifest.to_dict().items() if k != "digests_sha256"}
-    manifest_path(store).unlink()
-    manifest_path(store).write_text(json.dumps({**older, "format": 3}))
+    assert manifest is not None and manifest.format == index_module.INDEX_FORMAT == 5
+    documents = build_documents(Corpus.load(store))
+    assert json_corpus_hash(documents) != manifest.corpus_hash  # the value changed: the format had to
+    older_manifest = {**manifest.to_dict(), "format": older, "corpus_hash": json_corpus_hash(documents)}
+    if older == 3:
+        (index_dir(store) / manifest.build_id / DIGESTS_FILE).unlink()
+        del older_manifest["digests_sha256"]
+    write_as_built(store, manifest_path(store), json.dumps(older_manifest))
+    assert verify(store).intact == (older == 4)
     with pytest.raises(StaleIndexError, match="older format"):
         load_searcher(store, encoder)
-    store.save_papers([*papers, NEW])
+    if added:
+        store.save_papers([*papers, NEW])
     result = build(store, encoder)
-    assert result.index_rebuilt and not result.index_updated and result.manifest.format == 4
+    assert result.index_rebuilt and not result.index_updated and result.manifest.format == 5
     assert (index_dir(store) / result.manifest.build_id / DIGESTS_FILE).is_file()
-    assert load_searcher(store, encoder).search("one-step video distillation", k=1)[0].id == NEW.id
+    assert load_searcher(store, encoder).search("one-step video distillation" if added else "Paper 0042",
+                                                k=1)[0].id == (NEW.id if added else "syn:0042")
+
+
+@pytest.mark.parametrize("kind", ["nothing changed", "one added", "forced"])
+def test_a_build_serialises_each_document_once_for_its_digests(corpus, monkeypatch, kind):
+    """The documents' digests (their JSON, hashed) are computed once per build and give the corpus hash
+    of every check, the update's comparison and digests.npy; documents.json, when a build writes it,
+    serialises each document once more. Nothing else does."""
+    from kg.search.documents import Document as Doc
+
+    store, papers, encoder = corpus
+    calls = []
+    fingerprint = Doc.fingerprint
+    monkeypatch.setattr(Doc, "fingerprint", lambda self: calls.append(self.id) or fingerprint(self))
+    if kind == "one added":
+        store.save_papers([*papers, NEW])
+    result = build(store, encoder, force=kind == "forced")
+    n = result.manifest.n_documents
+    assert (result.index_updated, result.index_rebuilt) == (kind == "one added", kind == "forced")
+    assert len(calls) == n * (1 if kind == "nothing changed" else 2) and len(set(calls)) == n
 
 
 # ---- IVF-PQ -------------------------------------------------------------------------------------
