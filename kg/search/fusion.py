@@ -66,11 +66,33 @@ class NameIndex:
 
 
 # ---- rank arithmetic -------------------------------------------------------------------
+SAMPLE_SIZE = 16_384  # scores read to guess a threshold that keeps every one of the top n
+
+
 def top_positive(scores: np.ndarray, n: int) -> np.ndarray:
-    """Numbers of the (at most) n best documents with a positive score, best first."""
-    top = np.argpartition(-scores, n - 1)[:n] if len(scores) > n else np.arange(len(scores))
-    top = top[scores[top] > 0]
-    return top[np.lexsort((top, -scores[top]))]
+    """Numbers of the (at most) n best documents with a positive score, best first (ties: the lower
+    number first). Exact and deterministic, but over a million scores it does not partition them all:
+    every document at or above a threshold read off an evenly spaced sample (at least n of them, so the
+    n best are among them) is ranked, else every positive one."""
+    pool = _above_sample_threshold(scores, n) if len(scores) > 4 * SAMPLE_SIZE else None
+    if pool is None:
+        pool = np.flatnonzero(scores > 0)
+    values = scores[pool]
+    if len(pool) > n:  # the n best: all above the n-th best score, then its ties by number
+        nth = np.partition(values, len(values) - n)[len(values) - n]
+        above, tied = pool[values > nth], pool[values == nth]
+        pool = np.concatenate([above, tied[: n - len(above)]])
+    return pool[np.lexsort((pool, -scores[pool]))]
+
+
+def _above_sample_threshold(scores: np.ndarray, n: int) -> np.ndarray | None:
+    """The positive documents scoring at least a threshold that about 4n of them reach, judged from a
+    sample; None when fewer than n do (then every positive document is ranked)."""
+    sample = scores[:: len(scores) // SAMPLE_SIZE]
+    keep = min(len(sample), 4 * n * len(sample) // len(scores) + 8)
+    threshold = max(float(np.partition(sample, len(sample) - keep)[len(sample) - keep]), 0.0)
+    pool = np.flatnonzero(scores > threshold) if threshold == 0.0 else np.flatnonzero(scores >= threshold)
+    return pool if len(pool) >= n else None
 
 
 def ranks(scores: np.ndarray) -> np.ndarray:
