@@ -22,7 +22,7 @@ import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import overload
+from typing import BinaryIO, overload
 
 import numpy as np
 
@@ -107,7 +107,7 @@ def document_ids(documents: Iterable[Document]) -> Iterator[str]:
     return (d.id for d in documents)
 
 
-def _line_starts(fh, sha256: str, name: str) -> np.ndarray:
+def _line_starts(fh: BinaryIO, sha256: str, name: str) -> np.ndarray:
     """Where each document's line starts, then where the closing `]` line starts (int64); StaleIndexError
     when the bytes are not the ones the index was built with or not one document a line."""
     digest = hashlib.sha256()

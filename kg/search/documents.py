@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import Stemmer
@@ -205,7 +205,7 @@ def _document_lines(documents: Iterable[Document], batch: int = 1_000) -> Iterat
     yield (",\n".join(lines) + "\n]\n").encode("utf-8") if lines else b"]\n"
 
 
-def document_from_fingerprint(data: dict) -> Document:
+def document_from_fingerprint(data: dict[str, Any]) -> Document:
     """The document whose `fingerprint()` is `data` (what save_documents wrote); KeyError, TypeError or
     ValueError when `data` is not one."""
     return Document(id=data["id"], title=data["title"], year=data["year"], topics=data["topics"],
