@@ -18,11 +18,11 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import Stemmer
@@ -180,26 +180,38 @@ def inputs_digest(files_digest: str, model: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def save_documents(path: Path, documents: Sequence[Document]) -> str:
-    """Write the documents (their fingerprints, as JSON) to `path`; returns the bytes' SHA-256."""
-    data = json.dumps([d.fingerprint() for d in documents], ensure_ascii=False,
-                      separators=(",", ":")).encode("utf-8")
+def save_documents(path: Path, documents: Iterable[Document]) -> str:
+    """Write the documents (their fingerprints) to `path` as a JSON array with exactly one document a line
+    (`[`, then one line per document, then `]`), so a reader can find a document by its line
+    (kg.search.doctable, the one reader); returns the bytes' SHA-256."""
+    digest = hashlib.sha256()
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
+    with tmp.open("wb") as fh:
+        for chunk in _document_lines(documents):
+            fh.write(chunk)
+            digest.update(chunk)
     tmp.replace(path)
-    return hashlib.sha256(data).hexdigest()
+    return digest.hexdigest()
 
 
-def load_documents(path: Path, sha256: str) -> list[Document]:
-    """The documents `save_documents` wrote; ValueError when the bytes are not the ones written."""
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != sha256:
-        raise ValueError(f"{path.name} is not the file the index was built with")
-    return [Document(id=d["id"], title=d["title"], year=d["year"], topics=d["topics"],
-                     categories=d["categories"], aliases=d["aliases"],
-                     fields=[(label, text) for label, text in d["fields"]], kind=d["kind"],
-                     lineage=d["lineage"])
-            for d in json.loads(data)]
+def _document_lines(documents: Iterable[Document], batch: int = 1_000) -> Iterator[bytes]:
+    yield b"[\n"
+    lines: list[str] = []
+    for doc in documents:
+        if lines and len(lines) % batch == 0:
+            yield ",\n".join(lines).encode("utf-8") + b",\n"
+            lines = []
+        lines.append(json.dumps(doc.fingerprint(), ensure_ascii=False, separators=(",", ":")))
+    yield (",\n".join(lines) + "\n]\n").encode("utf-8") if lines else b"]\n"
+
+
+def document_from_fingerprint(data: dict[str, Any]) -> Document:
+    """The document whose `fingerprint()` is `data` (what save_documents wrote); KeyError, TypeError or
+    ValueError when `data` is not one."""
+    return Document(id=data["id"], title=data["title"], year=data["year"], topics=data["topics"],
+                    categories=data["categories"], aliases=data["aliases"],
+                    fields=[(label, text) for label, text in data["fields"]], kind=data["kind"],
+                    lineage=data["lineage"])
 
 
 # ---- text -------------------------------------------------------------------------------------
@@ -278,11 +290,13 @@ class FilterIndex:
     """Per-document years, topics and categories, so a filter becomes a boolean mask quickly."""
 
     def __init__(self, documents: Sequence[Document]):
+        """One pass over `documents` (a lazy table streams: no parsed document is kept)."""
         self.n = len(documents)
-        self.years = np.array([d.year or 0 for d in documents], dtype=np.int32)
+        self.years = np.zeros(self.n, dtype=np.int32)
         self.topics: dict[str, list[int]] = {}
         self.categories: dict[str, list[int]] = {}
         for i, d in enumerate(documents):
+            self.years[i] = d.year or 0
             for t in dict.fromkeys(d.topics):
                 self.topics.setdefault(t, []).append(i)
             for c in dict.fromkeys(c.lower() for c in d.categories):

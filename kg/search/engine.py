@@ -28,6 +28,7 @@ import faiss
 import numpy as np
 
 from kg.errors import BadInputError, DimensionMismatchError, NotFoundError, StaleIndexError
+from kg.search.doctable import as_sequence, document_ids
 from kg.search.documents import (
     Document,
     FilterIndex,
@@ -129,11 +130,16 @@ class Searcher:
 
     def __init__(self, documents: Sequence[Document], index: IndexData, encoder: Encoder,
                  settings: SearchSettings | None = None):
-        self.documents = list(documents)
+        self.documents = as_sequence(documents)  # a list, or the index's lazy DocumentTable
         self.index = index
         self.encoder = encoder
         self.settings = settings or SearchSettings()
-        self.position = {d.id: i for i, d in enumerate(self.documents)}
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Each document's number by id; built on first use (`similar`, eval, the app's paper page)
+        from the ids alone."""
+        return {doc_id: i for i, doc_id in enumerate(document_ids(self.documents))}
 
     @cached_property
     def filter_index(self) -> FilterIndex:
@@ -143,7 +149,7 @@ class Searcher:
     @cached_property
     def names(self) -> NameIndex:
         """Built at the first hybrid search (BM25 and dense never need it; name keys repair text)."""
-        return NameIndex([[d.title, *d.aliases] for d in self.documents])
+        return NameIndex([d.title, *d.aliases] for d in self.documents)
 
     @property
     def model(self) -> str:

@@ -13,7 +13,7 @@ query (compared by `compact_key`: case, spaces and punctuation ignored) ranks ab
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -54,7 +54,7 @@ def name_key(text: str) -> str:
 class NameIndex:
     """Documents by the compact key of their title and of each short name."""
 
-    def __init__(self, names: Sequence[Sequence[str]]):
+    def __init__(self, names: Iterable[Sequence[str]]):
         self.by_key: dict[str, list[int]] = {}
         for i, doc_names in enumerate(names):
             for name in dict.fromkeys(k for k in map(name_key, doc_names) if k):

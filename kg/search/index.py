@@ -9,7 +9,8 @@ Layout under `store.build_dir / "search"`:
     <build-id>/sentence_offsets.npy   int64 (documents + 1): document i owns rows offsets[i]:offsets[i+1]
     <build-id>/bm25.npz               the eager BM25 score matrix (CSC postings) and its vocabulary
     <build-id>/dense.faiss            IVF-PQ, only above EXACT_THRESHOLD documents (else exact search)
-    <build-id>/documents.json         the documents themselves (kg.search.documents.save_documents)
+    <build-id>/documents.json         the documents, one a line (kg.search.documents.save_documents;
+                                      a query process reads them lazily: kg.search.doctable)
     <build-id>/digests.npy            each document's digests (id, fingerprint), in row order
                                       (kg.search.inputs.document_digests): what an update compares
 
@@ -48,7 +49,8 @@ import numpy as np
 from kg import __version__
 from kg.errors import BadInputError, DimensionMismatchError, StaleIndexError
 from kg.search.bm25 import BM25_FILE, Bm25Postings, build_bm25, read_bm25, save_bm25
-from kg.search.documents import DOC_FORMAT, Document, load_documents, save_documents
+from kg.search.doctable import DocumentTable
+from kg.search.documents import DOC_FORMAT, Document, save_documents
 from kg.search.encoders import Encoder
 from kg.search.inputs import corpus_hash, document_digests
 from kg.search.vectors import (
@@ -66,7 +68,8 @@ from kg.store import Store, atomic_open, read_json, write_json
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 5  # 3: bm25.npz holds the corpus's abbreviations; 4: digests.npy; 5: corpus hash of digests
+INDEX_FORMAT = 6  # 3: bm25.npz holds the corpus's abbreviations; 4: digests.npy; 5: corpus hash of digests;
+# 6: documents.json holds one document a line (kg.search.doctable reads it lazily)
 DOCUMENTS_FILE = "documents.json"
 DIGESTS_FILE = "digests.npy"
 EMBED_CHUNK = 5_000  # documents embedded (and held in memory) at a time while building
@@ -350,9 +353,10 @@ def load_index(store: Store, encoder: Encoder, documents: Sequence[Document],
 
 
 def load_index_by_inputs(store: Store, encoder: Encoder, inputs: str
-                         ) -> tuple[list[Document], IndexData] | None:
+                         ) -> tuple[Sequence[Document], IndexData] | None:
     """(documents, index) read from the index itself when its manifest records these inputs (see the
-    module doc); None when it does not (the caller then builds the documents and uses `load_index`)."""
+    module doc): the documents as a lazy DocumentTable (kg.search.doctable), parsed as they are used;
+    None when the inputs differ (the caller then builds the documents and uses `load_index`)."""
     manifest = check_model(read_manifest(store), encoder)
     if not manifest.inputs_hash or manifest.inputs_hash != inputs or not manifest.documents_sha256:
         return None
@@ -360,19 +364,21 @@ def load_index_by_inputs(store: Store, encoder: Encoder, inputs: str
 
 
 def _open_checked(store: Store, manifest: Manifest, documents: Sequence[Document] | None
-                  ) -> tuple[list[Document], IndexData]:
+                  ) -> tuple[Sequence[Document], IndexData]:
     folder = index_dir(store) / manifest.build_id
     try:
         if documents is None:
-            documents = load_documents(folder / DOCUMENTS_FILE, manifest.documents_sha256)
+            documents = DocumentTable(folder / DOCUMENTS_FILE, manifest.documents_sha256)
         data = _read_files(folder, manifest)
+    except StaleIndexError:
+        raise
     except FileNotFoundError as exc:
         raise StaleIndexError(f"search index files are missing ({exc.filename}); run `kg build`") from exc
     except Exception as exc:  # numpy, zipfile and faiss raise many kinds on a damaged file
         raise StaleIndexError(f"search index files are damaged ({type(exc).__name__}); run `kg build`") \
             from exc
     _check_shapes(data, documents)
-    return list(documents), data
+    return documents, data
 
 
 def _read_files(folder: Path, manifest: Manifest) -> IndexData:

@@ -279,7 +279,7 @@ def test_an_index_of_an_older_format_is_rebuilt_never_kept_or_updated(corpus, ol
 
     store, papers, encoder = corpus
     manifest = read_manifest(store)
-    assert manifest is not None and manifest.format == index_module.INDEX_FORMAT == 5
+    assert manifest is not None and manifest.format == index_module.INDEX_FORMAT == 6
     documents = build_documents(Corpus.load(store))
     assert json_corpus_hash(documents) != manifest.corpus_hash  # the value changed: the format had to
     older_manifest = {**manifest.to_dict(), "format": older, "corpus_hash": json_corpus_hash(documents)}
@@ -293,7 +293,7 @@ def test_an_index_of_an_older_format_is_rebuilt_never_kept_or_updated(corpus, ol
     if added:
         store.save_papers([*papers, NEW])
     result = build(store, encoder)
-    assert result.index_rebuilt and not result.index_updated and result.manifest.format == 5
+    assert result.index_rebuilt and not result.index_updated and result.manifest.format == 6
     assert (index_dir(store) / result.manifest.build_id / DIGESTS_FILE).is_file()
     assert load_searcher(store, encoder).search("one-step video distillation" if added else "Paper 0042",
                                                 k=1)[0].id == (NEW.id if added else "syn:0042")
@@ -382,3 +382,25 @@ def test_the_cli_says_the_index_was_updated(corpus):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output[result.output.index("{"):])
     assert data["updated"] and not data["rebuilt"] and data["embedded"] == 3
+
+
+def test_an_index_whose_documents_json_is_one_line_is_rebuilt(corpus):
+    """Format 5 wrote documents.json as one line; a query refuses it (it cannot be read by line) and
+    `kg build` rebuilds it, writing one document a line."""
+    from kg.errors import StaleIndexError
+
+    store, _, encoder = corpus
+    manifest = read_manifest(store)
+    assert manifest is not None
+    path = index_dir(store) / manifest.build_id / DOCUMENTS_FILE
+    one_line = json.dumps(json.loads(path.read_bytes()), ensure_ascii=False, separators=(",", ":"))
+    write_as_built(store, path, one_line)
+    older = {**manifest.to_dict(), "format": 5, "documents_sha256": hashlib.sha256(one_line.encode()).hexdigest()}
+    write_as_built(store, manifest_path(store), json.dumps(older))
+    with pytest.raises(StaleIndexError, match="older format.*run `kg build`"):
+        load_searcher(store, encoder)
+    result = build(store, encoder)
+    assert result.index_rebuilt and result.manifest.format == index_module.INDEX_FORMAT
+    lines = (index_dir(store) / result.manifest.build_id / DOCUMENTS_FILE).read_bytes().split(b"\n")
+    assert len(lines) == 200 + 3 and lines[0] == b"[" and lines[-2:] == [b"]", b""]
+    assert load_searcher(store, encoder).search("Paper 0042", k=1)[0].id == "syn:0042"
