@@ -56,6 +56,7 @@ from kg.search.inputs import corpus_hash, document_digests
 from kg.search.vectors import (
     EXACT_THRESHOLD,
     IVF_NPROBE,
+    RowReader,
     SentenceVectors,
     build_flat,
     build_ivfpq,
@@ -385,7 +386,8 @@ def _read_files(folder: Path, manifest: Manifest) -> IndexData:
     # memory-mapped (pages load as touched), viewed as plain arrays: np.memmap's indexing is slower
     doc_vectors = np.load(folder / "doc_vectors.npy", mmap_mode="r").view(np.ndarray)
     sentences = SentenceVectors(np.load(folder / "sentence_codes.npy", mmap_mode="r").view(np.ndarray),
-                                np.load(folder / "sentence_scales.npy", mmap_mode="r").view(np.ndarray))
+                                np.load(folder / "sentence_scales.npy", mmap_mode="r").view(np.ndarray),
+                                RowReader(folder / "sentence_codes.npy"))
     offsets = np.load(folder / "sentence_offsets.npy")
     bm25 = read_bm25(folder / BM25_FILE)
     if manifest.index_type == "flat":

@@ -36,12 +36,50 @@ KMEANS_ITERATIONS = 10  # faiss defaults to 25; 10 builds faster, and the recall
 CHUNK = 20_000  # rows handled at a time when building
 
 
+class RowReader:
+    """The rows of a saved 2-D .npy array, read with `os.pread` (no memory map): a query reads a few
+    hundred rows scattered over a file of gigabytes, and a mapped read leaves whole page-cache folios
+    (up to 2 MB each) mapped into the process, counted in its RSS (docs/search.md, "Performance")."""
+
+    def __init__(self, path: Path):
+        self.fd = os.open(path, os.O_RDONLY)
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                np.lib.format.read_array_header_2_0
+            shape, fortran, self.dtype = header(fh)
+            self.offset = fh.tell()
+        if fortran or len(shape) != 2:
+            raise ValueError(f"{path.name} is not a row-major table")
+        self.row_bytes = int(shape[1]) * self.dtype.itemsize
+        self.width = int(shape[1])
+
+    def __del__(self) -> None:
+        os.close(self.fd)
+
+    def read(self, rows: np.ndarray | slice) -> np.ndarray:
+        """The given rows (a slice, or row numbers: each run of consecutive ones is one read)."""
+        if isinstance(rows, slice):
+            return self._run(int(rows.start or 0), int(rows.stop))
+        if not len(rows):
+            return np.zeros((0, self.width), dtype=self.dtype)
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1  # each piece: consecutive row numbers
+        return np.concatenate([self._run(int(run[0]), int(run[-1]) + 1) for run in np.split(rows, breaks)])
+
+    def _run(self, lo: int, hi: int) -> np.ndarray:
+        data = os.pread(self.fd, (hi - lo) * self.row_bytes, self.offset + lo * self.row_bytes)
+        if len(data) != (hi - lo) * self.row_bytes:
+            raise OSError(f"rows {lo}:{hi} lie beyond the end of the file")
+        return np.frombuffer(data, dtype=self.dtype).reshape(hi - lo, self.width)
+
+
 @dataclass
 class SentenceVectors:
     """int8 sentence vectors with a float16 scale per row: row i ≈ codes[i] * scales[i]."""
 
     codes: np.ndarray  # int8 (sentences x dimension), memory-mapped
     scales: np.ndarray  # float16 (sentences,)
+    reader: RowReader | None = None  # in a query process: the codes read without the map
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -49,7 +87,7 @@ class SentenceVectors:
 
     def sims(self, rows: np.ndarray | slice, qvec: np.ndarray) -> np.ndarray:
         """Cosines of the query with the given rows."""
-        codes = self.codes[rows].astype(np.float32)
+        codes = (self.codes[rows] if self.reader is None else self.reader.read(rows)).astype(np.float32)
         return np.asarray((codes @ qvec) * self.scales[rows].astype(np.float32), dtype=np.float32)
 
 

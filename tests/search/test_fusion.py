@@ -1,4 +1,5 @@
-"""The rank arithmetic of kg.search.fusion against plain definitions."""
+"""The rank arithmetic of kg.search.fusion, and the row reader of kg.search.vectors, against plain
+definitions."""
 
 from __future__ import annotations
 
@@ -34,3 +35,18 @@ def test_top_positive_is_the_plain_definition(size, kind):
         scores = scores_of(kind, size, rng).astype(dtype)
         for n in (1, 10, 50, 600):
             assert np.array_equal(top_positive(scores, n), plain_top(scores, n)), (size, kind, dtype, n)
+
+
+def test_row_reader_reads_what_the_memory_map_holds(tmp_path):
+    """Sentence codes are read with pread in a query process: the same rows as the map, in order."""
+    from kg.search.vectors import RowReader
+
+    table = np.arange(50 * 7, dtype=np.int8).reshape(50, 7)
+    np.save(tmp_path / "codes.npy", table)
+    reader = RowReader(tmp_path / "codes.npy")
+    for rows in (np.array([3]), np.array([0, 1, 2, 10, 11, 49]), np.array([5, 4, 4, 9]), np.arange(50),
+                 np.array([], dtype=np.int64)):
+        assert np.array_equal(reader.read(rows), table[rows]), rows
+    assert np.array_equal(reader.read(slice(7, 19)), table[7:19])
+    with pytest.raises(OSError):
+        reader.read(np.array([50]))
