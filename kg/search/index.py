@@ -385,9 +385,10 @@ def _open_checked(store: Store, manifest: Manifest, documents: Sequence[Document
 def _read_files(folder: Path, manifest: Manifest) -> IndexData:
     # memory-mapped (pages load as touched), viewed as plain arrays: np.memmap's indexing is slower
     doc_vectors = np.load(folder / "doc_vectors.npy", mmap_mode="r").view(np.ndarray)
-    sentences = SentenceVectors(np.load(folder / "sentence_codes.npy", mmap_mode="r").view(np.ndarray),
+    codes = np.load(folder / "sentence_codes.npy", mmap_mode="r")
+    sentences = SentenceVectors(codes.view(np.ndarray),
                                 np.load(folder / "sentence_scales.npy", mmap_mode="r").view(np.ndarray),
-                                RowReader(folder / "sentence_codes.npy"))
+                                RowReader(folder / "sentence_codes.npy", codes))
     offsets = np.load(folder / "sentence_offsets.npy")
     bm25 = read_bm25(folder / BM25_FILE)
     if manifest.index_type == "flat":

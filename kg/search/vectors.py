@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,21 +42,15 @@ class RowReader:
     hundred rows scattered over a file of gigabytes, and a mapped read leaves whole page-cache folios
     (up to 2 MB each) mapped into the process, counted in its RSS (docs/search.md, "Performance")."""
 
-    def __init__(self, path: Path):
-        self.fd = os.open(path, os.O_RDONLY)
-        with open(path, "rb") as fh:
-            version = np.lib.format.read_magic(fh)
-            header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
-                np.lib.format.read_array_header_2_0
-            shape, fortran, self.dtype = header(fh)
-            self.offset = fh.tell()
-        if fortran or len(shape) != 2:
+    def __init__(self, path: Path, mapped: np.memmap):
+        """`mapped`: the same file opened by np.load(mmap_mode="r"), for its layout (rows start at
+        `mapped.offset`, as kg.search.vectors.splice_rows reads them)."""
+        if mapped.ndim != 2 or not mapped.flags["C_CONTIGUOUS"]:
             raise ValueError(f"{path.name} is not a row-major table")
-        self.row_bytes = int(shape[1]) * self.dtype.itemsize
-        self.width = int(shape[1])
-
-    def __del__(self) -> None:
-        os.close(self.fd)
+        self.fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self.fd)
+        self.dtype, self.offset, self.width = mapped.dtype, int(mapped.offset), int(mapped.shape[1])
+        self.row_bytes = self.width * self.dtype.itemsize
 
     def read(self, rows: np.ndarray | slice) -> np.ndarray:
         """The given rows (a slice, or row numbers: each run of consecutive ones is one read)."""

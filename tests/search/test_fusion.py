@@ -43,7 +43,7 @@ def test_row_reader_reads_what_the_memory_map_holds(tmp_path):
 
     table = np.arange(50 * 7, dtype=np.int8).reshape(50, 7)
     np.save(tmp_path / "codes.npy", table)
-    reader = RowReader(tmp_path / "codes.npy")
+    reader = RowReader(tmp_path / "codes.npy", np.load(tmp_path / "codes.npy", mmap_mode="r"))
     for rows in (np.array([3]), np.array([0, 1, 2, 10, 11, 49]), np.array([5, 4, 4, 9]), np.arange(50),
                  np.array([], dtype=np.int64)):
         assert np.array_equal(reader.read(rows), table[rows]), rows
